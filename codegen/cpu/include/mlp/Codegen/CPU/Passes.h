@@ -1,0 +1,31 @@
+//===- Passes.h - CPU lowering passes ---------------------------*- C++ -*-===//
+#ifndef MLP_CODEGEN_CPU_PASSES_H
+#define MLP_CODEGEN_CPU_PASSES_H
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlp {
+
+#define GEN_PASS_DECL
+#include "mlp/Codegen/CPU/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "mlp/Codegen/CPU/Passes.h.inc"
+
+/// Attribute names shared by the passes, the metadata writer and the tests.
+constexpr llvm::StringLiteral kModelAttr = "mlp.model";
+constexpr llvm::StringLiteral kNameAttr = "mlp.name";
+constexpr llvm::StringLiteral kParamAttr = "mlp.param";
+constexpr llvm::StringLiteral kParamsAttr = "mlp.params";
+
+} // namespace mlp
+
+#endif // MLP_CODEGEN_CPU_PASSES_H

@@ -1,0 +1,170 @@
+//===- ObjectEmitter.cpp - LLVM dialect to object code --------------------===//
+#include "mlp/Codegen/CPU/ObjectEmitter.h"
+
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlp::cpu;
+
+static std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const TargetOptions &target, std::string &error) {
+  static bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser(); // for the weight blob's asm
+    return true;
+  }();
+  (void)initialized;
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return nullptr;
+  std::string cpu = target.cpu;
+  std::string features;
+  if (cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (auto &feature : llvm::sys::getHostCPUFeatures()) {
+      if (!features.empty())
+        features += ",";
+      features += (feature.second ? "+" : "-") + feature.first().str();
+    }
+  }
+  llvm::TargetOptions options;
+  auto level = target.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+               : target.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                      : llvm::CodeGenOptLevel::Default;
+  std::unique_ptr<llvm::TargetMachine> machine(llvmTarget->createTargetMachine(
+      triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt, level));
+  if (!machine)
+    error = "cannot create a target machine for " + triple + " / " + cpu;
+  return machine;
+}
+
+/// void mlpc_model_entry(void **args): calls the C interface of the model
+/// function with args[i] as its i-th memref descriptor pointer.
+static bool addEntryWrapper(llvm::Module &module, const std::string &model,
+                            std::string &error) {
+  llvm::Function *callee = module.getFunction("_mlir_ciface_" + model);
+  if (!callee) {
+    error = "generated code lacks _mlir_ciface_" + model;
+    return false;
+  }
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy},
+                                       /*isVarArg=*/false);
+  auto *entry = llvm::Function::Create(
+      type, llvm::GlobalValue::ExternalLinkage, "mlpc_model_entry", module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+  std::vector<llvm::Value *> args;
+  for (unsigned i = 0; i < callee->arg_size(); ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
+    args.push_back(b.CreateLoad(ptrTy, slot));
+  }
+  b.CreateCall(callee, args);
+  b.CreateRetVoid();
+  return true;
+}
+
+static void addMetadata(llvm::Module &module, const std::string &json) {
+  llvm::Constant *text =
+      llvm::ConstantDataArray::getString(module.getContext(), json, true);
+  new llvm::GlobalVariable(module, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "mlpc_model_metadata");
+}
+
+/// The weight blob goes in through the assembler's .incbin, so that its
+/// bytes never pass through LLVM IR (models reach hundreds of megabytes).
+static void addWeightBlob(llvm::Module &module, const std::string &path,
+                          uint64_t nbytes) {
+  std::string body;
+  if (path.empty())
+    body = "  .zero 64\n";
+  else
+    body = "  .incbin \"" + llvm::Twine(path).str() + "\"\n";
+  module.appendModuleInlineAsm(
+      "  .section .rodata.mlpc_weights,\"a\",@progbits\n"
+      "  .p2align 6\n"
+      "  .globl mlpc_weights_blob\n"
+      "  .hidden mlpc_weights_blob\n"
+      "  .type mlpc_weights_blob,@object\n"
+      "mlpc_weights_blob:\n" +
+      body + "  .size mlpc_weights_blob, " +
+      std::to_string(path.empty() ? 64 : nbytes) + "\n  .text\n");
+}
+
+std::unique_ptr<llvm::Module> mlp::cpu::translateToLLVMIR(
+    mlir::ModuleOp module, llvm::LLVMContext &context,
+    const ModelSignature &signature, const std::string &weightsBlobPath,
+    const TargetOptions &target, std::string &error) {
+  mlir::registerBuiltinDialectTranslation(*module.getContext());
+  mlir::registerLLVMDialectTranslation(*module.getContext());
+  std::unique_ptr<llvm::Module> llvmModule =
+      mlir::translateModuleToLLVMIR(module, context, signature.name);
+  if (!llvmModule) {
+    error = "translation to LLVM IR failed";
+    return nullptr;
+  }
+  auto machine = createTargetMachine(target, error);
+  if (!machine)
+    return nullptr;
+  llvmModule->setDataLayout(machine->createDataLayout());
+  llvmModule->setTargetTriple(machine->getTargetTriple().getTriple());
+
+  if (!addEntryWrapper(*llvmModule, signature.name, error))
+    return nullptr;
+  addMetadata(*llvmModule, toMetadataJson(signature));
+  addWeightBlob(*llvmModule, weightsBlobPath, signature.weightsBytes);
+  // Only the runtime's C ABI is exported from the final library.
+  for (llvm::GlobalValue &value : llvmModule->global_values())
+    if (!value.isDeclaration())
+      value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(machine.get());
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  auto level = target.optLevel >= 3   ? llvm::OptimizationLevel::O3
+               : target.optLevel == 2 ? llvm::OptimizationLevel::O2
+               : target.optLevel == 1 ? llvm::OptimizationLevel::O1
+                                      : llvm::OptimizationLevel::O0;
+  llvm::ModulePassManager passes =
+      level == llvm::OptimizationLevel::O0
+          ? builder.buildO0DefaultPipeline(level)
+          : builder.buildPerModuleDefaultPipeline(level);
+  passes.run(*llvmModule, mam);
+  return llvmModule;
+}
+
+bool mlp::cpu::emitCode(llvm::Module &module, llvm::raw_pwrite_stream &os,
+                        CodeKind kind, const TargetOptions &target,
+                        std::string &error) {
+  auto machine = createTargetMachine(target, error);
+  if (!machine)
+    return false;
+  llvm::legacy::PassManager passes;
+  auto fileType = kind == CodeKind::Object ? llvm::CodeGenFileType::ObjectFile
+                                           : llvm::CodeGenFileType::AssemblyFile;
+  if (machine->addPassesToEmitFile(passes, os, nullptr, fileType)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  passes.run(module);
+  return true;
+}

@@ -1,0 +1,60 @@
+//===- ParamsToArguments.cpp - weights become function arguments ----------===//
+#include "mlp/Codegen/CPU/Passes.h"
+#include "mlp/IR/MLPOps.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlp {
+#define GEN_PASS_DEF_MLPPARAMSTOARGUMENTS
+#include "mlp/Codegen/CPU/Passes.h.inc"
+} // namespace mlp
+
+using namespace mlir;
+
+namespace {
+struct ParamsToArguments
+    : public mlp::impl::MLPParamsToArgumentsBase<ParamsToArguments> {
+  void runOnOperation() override {
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      if (failed(convert(func)))
+        return signalPassFailure();
+    }
+  }
+
+  LogicalResult convert(func::FuncOp func) {
+    Block &entry = func.getBody().front();
+    llvm::StringMap<Value> argumentByName;
+    SmallVector<Attribute> names;
+    SmallVector<mlp::ParamOp> params;
+    func.walk([&](mlp::ParamOp op) { params.push_back(op); });
+    for (mlp::ParamOp op : params) {
+      auto [it, inserted] = argumentByName.try_emplace(op.getName(), Value());
+      if (inserted) {
+        unsigned index = func.getNumArguments();
+        auto nameAttr = StringAttr::get(&getContext(), op.getName());
+        func.insertArgument(
+            index, op.getType(),
+            DictionaryAttr::get(
+                &getContext(),
+                {NamedAttribute(
+                    StringAttr::get(&getContext(), mlp::kParamAttr),
+                    nameAttr)}),
+            op.getLoc());
+        it->second = entry.getArgument(index);
+        names.push_back(nameAttr);
+      } else if (it->second.getType() != op.getType()) {
+        return op.emitOpError("parameter '")
+               << op.getName() << "' is used with types " << op.getType()
+               << " and " << it->second.getType();
+      }
+      op.replaceAllUsesWith(it->second);
+      op.erase();
+    }
+    func->setAttr(mlp::kParamsAttr, ArrayAttr::get(&getContext(), names));
+    func->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
+    return success();
+  }
+};
+} // namespace

@@ -1,0 +1,78 @@
+//===- Pipeline.cpp - the stages of CPU code generation -------------------===//
+#include "mlp/Codegen/CPU/Pipeline.h"
+#include "mlp/Codegen/CPU/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlp::cpu::addLowerToLinalgPasses(OpPassManager &pm) {
+  pm.addPass(mlp::createMLPParamsToArguments());
+  pm.addPass(mlp::createConvertMLPToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
+                                     const LoopOptions &options) {
+  // Elementwise chains (bias + activation + residual) become one generic.
+  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createCanonicalizerPass());
+  // TILE-VECTORIZE-HOOK
+
+  // Results are written straight into the caller's output buffers.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizationOptions bufferization;
+  bufferization.bufferizeFunctionBoundaries = true;
+  bufferization.setFunctionBoundaryTypeConversion(
+      bufferization::LayoutMapOption::IdentityLayoutMap);
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass());
+  bufferization::BufferDeallocationPipelineOptions deallocation;
+  bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  pm.addPass(createLoopInvariantSubsetHoistingPass());
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mlp::cpu::addLowerToLLVMPasses(OpPassManager &pm) {
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createBufferizationToMemRefPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Intrinsics first (exp, sqrt stay vectorizable), libm for erf/tanh.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlp::cpu::registerPipelines() {
+  mlir::PassPipelineRegistration<>(
+      "mlp-cpu-to-linalg", "mlp IR to linalg on tensors (mlpc --emit=linalg)",
+      [](OpPassManager &pm) { addLowerToLinalgPasses(pm); });
+  mlir::PassPipelineRegistration<>(
+      "mlp-cpu-to-loops",
+      "linalg on tensors to bufferized vectorized loops (mlpc --emit=loops)",
+      [](OpPassManager &pm) { addLowerToLoopsPasses(pm, LoopOptions()); });
+  mlir::PassPipelineRegistration<>(
+      "mlp-cpu-to-llvm", "loops to the LLVM dialect (mlpc --emit=llvm)",
+      [](OpPassManager &pm) { addLowerToLLVMPasses(pm); });
+}

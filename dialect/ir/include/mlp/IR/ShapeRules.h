@@ -1,0 +1,49 @@
+//===- ShapeRules.h - result shapes of mlp ops ------------------*- C++ -*-===//
+//
+// The one place that knows how each op's result shape follows from its
+// operands. Op verifiers and the frontend both call these, so that a model
+// rejected by the frontend would also be rejected by the verifier, with the
+// same words. Shapes use mlir::ShapedType::kDynamic for the batch dimension.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_IR_SHAPERULES_H
+#define MLP_IR_SHAPERULES_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mlp::shape {
+
+using Shape = llvm::SmallVector<int64_t, 4>;
+using OptionalShape = std::optional<llvm::ArrayRef<int64_t>>;
+
+/// Prints a shape as "[?, 196, 512]".
+std::string format(llvm::ArrayRef<int64_t> shape);
+
+/// Each function returns the result shape, or std::nullopt with a message
+/// (without location) in `error`.
+std::optional<Shape> linear(llvm::ArrayRef<int64_t> input,
+                            llvm::ArrayRef<int64_t> weight, OptionalShape bias,
+                            std::string &error);
+std::optional<Shape> broadcast(llvm::ArrayRef<int64_t> lhs,
+                               llvm::ArrayRef<int64_t> rhs, std::string &error);
+std::optional<Shape> layerNorm(llvm::ArrayRef<int64_t> input,
+                               OptionalShape weight, OptionalShape bias,
+                               std::string &error);
+std::optional<Shape> mean(llvm::ArrayRef<int64_t> input, int64_t axis,
+                          std::string &error);
+std::optional<Shape> transpose(llvm::ArrayRef<int64_t> input,
+                               llvm::ArrayRef<int64_t> permutation,
+                               std::string &error);
+/// `target` may hold kDynamic only as its leading dimension, matching a
+/// dynamic leading input dimension.
+std::optional<Shape> reshape(llvm::ArrayRef<int64_t> input,
+                             llvm::ArrayRef<int64_t> target,
+                             std::string &error);
+
+} // namespace mlp::shape
+
+#endif // MLP_IR_SHAPERULES_H

@@ -1,0 +1,175 @@
+//===- ShapeRules.cpp - result shapes of mlp ops --------------------------===//
+#include "mlp/IR/ShapeRules.h"
+
+#include "mlir/IR/BuiltinTypeInterfaces.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlp::shape;
+using mlir::ShapedType;
+
+std::string mlp::shape::format(llvm::ArrayRef<int64_t> shape) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "[";
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << "?";
+    else
+      os << d;
+  });
+  os << "]";
+  return text;
+}
+
+static bool isVector(OptionalShape shape, int64_t size) {
+  return shape->size() == 1 && (*shape)[0] == size;
+}
+
+std::optional<Shape> mlp::shape::linear(llvm::ArrayRef<int64_t> input,
+                                        llvm::ArrayRef<int64_t> weight,
+                                        OptionalShape bias,
+                                        std::string &error) {
+  if (input.empty()) {
+    error = "linear needs an input of rank >= 1";
+    return std::nullopt;
+  }
+  if (weight.size() != 2) {
+    error = "linear weight must have rank 2 (out, in), got " + format(weight);
+    return std::nullopt;
+  }
+  if (input.back() != weight[1]) {
+    error = "linear weight " + format(weight) + " expects " +
+            std::to_string(weight[1]) + " input features, but the input " +
+            format(input) + " has " +
+            (ShapedType::isDynamic(input.back()) ? std::string("?")
+                                                 : std::to_string(input.back()));
+    return std::nullopt;
+  }
+  if (bias && !isVector(bias, weight[0])) {
+    error = "linear bias must have shape [" + std::to_string(weight[0]) +
+            "], got " + format(*bias);
+    return std::nullopt;
+  }
+  Shape result(input.begin(), input.end());
+  result.back() = weight[0];
+  return result;
+}
+
+std::optional<Shape> mlp::shape::broadcast(llvm::ArrayRef<int64_t> lhs,
+                                           llvm::ArrayRef<int64_t> rhs,
+                                           std::string &error) {
+  size_t rank = std::max(lhs.size(), rhs.size());
+  Shape result(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t a = i < rank - lhs.size() ? 1 : lhs[i - (rank - lhs.size())];
+    int64_t b = i < rank - rhs.size() ? 1 : rhs[i - (rank - rhs.size())];
+    if (a == b || b == 1) {
+      result[i] = a;
+    } else if (a == 1) {
+      result[i] = b;
+    } else {
+      error = "shapes " + format(lhs) + " and " + format(rhs) +
+              " do not broadcast";
+      return std::nullopt;
+    }
+  }
+  return result;
+}
+
+std::optional<Shape> mlp::shape::layerNorm(llvm::ArrayRef<int64_t> input,
+                                           OptionalShape weight,
+                                           OptionalShape bias,
+                                           std::string &error) {
+  if (input.empty() || ShapedType::isDynamic(input.back())) {
+    error = "layer_norm needs a static last dimension, got " + format(input);
+    return std::nullopt;
+  }
+  for (auto [what, shape] : {std::pair{"weight", weight}, {"bias", bias}}) {
+    if (shape && !isVector(shape, input.back())) {
+      error = std::string("layer_norm ") + what + " must have shape [" +
+              std::to_string(input.back()) + "], got " + format(*shape);
+      return std::nullopt;
+    }
+  }
+  return Shape(input.begin(), input.end());
+}
+
+std::optional<Shape> mlp::shape::mean(llvm::ArrayRef<int64_t> input,
+                                      int64_t axis, std::string &error) {
+  int64_t rank = input.size();
+  if (axis < -rank || axis >= rank) {
+    error = "mean axis " + std::to_string(axis) + " is out of range for " +
+            format(input);
+    return std::nullopt;
+  }
+  if (axis < 0)
+    axis += rank;
+  if (ShapedType::isDynamic(input[axis])) {
+    error = "mean over the dynamic batch dimension is not supported";
+    return std::nullopt;
+  }
+  Shape result(input.begin(), input.end());
+  result.erase(result.begin() + axis);
+  return result;
+}
+
+std::optional<Shape> mlp::shape::transpose(llvm::ArrayRef<int64_t> input,
+                                           llvm::ArrayRef<int64_t> permutation,
+                                           std::string &error) {
+  if (permutation.size() != input.size()) {
+    error = "transpose permutation has " + std::to_string(permutation.size()) +
+            " entries for a tensor of rank " + std::to_string(input.size());
+    return std::nullopt;
+  }
+  llvm::SmallVector<bool> seen(input.size(), false);
+  Shape result;
+  for (int64_t p : permutation) {
+    if (p < 0 || p >= static_cast<int64_t>(input.size()) || seen[p]) {
+      error = "transpose permutation " + format(permutation) +
+              " is not a permutation of 0.." +
+              std::to_string(static_cast<int64_t>(input.size()) - 1);
+      return std::nullopt;
+    }
+    seen[p] = true;
+    result.push_back(input[p]);
+  }
+  return result;
+}
+
+std::optional<Shape> mlp::shape::reshape(llvm::ArrayRef<int64_t> input,
+                                         llvm::ArrayRef<int64_t> target,
+                                         std::string &error) {
+  auto staticCount = [](llvm::ArrayRef<int64_t> shape, bool &dynamicLead,
+                        bool &dynamicElsewhere) {
+    int64_t count = 1;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (ShapedType::isDynamic(shape[i])) {
+        (i == 0 ? dynamicLead : dynamicElsewhere) = true;
+        continue;
+      }
+      count *= shape[i];
+    }
+    return count;
+  };
+  bool inLead = false, inElsewhere = false, outLead = false,
+       outElsewhere = false;
+  int64_t inCount = staticCount(input, inLead, inElsewhere);
+  int64_t outCount = staticCount(target, outLead, outElsewhere);
+  for (int64_t d : target) {
+    if (!ShapedType::isDynamic(d) && d < 0) {
+      error = "reshape to " + format(target) + " has a negative dimension";
+      return std::nullopt;
+    }
+  }
+  if (inElsewhere || outElsewhere || inLead != outLead) {
+    error = "reshape from " + format(input) + " to " + format(target) +
+            " must keep the batch dimension as the leading dimension";
+    return std::nullopt;
+  }
+  if (inCount != outCount) {
+    error = "reshape from " + format(input) + " to " + format(target) +
+            " changes the number of elements";
+    return std::nullopt;
+  }
+  return Shape(target.begin(), target.end());
+}

@@ -1,0 +1,83 @@
+//===- CheckWeights.cpp - mlp.param against the weights file --------------===//
+#include "mlp/IR/MLPOps.h"
+#include "mlp/IR/ShapeRules.h"
+#include "mlp/Passes/Passes.h"
+#include "mlp/safetensors.h"
+
+#include "llvm/Support/Path.h"
+
+namespace mlp {
+#define GEN_PASS_DEF_MLPCHECKWEIGHTS
+#include "mlp/Passes/Passes.h.inc"
+} // namespace mlp
+
+using namespace mlir;
+
+namespace {
+
+std::string dtypeOf(Type type) {
+  if (type.isF32())
+    return "float32";
+  if (type.isF16())
+    return "float16";
+  if (type.isBF16())
+    return "bfloat16";
+  if (type.isF64())
+    return "float64";
+  return "?";
+}
+
+struct CheckWeights : public mlp::impl::MLPCheckWeightsBase<CheckWeights> {
+  using MLPCheckWeightsBase::MLPCheckWeightsBase;
+  explicit CheckWeights(const mlp::SafetensorsFile &store) : store(&store) {}
+
+  void runOnOperation() override {
+    std::unique_ptr<mlp::SafetensorsFile> opened;
+    if (!store) {
+      std::string error;
+      opened = mlp::SafetensorsFile::open(weightsPath, error);
+      if (!opened) {
+        getOperation().emitError(error);
+        return signalPassFailure();
+      }
+    }
+    const mlp::SafetensorsFile &file = store ? *store : *opened;
+    std::string fileName = llvm::sys::path::filename(file.path()).str();
+    bool ok = true;
+    getOperation().walk([&](mlp::ParamOp op) {
+      const mlp::TensorView *tensor = file.find(op.getName().str());
+      auto type = op.getType();
+      if (!tensor) {
+        op.emitError("weight '") << op.getName() << "' is missing from "
+                                 << fileName;
+        ok = false;
+        return;
+      }
+      if (tensor->dtype != dtypeOf(type.getElementType())) {
+        op.emitError("weight '")
+            << op.getName() << "' has dtype " << tensor->dtype << " in "
+            << fileName << ", but the model expects "
+            << dtypeOf(type.getElementType());
+        ok = false;
+        return;
+      }
+      if (llvm::ArrayRef<int64_t>(tensor->shape) != type.getShape()) {
+        op.emitError("weight '")
+            << op.getName() << "' has shape "
+            << mlp::shape::format(tensor->shape) << " in " << fileName
+            << ", but the model expects " << mlp::shape::format(type.getShape());
+        ok = false;
+      }
+    });
+    if (!ok)
+      signalPassFailure();
+  }
+
+  const mlp::SafetensorsFile *store = nullptr;
+};
+} // namespace
+
+std::unique_ptr<Pass>
+mlp::createMLPCheckWeights(const SafetensorsFile &store) {
+  return std::make_unique<CheckWeights>(store);
+}

@@ -1,0 +1,56 @@
+//===- Model.h - The runtime's model object ---------------------*- C++ -*-===//
+//
+// Internal to the runtime (and its unit tests). The public functions in
+// runtime.h work on the model linked into the library; createModel takes the
+// model's symbols explicitly so tests can exercise metadata variants.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MLP_RUNTIME_MODEL_H
+#define MLP_RUNTIME_MODEL_H
+
+#include "Metadata.h"
+
+#include "mlp/runtime.h"
+#include "mlp/safetensors.h"
+
+#include <memory>
+#include <vector>
+
+namespace mlp::rt {
+
+using EntryFn = void (*)(void **args);
+
+/// The three symbols a generated object defines (docs/runtime-abi.md).
+struct ModelDefinition {
+  const char *metadata;
+  const unsigned char *weights;
+  EntryFn entry;
+};
+
+/// mlp_model_create for an explicit model definition.
+mlp_status createModel(const ModelDefinition &def, const char *weightsPath,
+                       mlp_model **out);
+
+/// Frees memory obtained with 64-byte aligned operator new.
+struct AlignedDelete {
+  void operator()(void *p) const;
+};
+using AlignedBuffer = std::unique_ptr<void, AlignedDelete>;
+
+} // namespace mlp::rt
+
+/// Immutable after mlp_model_create, so concurrent runs need no locking.
+struct mlp_model {
+  mlp::rt::ModelMetadata meta;
+  mlp::rt::EntryFn entry = nullptr;
+  /// Keeps the mapping of an external weights file alive.
+  std::unique_ptr<mlp::SafetensorsFile> weightsFile;
+  /// Data of each param, in metadata order.
+  std::vector<const void *> params;
+  /// Aligned copies of params whose mapped data was misaligned.
+  std::vector<mlp::rt::AlignedBuffer> copies;
+  std::vector<mlp_tensor_info> inputInfo, outputInfo;
+};
+
+#endif // MLP_RUNTIME_MODEL_H

@@ -1,0 +1,220 @@
+//===- Run.cpp - Validating tensors and calling the generated entry -------===//
+//
+// The generated code trusts its memref descriptors completely, so every
+// property it relies on (device, dtype, rank, dims, layout, non-null data) is
+// checked here first; nothing reaches mlpc_model_entry unless it is valid.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Model.h"
+#include "Status.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlp::rt {
+namespace {
+
+/// The batch size, resolved from the first tensor with a -1 dimension.
+struct Batch {
+  bool known = false;
+  int64_t size = 0;
+  std::string source; // "the inputs' batch 4" / "the batch 4 of output 'y'"
+};
+
+std::string deviceName(DLDeviceType type) {
+  switch (type) {
+  case kDLCPU:
+    return "kDLCPU";
+  case kDLCUDA:
+    return "kDLCUDA";
+  case kDLCUDAHost:
+    return "kDLCUDAHost";
+  case kDLROCM:
+    return "kDLROCM";
+  case kDLCUDAManaged:
+    return "kDLCUDAManaged";
+  default:
+    return "device type " + std::to_string(static_cast<int>(type));
+  }
+}
+
+// Actual dims are printed verbatim (a caller's -1 must not look like "N").
+std::string formatDims(const int64_t *dims, int64_t ndim) {
+  std::string s = "[";
+  for (int64_t i = 0; i < ndim; ++i)
+    s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+/// Checks `t` against `spec`, resolving or checking the batch size; on
+/// success `data` is the address of its first element.
+mlp_status checkTensor(const char *role, const TensorSpec &spec,
+                       const DLTensor &t, Batch &batch, void *&data) {
+  const std::string who = std::string(role) + " '" + spec.name + "'";
+  // Pinned CUDA host memory is ordinary host memory for the CPU.
+  if (t.device.device_type != kDLCPU && t.device.device_type != kDLCUDAHost)
+    return fail(MLP_ERR_DEVICE, who + ": expected a CPU tensor (kDLCPU), got " +
+                                    deviceName(t.device.device_type));
+  if (t.dtype.code != spec.dtype.code || t.dtype.bits != spec.dtype.bits ||
+      t.dtype.lanes != spec.dtype.lanes)
+    return fail(MLP_ERR_DTYPE, who + ": expected dtype " + spec.dtypeName +
+                                   ", got " + dtypeToString(t.dtype));
+  const int64_t rank = static_cast<int64_t>(spec.shape.size());
+  const std::string want = formatShape(spec.shape.data(), rank);
+  if (t.ndim != rank)
+    return fail(MLP_ERR_SHAPE, who + ": expected " + std::to_string(rank) +
+                                   " dimensions (shape " + want + "), got " +
+                                   std::to_string(t.ndim));
+  if (rank > 0 && !t.shape)
+    return fail(MLP_ERR_INVALID_ARGUMENT, who + ": shape is NULL");
+  const std::string got = formatDims(t.shape, rank);
+  for (int64_t i = 0; i < rank; ++i)
+    if (spec.shape[i] != -1 && t.shape[i] != spec.shape[i])
+      return fail(MLP_ERR_SHAPE,
+                  who + ": expected shape " + want + ", got " + got);
+  for (int64_t i = 0; i < rank; ++i) {
+    if (spec.shape[i] != -1)
+      continue;
+    int64_t n = t.shape[i];
+    if (n < 0)
+      return fail(MLP_ERR_SHAPE, who + ": negative batch size " +
+                                     std::to_string(n) + " in shape " + got);
+    if (!batch.known) {
+      batch.known = true;
+      batch.size = n;
+      batch.source = std::string(role) == "input"
+                         ? "the inputs' batch " + std::to_string(n)
+                         : "the batch " + std::to_string(n) + " of " + who;
+    } else if (n != batch.size) {
+      return fail(MLP_ERR_SHAPE, who + ": batch " + std::to_string(n) +
+                                     " does not match " + batch.source);
+    }
+  }
+
+  const uint64_t elemSize = spec.dtype.bits / 8;
+  uint64_t count = 1, bytes;
+  for (int64_t i = 0; i < rank; ++i)
+    if (__builtin_mul_overflow(count, static_cast<uint64_t>(t.shape[i]),
+                               &count))
+      return fail(MLP_ERR_SHAPE, who + ": shape " + got + " is too large");
+  if (__builtin_mul_overflow(count, elemSize, &bytes) ||
+      bytes > static_cast<uint64_t>(INTPTR_MAX))
+    return fail(MLP_ERR_SHAPE, who + ": shape " + got + " is too large");
+
+  // An empty tensor addresses no element, so its strides do not matter
+  // (frameworks report odd ones for them); size-1 dims likewise.
+  if (t.strides && count > 0) {
+    int64_t expected = 1;
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (t.shape[i] != 1 && t.strides[i] != expected) {
+        std::vector<int64_t> compact(rank);
+        for (int64_t j = rank - 1, s = 1; j >= 0; s *= t.shape[j], --j)
+          compact[j] = s;
+        return fail(MLP_ERR_LAYOUT,
+                    who + ": expected compact row-major strides " +
+                        formatDims(compact.data(), rank) + ", got " +
+                        formatDims(t.strides, rank));
+      }
+      expected *= t.shape[i];
+    }
+  }
+  if (count > 0 && !t.data)
+    return fail(MLP_ERR_INVALID_ARGUMENT, who + ": data is NULL");
+  data = static_cast<char *>(t.data) + t.byte_offset;
+  if (count > 0 && reinterpret_cast<uintptr_t>(data) % elemSize != 0)
+    return fail(MLP_ERR_LAYOUT, who + ": data + byte_offset is not aligned " +
+                                    "to the " + std::to_string(elemSize) +
+                                    "-byte element size");
+  return MLP_OK;
+}
+
+/// Appends a compact row-major memref descriptor to `words` (whose capacity
+/// is reserved up front, so earlier descriptors never move).
+void appendDescriptor(std::vector<int64_t> &words, std::vector<void *> &args,
+                      const void *data, const int64_t *dims, int64_t rank) {
+  const size_t at = words.size();
+  const int64_t ptr = static_cast<int64_t>(reinterpret_cast<intptr_t>(data));
+  words.push_back(ptr); // allocated
+  words.push_back(ptr); // aligned
+  words.push_back(0);   // offset
+  words.insert(words.end(), dims, dims + rank);
+  words.resize(words.size() + rank);
+  for (int64_t i = rank - 1, stride = 1; i >= 0; stride *= dims[i], --i)
+    words[at + 3 + rank + i] = stride;
+  args.push_back(&words[at]);
+}
+
+mlp_status checkArray(const void *array, int32_t count, size_t expected,
+                      const char *what, const std::string &model) {
+  if (count < 0 || static_cast<size_t>(count) != expected)
+    return fail(MLP_ERR_INVALID_ARGUMENT,
+                "mlp_model_run: model '" + model + "' has " +
+                    std::to_string(expected) + " " + what + ", got num_" +
+                    what + " = " + std::to_string(count));
+  if (count > 0 && !array)
+    return fail(MLP_ERR_INVALID_ARGUMENT,
+                std::string("mlp_model_run: ") + what + " is NULL but num_" +
+                    what + " is " + std::to_string(count));
+  return MLP_OK;
+}
+
+mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
+               DLTensor *outputs, int32_t numOutputs) {
+  if (!model)
+    return fail(MLP_ERR_INVALID_ARGUMENT, "mlp_model_run: model is NULL");
+  const ModelMetadata &meta = model->meta;
+  mlp_status s;
+  if ((s = checkArray(inputs, numInputs, meta.inputs.size(), "inputs",
+                      meta.name)) != MLP_OK ||
+      (s = checkArray(outputs, numOutputs, meta.outputs.size(), "outputs",
+                      meta.name)) != MLP_OK)
+    return s;
+
+  Batch batch;
+  std::vector<void *> inData(numInputs), outData(numOutputs);
+  for (int32_t i = 0; i < numInputs; ++i)
+    if ((s = checkTensor("input", meta.inputs[i], inputs[i], batch,
+                         inData[i])) != MLP_OK)
+      return s;
+  for (int32_t i = 0; i < numOutputs; ++i)
+    if ((s = checkTensor("output", meta.outputs[i], outputs[i], batch,
+                         outData[i])) != MLP_OK)
+      return s;
+  // Nothing to compute; the generated code need not handle empty batches.
+  if (batch.known && batch.size == 0)
+    return MLP_OK;
+
+  size_t numWords = 0;
+  for (const auto *list : {&meta.inputs, &meta.params, &meta.outputs})
+    for (const TensorSpec &spec : *list)
+      numWords += 3 + 2 * spec.shape.size();
+  std::vector<int64_t> words;
+  words.reserve(numWords);
+  std::vector<void *> args;
+  args.reserve(meta.inputs.size() + meta.params.size() + meta.outputs.size());
+  for (int32_t i = 0; i < numInputs; ++i)
+    appendDescriptor(words, args, inData[i], inputs[i].shape, inputs[i].ndim);
+  for (size_t i = 0; i < meta.params.size(); ++i)
+    appendDescriptor(words, args, model->params[i], meta.params[i].shape.data(),
+                     static_cast<int64_t>(meta.params[i].shape.size()));
+  for (int32_t i = 0; i < numOutputs; ++i)
+    appendDescriptor(words, args, outData[i], outputs[i].shape,
+                     outputs[i].ndim);
+  model->entry(args.data());
+  return MLP_OK;
+}
+
+} // namespace
+} // namespace mlp::rt
+
+extern "C" MLP_API mlp_status mlp_model_run(mlp_model *model,
+                                            const DLTensor *inputs,
+                                            int32_t num_inputs,
+                                            DLTensor *outputs,
+                                            int32_t num_outputs) {
+  return mlp::rt::guard("mlp_model_run", [&] {
+    return mlp::rt::run(model, inputs, num_inputs, outputs, num_outputs);
+  });
+}

@@ -1,0 +1,33 @@
+# lit configuration for the mlpc suite.
+import os
+import shutil
+import subprocess
+
+import lit.formats
+
+config.name = "mlpc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".mlp", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.mlpc_obj_root, "test")
+
+# Tools: ours first, then LLVM's FileCheck/not/count.
+config.environment["PATH"] = os.pathsep.join(
+    [config.mlpc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+config.environment["PYTHONPATH"] = os.path.join(config.mlpc_src_root, "python")
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%mlpc_src", config.mlpc_src_root))
+config.substitutions.append(("%test_lib", os.path.join(config.mlpc_src_root, "test", "lib")))
+
+# Features tests can REQUIRE.
+config.available_features.add("cpu")
+if shutil.which("nvidia-smi") and subprocess.call(
+        ["nvidia-smi", "-L"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("cuda-gpu")
+try:
+    with open("/proc/cpuinfo") as f:
+        if " avx512f" in f.read():
+            config.available_features.add("avx512")
+except OSError:
+    pass

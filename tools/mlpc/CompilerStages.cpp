@@ -1,0 +1,324 @@
+//===- CompilerStages.cpp - the stages mlpc runs, in order ----------------===//
+#include "CompilerStages.h"
+
+#include "mlp/Codegen/CPU/DialectRegistration.h"
+#include "mlp/Codegen/CPU/ModelSignature.h"
+#include "mlp/Frontend/MLIRGen.h"
+#include "mlp/Frontend/Parser.h"
+#include "mlp/Passes/Passes.h"
+#include "mlp/safetensors.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Transforms/Utils/Cloning.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <functional>
+
+using namespace mlpc;
+using llvm::errs;
+
+namespace {
+
+struct StageInfo {
+  const char *name;
+  const char *extension;
+};
+
+StageInfo info(Stage stage) {
+  switch (stage) {
+  case Stage::AST:
+    return {"ast", "txt"};
+  case Stage::MLP:
+    return {"mlp", "mlir"};
+  case Stage::MLPOpt:
+    return {"mlp-opt", "mlir"};
+  case Stage::Linalg:
+    return {"linalg", "mlir"};
+  case Stage::Loops:
+    return {"loops", "mlir"};
+  case Stage::LLVMDialect:
+    return {"llvm", "mlir"};
+  case Stage::LLVMIR:
+    return {"llvm-ir", "ll"};
+  case Stage::Assembly:
+    return {"asm", "s"};
+  case Stage::Object:
+    return {"obj", "o"};
+  case Stage::SharedLib:
+    return {"so", "so"};
+  }
+  return {"?", "txt"};
+}
+
+int fail(const llvm::Twine &message) {
+  errs() << "mlpc: error: " << message << "\n";
+  return 1;
+}
+
+/// Removes the scratch directory (weight blob, object file) on every exit.
+struct ScratchDir {
+  llvm::SmallString<128> path;
+  ~ScratchDir() {
+    if (!path.empty())
+      llvm::sys::fs::remove_directories(path);
+  }
+};
+
+class Compiler {
+public:
+  explicit Compiler(const Options &options) : options(options) {}
+  int run();
+
+private:
+  /// Writes a text stage to the dump directory and, if it is the requested
+  /// stage, to the output. Returns true when the pipeline should stop.
+  bool writeStage(Stage stage, const std::function<void(llvm::raw_ostream &)>
+                                   &print);
+  bool runPasses(Stage stage,
+                 const std::function<void(mlir::OpPassManager &)> &build);
+  std::string defaultOutput(Stage stage) const;
+  bool writeWeightBlob(const std::string &path, std::string &error);
+  std::string runtimeArchive() const;
+
+  const Options &options;
+  llvm::SourceMgr sourceMgr;
+  std::unique_ptr<mlp::SafetensorsFile> weights;
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  mlp::cpu::ModelSignature signature;
+  bool failed = false;
+};
+
+std::string Compiler::defaultOutput(Stage stage) const {
+  if (!options.outputFile.empty())
+    return options.outputFile;
+  if (stage == Stage::SharedLib)
+    return "lib" + signature.name + ".so";
+  if (stage == Stage::Object)
+    return signature.name + ".o";
+  return "-";
+}
+
+bool Compiler::writeStage(
+    Stage stage, const std::function<void(llvm::raw_ostream &)> &print) {
+  if (!options.dumpStagesDir.empty()) {
+    std::string file = (llvm::Twine(options.dumpStagesDir) + "/" +
+                        llvm::Twine(static_cast<int>(stage)) + "-" +
+                        info(stage).name + "." + info(stage).extension)
+                           .str();
+    if (llvm::Error e = llvm::writeToOutput(file, [&](llvm::raw_ostream &os) {
+          print(os);
+          return llvm::Error::success();
+        })) {
+      fail("cannot write " + file + ": " + llvm::toString(std::move(e)));
+      failed = true;
+      return true;
+    }
+  }
+  if (stage != options.emit)
+    return false;
+  std::string output = defaultOutput(stage);
+  if (llvm::Error e = llvm::writeToOutput(output, [&](llvm::raw_ostream &os) {
+        print(os);
+        return llvm::Error::success();
+      })) {
+    fail("cannot write " + output + ": " + llvm::toString(std::move(e)));
+    failed = true;
+  }
+  return true;
+}
+
+bool Compiler::runPasses(
+    Stage stage, const std::function<void(mlir::OpPassManager &)> &build) {
+  mlir::PassManager pm(context.get());
+  if (mlir::failed(mlir::applyPassManagerCLOptions(pm))) {
+    failed = true;
+    return true;
+  }
+  build(pm);
+  if (mlir::failed(pm.run(*module))) {
+    failed = true;
+    return true;
+  }
+  return writeStage(stage, [&](llvm::raw_ostream &os) { module->print(os); });
+}
+
+std::string Compiler::runtimeArchive() const {
+  if (auto fromEnv = llvm::sys::Process::GetEnv("MLPC_RUNTIME_ARCHIVE"))
+    return *fromEnv;
+  if (llvm::sys::fs::exists(MLPC_RUNTIME_ARCHIVE))
+    return MLPC_RUNTIME_ARCHIVE;
+  // An installed layout: <prefix>/bin/mlpc next to <prefix>/lib/.
+  std::string self =
+      llvm::sys::fs::getMainExecutable(nullptr, (void *)&fail);
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(self)));
+  llvm::sys::path::append(path, "lib", "libmlp_runtime.a");
+  return std::string(path);
+}
+
+bool Compiler::writeWeightBlob(const std::string &path, std::string &error) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec) {
+    error = "cannot write " + path + ": " + ec.message();
+    return false;
+  }
+  uint64_t written = 0;
+  for (const mlp::cpu::TensorSignature &param : signature.params) {
+    const mlp::TensorView *tensor = weights->find(param.name);
+    if (!tensor || tensor->nbytes != param.nbytes) {
+      error = "weight '" + param.name + "' is missing or has the wrong size";
+      return false;
+    }
+    os.write_zeros(param.offset - written);
+    os.write(reinterpret_cast<const char *>(tensor->data), tensor->nbytes);
+    written = param.offset + tensor->nbytes;
+  }
+  os.close();
+  if (os.has_error()) {
+    error = "cannot write " + path + ": " + os.error().message();
+    os.clear_error();
+    return false;
+  }
+  return true;
+}
+
+int Compiler::run() {
+  if (options.target != "cpu")
+    return fail("unsupported --target=" + options.target +
+                " (available: cpu; the CUDA backend is not built yet)");
+  bool wantsLibrary =
+      options.emit == Stage::SharedLib || options.emit == Stage::Object;
+  if (wantsLibrary && options.embedWeights && options.weightsFile.empty())
+    return fail("--emit=" + std::string(info(options.emit).name) +
+                " needs --weights FILE.safetensors (or --no-embed-weights)");
+  if (!options.dumpStagesDir.empty())
+    if (std::error_code ec =
+            llvm::sys::fs::create_directories(options.dumpStagesDir))
+      return fail("cannot create " + options.dumpStagesDir + ": " +
+                  ec.message());
+
+  // Source and syntax.
+  auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(options.inputFile);
+  if (!buffer)
+    return fail("cannot read '" + options.inputFile +
+                "': " + buffer.getError().message());
+  unsigned bufferId =
+      sourceMgr.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+  auto ast = mlp::frontend::parseModule(sourceMgr, bufferId);
+  if (!ast)
+    return 1;
+  if (writeStage(Stage::AST, [&](llvm::raw_ostream &os) {
+        mlp::frontend::printAST(*ast, os);
+      }))
+    return failed;
+
+  // The mlp dialect, checked against the weights.
+  mlir::DialectRegistry registry;
+  mlp::cpu::registerCodegenDialects(registry);
+  context = std::make_unique<mlir::MLIRContext>(registry);
+  context->loadAllAvailableDialects();
+  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, context.get());
+  module = mlp::frontend::emitMLIR(*context, *ast);
+  if (!module || mlir::failed(mlir::verify(*module)))
+    return 1;
+  if (!options.weightsFile.empty()) {
+    std::string error;
+    weights = mlp::SafetensorsFile::open(options.weightsFile, error);
+    if (!weights)
+      return fail(error);
+    mlir::PassManager check(context.get());
+    check.addPass(mlp::createMLPCheckWeights(*weights));
+    if (mlir::failed(check.run(*module)))
+      return 1;
+  }
+  if (writeStage(Stage::MLP,
+                 [&](llvm::raw_ostream &os) { module->print(os); }))
+    return failed;
+
+  // Lowering, one stage at a time.
+  if (runPasses(Stage::MLPOpt, mlp::addOptimizationPasses))
+    return failed;
+  if (runPasses(Stage::Linalg, mlp::cpu::addLowerToLinalgPasses))
+    return failed;
+  auto extracted = mlp::cpu::extractSignature(*module);
+  if (mlir::failed(extracted))
+    return 1;
+  signature = *extracted;
+  signature.weightsEmbedded = options.embedWeights && weights;
+  if (runPasses(Stage::Loops, [&](mlir::OpPassManager &pm) {
+        mlp::cpu::addLowerToLoopsPasses(pm, options.loopOptions);
+      }))
+    return failed;
+  if (runPasses(Stage::LLVMDialect, mlp::cpu::addLowerToLLVMPasses))
+    return failed;
+
+  // LLVM IR and machine code.
+  ScratchDir scratch;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("mlpc", scratch.path))
+    return fail("cannot create a temporary directory: " + ec.message());
+  std::string blobPath;
+  std::string error;
+  if (signature.weightsEmbedded && wantsLibrary) {
+    blobPath = (scratch.path + "/weights.bin").str();
+    if (!writeWeightBlob(blobPath, error))
+      return fail(error);
+  }
+  llvm::LLVMContext llvmContext;
+  auto llvmModule =
+      mlp::cpu::translateToLLVMIR(*module, llvmContext, signature, blobPath,
+                                  options.targetOptions, error);
+  if (!llvmModule)
+    return fail(error);
+  if (writeStage(Stage::LLVMIR,
+                 [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); }))
+    return failed;
+  if (options.emit == Stage::Assembly || !options.dumpStagesDir.empty()) {
+    llvm::SmallString<0> text;
+    llvm::raw_svector_ostream os(text);
+    auto copy = llvm::CloneModule(*llvmModule);
+    if (!mlp::cpu::emitCode(*copy, os, mlp::cpu::CodeKind::Assembly,
+                            options.targetOptions, error))
+      return fail(error);
+    if (writeStage(Stage::Assembly,
+                   [&](llvm::raw_ostream &out) { out << text; }))
+      return failed;
+  }
+
+  std::string objectPath = (scratch.path + "/model.o").str();
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objectPath, ec);
+    if (ec)
+      return fail("cannot write " + objectPath + ": " + ec.message());
+    if (!mlp::cpu::emitCode(*llvmModule, os, mlp::cpu::CodeKind::Object,
+                            options.targetOptions, error))
+      return fail(error);
+  }
+  if (options.emit == Stage::Object) {
+    std::string output = defaultOutput(Stage::Object);
+    if (std::error_code ec = llvm::sys::fs::copy_file(objectPath, output))
+      return fail("cannot write " + output + ": " + ec.message());
+    return 0;
+  }
+  std::string output = defaultOutput(Stage::SharedLib);
+  if (!mlp::cpu::linkSharedLibrary({objectPath}, runtimeArchive(), output,
+                                   error))
+    return fail(error);
+  return 0;
+}
+
+} // namespace
+
+int mlpc::compile(const Options &options) { return Compiler(options).run(); }

@@ -1,0 +1,102 @@
+//===- mlpc.cpp - the mlpc compiler driver --------------------------------===//
+//
+//   mlpc model.mlp --weights w.safetensors -o libmodel.so
+//   mlpc model.mlp --emit=<stage>          print one stage of the lowering
+//   mlpc model.mlp --dump-stages=DIR ...   write every stage into DIR
+//
+//===----------------------------------------------------------------------===//
+#include "CompilerStages.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace {
+cl::OptionCategory category("mlpc options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlp>"),
+                               cl::Required, cl::cat(category));
+cl::opt<std::string> outputFile(
+    "o", cl::value_desc("file"), cl::init(""), cl::cat(category),
+    cl::desc("Output file ('-' for stdout). Default: stdout for text stages, "
+             "lib<model>.so for --emit=so, <model>.o for --emit=obj"));
+cl::opt<std::string> weightsFile(
+    "weights", cl::value_desc("file.safetensors"), cl::cat(category),
+    cl::desc("Weights, named as the model's parameters; checked against the "
+             "model and embedded in the .so (required for --emit=so unless "
+             "--no-embed-weights)"));
+cl::opt<mlpc::Stage> emitStage(
+    "emit", cl::init(mlpc::Stage::SharedLib), cl::cat(category),
+    cl::desc("The stage to stop at and write out, in pipeline order:"),
+    cl::values(
+        clEnumValN(mlpc::Stage::AST, "ast", "the parsed .mlp syntax tree"),
+        clEnumValN(mlpc::Stage::MLP, "mlp", "mlp dialect from the frontend"),
+        clEnumValN(mlpc::Stage::MLPOpt, "mlp-opt",
+                   "mlp dialect after the optimization passes"),
+        clEnumValN(mlpc::Stage::Linalg, "linalg",
+                   "linalg on tensors, weights as arguments"),
+        clEnumValN(mlpc::Stage::Loops, "loops",
+                   "bufferized, tiled and vectorized loops"),
+        clEnumValN(mlpc::Stage::LLVMDialect, "llvm", "the MLIR LLVM dialect"),
+        clEnumValN(mlpc::Stage::LLVMIR, "llvm-ir",
+                   "optimized LLVM IR with the ABI entry point"),
+        clEnumValN(mlpc::Stage::Assembly, "asm", "target assembly"),
+        clEnumValN(mlpc::Stage::Object, "obj", "an object file"),
+        clEnumValN(mlpc::Stage::SharedLib, "so",
+                   "a shared library with the runtime (default)")));
+cl::opt<std::string> dumpStagesDir(
+    "dump-stages", cl::value_desc("dir"), cl::cat(category),
+    cl::desc("Also write every stage up to --emit into DIR, one file each"));
+cl::opt<bool> noEmbedWeights(
+    "no-embed-weights", cl::init(false), cl::cat(category),
+    cl::desc("Do not embed weights: the library then reads a .safetensors "
+             "file given to mlp_model_create"));
+cl::opt<std::string> targetName(
+    "target", cl::init("cpu"), cl::cat(category),
+    cl::desc("Target device: cpu (cuda is not available yet)"));
+cl::opt<std::string> cpuName(
+    "mcpu", cl::init("native"), cl::cat(category),
+    cl::desc("CPU to generate code for: 'native' (this machine, default) or "
+             "an LLVM CPU name such as znver4 or x86-64-v3"));
+cl::opt<unsigned> optLevel("O", cl::init(3), cl::Prefix, cl::cat(category),
+                           cl::desc("LLVM optimization level 0-3 (default 3)"));
+cl::opt<bool> noVectorize(
+    "no-vectorize", cl::init(false), cl::cat(category),
+    cl::desc("Lower linalg to scalar loops without tiling or vectorization"));
+
+void printVersion(raw_ostream &os) {
+  os << "mlpc " << MLPC_VERSION << " (MLIR/LLVM " << LLVM_VERSION_STRING
+     << ")\n";
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  mlir::registerAsmPrinterCLOptions();
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  cl::AddExtraVersionPrinter(printVersion);
+  cl::HideUnrelatedOptions(
+      {&category, &cl::getGeneralCategory()});
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "mlpc: compiles .mlp models to shared libraries with a C ABI\n");
+
+  mlpc::Options options;
+  options.inputFile = inputFile;
+  options.outputFile = outputFile;
+  options.weightsFile = weightsFile;
+  options.emit = emitStage;
+  options.dumpStagesDir = dumpStagesDir;
+  options.embedWeights = !noEmbedWeights;
+  options.target = targetName;
+  options.targetOptions.cpu = cpuName;
+  options.targetOptions.optLevel = optLevel;
+  options.loopOptions.vectorize = !noVectorize;
+  return mlpc::compile(options);
+}
