@@ -26,7 +26,15 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
   // Elementwise chains (bias + activation + residual) become one generic.
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
-  // TILE-VECTORIZE-HOOK
+  if (options.vectorize) {
+    mlp::MLPTileAndVectorizeOptions tiling;
+    tiling.vectorWidth = options.vectorWidth;
+    tiling.rowTile = options.rowTile;
+    pm.addNestedPass<func::FuncOp>(mlp::createMLPTileAndVectorize(tiling));
+    // Accumulators of the reduction loops stay in registers.
+    pm.addPass(createLoopInvariantSubsetHoistingPass());
+    pm.addPass(createCanonicalizerPass());
+  }
 
   // Results are written straight into the caller's output buffers.
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
@@ -39,7 +47,8 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass());
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
-  pm.addPass(createLoopInvariantSubsetHoistingPass());
+  if (options.vectorize)
+    pm.addNestedPass<func::FuncOp>(mlp::createMLPLowerVectors());
   pm.addPass(createConvertLinalgToLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -84,6 +84,8 @@ struct Variable {
 struct Frame {
   llvm::StringMap<Variable> vars;
   std::vector<std::string> scope;
+  /// The def being called, or null in the model body.
+  const DefAST *def = nullptr;
 };
 
 class MLIRGenImpl {
@@ -117,6 +119,7 @@ public:
                                         const SourceLoc &at);
   mlir::FailureOr<Val> callBuiltin(const CallExprAST &call, Frame &frame);
   static bool isBuiltin(llvm::StringRef name);
+  static std::vector<llvm::StringRef> builtinNames();
 
   mlir::OpBuilder builder;
   /// The model's batch symbol, once an input has declared it.

@@ -30,4 +30,41 @@ def ConvertMLPToLinalg : Pass<"convert-mlp-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def MLPTileAndVectorize : Pass<"mlp-cpu-tile-and-vectorize", "mlir::func::FuncOp"> {
+  let summary = "Tile linalg ops into register blocks and vectorize them";
+  let description = [{
+    Tiles every linalg op on tensors into register-sized blocks: matmuls into
+    `row-tile` x (2 x `vector-width`) x 1 blocks whose accumulators stay in
+    vector registers across the reduction; elementwise ops, broadcasts and
+    reductions into rows of `vector-width` lanes. Loops whose trip count is
+    not a multiple of the tile are peeled, so the main loops hold static
+    tiles that vectorize without masks and the remainder (for example the
+    last rows of a batch that is not a multiple of `row-tile`) stays as
+    scalar code: correct for every batch size. Ops that the vectorizer does
+    not support stay scalar.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of one vector register (16 for AVX-512, 8 for AVX2)">,
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"8",
+           "rows of a matmul register tile">
+  ];
+  let dependentDialects = [
+    "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+    "mlir::vector::VectorDialect"
+  ];
+}
+
+def MLPLowerVectors : Pass<"mlp-cpu-lower-vectors", "mlir::func::FuncOp"> {
+  let summary = "Lower vector contractions to FMAs on 1-D vectors";
+  let description = [{
+    After bufferization: contractions become outer products (broadcast +
+    FMA), multi-reductions are lowered inner-parallel, transfers and shape
+    casts become 1-D loads and stores. Applied in three separate rounds,
+    because mixing broadcast lowering with canonicalization never converges.
+  }];
+  let dependentDialects = ["mlir::vector::VectorDialect", "mlir::scf::SCFDialect"];
+}
+
 #endif // MLP_CODEGEN_CPU_PASSES_TD

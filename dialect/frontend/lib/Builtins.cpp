@@ -1,0 +1,343 @@
+//===- Builtins.cpp - the builtin layers of .mlp --------------------------===//
+//
+// One table lists every builtin with its signature; one function per builtin
+// checks the arguments, asks mlp::shape for the result shape (reporting its
+// message when the shapes do not fit), binds the parameters and builds the op.
+// Argument-value errors point at the argument, shape errors at the call.
+//
+//===----------------------------------------------------------------------===//
+#include "MLIRGenImpl.h"
+
+#include "mlp/IR/MLPOps.h"
+#include "mlp/IR/ShapeRules.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace mlp::frontend;
+using namespace mlp::frontend::detail;
+namespace shape = mlp::shape;
+
+namespace {
+
+enum class Builtin {
+  Linear,
+  Relu,
+  Gelu,
+  Silu,
+  Sigmoid,
+  Tanh,
+  LayerNorm,
+  Transpose,
+  Reshape,
+  Mean,
+};
+
+struct BuiltinSpec {
+  llvm::StringRef name;
+  Builtin id;
+  std::vector<ParamSpec> params;
+  bool variadic = false; // the last parameter takes all remaining arguments
+};
+
+const std::vector<BuiltinSpec> &builtins() {
+  static const std::vector<BuiltinSpec> table = {
+      {"linear",
+       Builtin::Linear,
+       {{"x", ArgKind::Tensor, ""},
+        {"out_features", ArgKind::Integer, ""},
+        {"bias", ArgKind::Bool, "true"}}},
+      {"relu", Builtin::Relu, {{"x", ArgKind::Tensor, ""}}},
+      {"gelu",
+       Builtin::Gelu,
+       {{"x", ArgKind::Tensor, ""},
+        {"approximate", ArgKind::String, "\"none\""}}},
+      {"silu", Builtin::Silu, {{"x", ArgKind::Tensor, ""}}},
+      {"sigmoid", Builtin::Sigmoid, {{"x", ArgKind::Tensor, ""}}},
+      {"tanh", Builtin::Tanh, {{"x", ArgKind::Tensor, ""}}},
+      {"layer_norm",
+       Builtin::LayerNorm,
+       {{"x", ArgKind::Tensor, ""},
+        {"eps", ArgKind::Number, "1e-5"},
+        {"affine", ArgKind::Bool, "true"}}},
+      {"transpose",
+       Builtin::Transpose,
+       {{"x", ArgKind::Tensor, ""},
+        {"dim0", ArgKind::Integer, ""},
+        {"dim1", ArgKind::Integer, ""}}},
+      {"reshape",
+       Builtin::Reshape,
+       {{"x", ArgKind::Tensor, ""}, {"shape", ArgKind::Dim, ""}},
+       /*variadic=*/true},
+      {"mean",
+       Builtin::Mean,
+       {{"x", ArgKind::Tensor, ""}, {"axis", ArgKind::Integer, "1"}}},
+  };
+  return table;
+}
+
+const BuiltinSpec *lookup(llvm::StringRef name) {
+  for (const BuiltinSpec &spec : builtins())
+    if (spec.name == name)
+      return &spec;
+  return nullptr;
+}
+
+/// "linear(x, out_features, bias=true)", "reshape(x, shape...)".
+std::string signature(const BuiltinSpec &spec) {
+  std::string text = spec.name.str() + "(";
+  for (auto [i, param] : llvm::enumerate(spec.params)) {
+    if (i != 0)
+      text += ", ";
+    text += param.name.str();
+    if (!param.defaultText.empty())
+      text += "=" + param.defaultText.str();
+  }
+  if (spec.variadic)
+    text += "...";
+  return text + ")";
+}
+
+/// Emits one builtin call whose arguments are bound and kind-checked.
+class BuiltinEmitter {
+public:
+  BuiltinEmitter(MLIRGenImpl &gen, const CallExprAST &call, Frame &frame,
+                 CallArgs &args)
+      : gen(gen), b(gen.builder), call(call), frame(frame), args(args),
+        x(args.values[0]->tensor), xType(args.values[0]->tensorType()),
+        location(gen.loc(call.loc())) {}
+
+  FailureOr<Val> emit(Builtin id) {
+    switch (id) {
+    case Builtin::Linear:
+      return linear();
+    case Builtin::Relu:
+      return unary<mlp::ReluOp>();
+    case Builtin::Silu:
+      return unary<mlp::SiluOp>();
+    case Builtin::Sigmoid:
+      return unary<mlp::SigmoidOp>();
+    case Builtin::Tanh:
+      return unary<mlp::TanhOp>();
+    case Builtin::Gelu:
+      return gelu();
+    case Builtin::LayerNorm:
+      return layerNorm();
+    case Builtin::Transpose:
+      return transpose();
+    case Builtin::Reshape:
+      return reshape();
+    case Builtin::Mean:
+      return mean();
+    }
+    return gen.fail(call.loc(), "unsupported builtin");
+  }
+
+private:
+  bool has(size_t i) const { return args.values[i].has_value(); }
+  const Val &arg(size_t i) const { return *args.values[i]; }
+  const SourceLoc &argLoc(size_t i) const { return args.locs[i]; }
+  ArrayRef<int64_t> xShape() const { return xType.getShape(); }
+  RankedTensorType resultType(ArrayRef<int64_t> shape) const {
+    return RankedTensorType::get(shape, xType.getElementType());
+  }
+  FailureOr<Value> param(llvm::StringRef suffix, ArrayRef<int64_t> shape) {
+    FailureOr<std::string> name = gen.paramName(call, frame, suffix);
+    if (failed(name))
+      return failure();
+    return gen.getParam(*name, shape, xType.getElementType(), call.loc());
+  }
+
+  template <typename OpTy>
+  FailureOr<Val> unary() {
+    return Val::ofTensor(b.create<OpTy>(location, xType, x));
+  }
+
+  FailureOr<Val> linear() {
+    int64_t out = arg(1).integer;
+    if (out <= 0)
+      return gen.fail(argLoc(1), "out_features must be a positive integer, "
+                                 "got " + std::to_string(out));
+    bool bias = has(2) ? arg(2).boolean : true;
+    if (!xShape().empty() && ShapedType::isDynamic(xShape().back()))
+      return gen.fail(call.loc(),
+                      "linear needs a static last dimension (the input "
+                      "features), got " + shape::format(xShape()));
+    int64_t in = xShape().empty() ? 0 : xShape().back();
+    SmallVector<int64_t> weightShape = {out, in}, biasShape = {out};
+    std::string error;
+    auto result = shape::linear(
+        xShape(), weightShape,
+        bias ? shape::OptionalShape(biasShape) : std::nullopt, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    FailureOr<Value> weight = param("weight", weightShape);
+    if (failed(weight))
+      return failure();
+    Value biasValue;
+    if (bias) {
+      FailureOr<Value> value = param("bias", biasShape);
+      if (failed(value))
+        return failure();
+      biasValue = *value;
+    }
+    return Val::ofTensor(b.create<mlp::LinearOp>(location, resultType(*result),
+                                                 x, *weight, biasValue));
+  }
+
+  FailureOr<Val> gelu() {
+    std::string approximate = has(1) ? arg(1).string : "none";
+    if (approximate != "none" && approximate != "tanh")
+      return gen.fail(argLoc(1), "approximate must be \"none\" or \"tanh\", "
+                                 "got \"" + approximate + "\"");
+    return Val::ofTensor(b.create<mlp::GeluOp>(location, xType, x,
+                                               b.getStringAttr(approximate)));
+  }
+
+  FailureOr<Val> layerNorm() {
+    double eps = has(1) ? arg(1).number : 1e-5;
+    if (!(eps > 0.0))
+      return gen.fail(argLoc(1),
+                      "eps must be positive, got " + formatNumber(eps));
+    bool affine = has(2) ? arg(2).boolean : true;
+    std::string error;
+    if (!shape::layerNorm(xShape(), std::nullopt, std::nullopt, error))
+      return gen.fail(call.loc(), error);
+    SmallVector<int64_t> channels = {xShape().back()};
+    Value weight, bias;
+    if (affine) {
+      FailureOr<Value> w = param("weight", channels);
+      if (failed(w))
+        return failure();
+      FailureOr<Value> bb = param("bias", channels);
+      if (failed(bb))
+        return failure();
+      weight = *w;
+      bias = *bb;
+    }
+    return Val::ofTensor(b.create<mlp::LayerNormOp>(
+        location, xType, x, weight, bias, b.getF64FloatAttr(eps)));
+  }
+
+  FailureOr<Val> transpose() {
+    int64_t rank = xShape().size();
+    int64_t dims[2];
+    for (size_t i = 0; i < 2; ++i) {
+      int64_t d = arg(i + 1).integer;
+      if (d < -rank || d >= rank)
+        return gen.fail(argLoc(i + 1),
+                        "transpose dimension " + std::to_string(d) +
+                            " is out of range for a tensor of rank " +
+                            std::to_string(rank) + " " +
+                            shape::format(xShape()) + " (expected " +
+                            std::to_string(-rank) + " to " +
+                            std::to_string(rank - 1) + ")");
+      dims[i] = d < 0 ? d + rank : d;
+    }
+    if (dims[0] != dims[1] && (ShapedType::isDynamic(xShape()[dims[0]]) ||
+                               ShapedType::isDynamic(xShape()[dims[1]])))
+      return gen.fail(call.loc(), "transpose cannot move the batch dimension "
+                                  "of " + shape::format(xShape()));
+    SmallVector<int64_t> permutation(rank);
+    std::iota(permutation.begin(), permutation.end(), 0);
+    std::swap(permutation[dims[0]], permutation[dims[1]]);
+    std::string error;
+    auto result = shape::transpose(xShape(), permutation, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    return Val::ofTensor(b.create<mlp::TransposeOp>(
+        location, resultType(*result), x,
+        b.getDenseI64ArrayAttr(permutation)));
+  }
+
+  FailureOr<Val> reshape() {
+    if (args.rest.empty())
+      return gen.fail(call.loc(), "reshape needs the target shape, e.g. "
+                                  "reshape(x, N, 196, 512)");
+    SmallVector<int64_t> target;
+    for (auto [value, at] : llvm::zip(args.rest, args.restLocs)) {
+      if (!ShapedType::isDynamic(value.integer) && value.integer <= 0)
+        return gen.fail(at, "reshape dimensions must be positive integers or "
+                            "the batch symbol, got " +
+                                std::to_string(value.integer));
+      target.push_back(value.integer);
+    }
+    std::string error;
+    auto result = shape::reshape(xShape(), target, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    return Val::ofTensor(
+        b.create<mlp::ReshapeOp>(location, resultType(*result), x));
+  }
+
+  FailureOr<Val> mean() {
+    int64_t axis = has(1) ? arg(1).integer : 1;
+    std::string error;
+    auto result = shape::mean(xShape(), axis, error);
+    if (!result)
+      return gen.fail(has(1) ? argLoc(1) : call.loc(), error);
+    if (axis < 0)
+      axis += xShape().size();
+    return Val::ofTensor(b.create<mlp::MeanOp>(location, resultType(*result), x,
+                                               b.getI64IntegerAttr(axis)));
+  }
+
+  MLIRGenImpl &gen;
+  OpBuilder &b;
+  const CallExprAST &call;
+  Frame &frame;
+  CallArgs &args;
+  Value x;
+  RankedTensorType xType;
+  Location location;
+};
+
+} // namespace
+
+bool MLIRGenImpl::isBuiltin(llvm::StringRef name) {
+  return lookup(name) != nullptr;
+}
+
+std::vector<llvm::StringRef> MLIRGenImpl::builtinNames() {
+  std::vector<llvm::StringRef> names;
+  for (const BuiltinSpec &spec : builtins())
+    names.push_back(spec.name);
+  return names;
+}
+
+FailureOr<Val> MLIRGenImpl::callBuiltin(const CallExprAST &call,
+                                        Frame &frame) {
+  const BuiltinSpec *spec = lookup(call.callee);
+  if (!spec)
+    return fail(call.loc(), "unknown layer or def '" + call.callee + "'");
+  CallArgs args;
+  if (failed(bindArguments(call, signature(*spec), spec->params,
+                           spec->variadic, frame, args)))
+    return failure();
+
+  // Which builtins bind parameters with '@path'.
+  bool hasParams =
+      spec->id == Builtin::Linear ||
+      (spec->id == Builtin::LayerNorm &&
+       (!args.values[2] || args.values[2]->boolean));
+  if (hasParams && !call.binding) {
+    if (spec->id == Builtin::Linear)
+      return fail(call.loc(), "linear needs '@name' to bind its weight and "
+                              "bias, e.g. linear(x, 64) @fc1");
+    return fail(call.loc(), "layer_norm needs '@name' to bind its weight and "
+                            "bias, e.g. layer_norm(x) @norm, or "
+                            "affine=false for none");
+  }
+  if (!hasParams && call.binding) {
+    if (spec->id == Builtin::LayerNorm)
+      return fail(call.binding->loc, "layer_norm with affine=false has no "
+                                     "parameters; remove '@" +
+                                         call.binding->spelling + "'");
+    return fail(call.binding->loc, "'" + call.callee +
+                                       "' has no parameters; remove '@" +
+                                       call.binding->spelling + "'");
+  }
+  return BuiltinEmitter(*this, call, frame, args).emit(spec->id);
+}

@@ -1,0 +1,18 @@
+// RUN: mlp-opt %s -mlp-params-to-arguments | FileCheck %s
+
+// Each distinct parameter becomes one trailing argument, in first-use order.
+// CHECK-LABEL: func.func @model
+// CHECK-SAME: (%[[X:.+]]: tensor<?x4xf32> {mlp.name = "x"}, %[[W:.+]]: tensor<4x4xf32> {mlp.param = "fc.weight"}, %[[B:.+]]: tensor<4xf32> {mlp.param = "fc.bias"})
+// CHECK-SAME: attributes {llvm.emit_c_interface, mlp.model, mlp.params = ["fc.weight", "fc.bias"]}
+// CHECK-NOT: mlp.param
+// CHECK: %[[H:.+]] = mlp.linear %[[X]], %[[W]], %[[B]]
+// CHECK: mlp.linear %[[H]], %[[W]], %[[B]]
+func.func @model(%x: tensor<?x4xf32> {mlp.name = "x"}) -> (tensor<?x4xf32> {mlp.name = "y"}) attributes {mlp.model} {
+  %w = mlp.param "fc.weight" : tensor<4x4xf32>
+  %b = mlp.param "fc.bias" : tensor<4xf32>
+  %h = mlp.linear %x, %w, %b : (tensor<?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  // A second mlp.param with the same name is the same argument.
+  %w2 = mlp.param "fc.weight" : tensor<4x4xf32>
+  %y = mlp.linear %h, %w2, %b : (tensor<?x4xf32>, tensor<4x4xf32>, tensor<4xf32>) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
+}

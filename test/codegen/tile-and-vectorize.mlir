@@ -1,0 +1,32 @@
+// RUN: mlp-opt %s -mlp-cpu-tile-and-vectorize | FileCheck %s
+
+// A matmul over a dynamic batch: the row loop is peeled into a main loop of
+// static 8x32 register tiles (a vector.contract per k step) and a scalar
+// remainder for the last batch % 8 rows.
+// CHECK-LABEL: func.func @matmul
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: vector.contract {{.*}} : vector<8x32x1xf32>, vector<8x32x1xf32> into vector<8x32xf32>
+// CHECK: scf.for
+// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x1xf32>, tensor<1x32xf32>)
+func.func @matmul(%a: tensor<?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x64xf32>) outs(%c : tensor<?x64xf32>) -> tensor<?x64xf32>
+  return %r : tensor<?x64xf32>
+}
+
+// Elementwise ops run in 16-lane vectors; a 40-wide row peels to 32 + 8.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: vector.transfer_read {{.*}} vector<1x16xf32>
+// CHECK: arith.maximumf {{.*}} vector<1x16xf32>
+// CHECK: vector.transfer_read {{.*}} vector<1x8xf32>
+// CHECK: arith.maximumf {{.*}} vector<1x8xf32>
+func.func @elementwise(%x: tensor<?x40xf32>, %init: tensor<?x40xf32>) -> tensor<?x40xf32> {
+  %zero = arith.constant 0.0 : f32
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<?x40xf32>) outs(%init : tensor<?x40xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<?x40xf32>
+  return %r : tensor<?x40xf32>
+}
