@@ -88,6 +88,7 @@ private:
   std::string defaultOutput(Stage stage) const;
   bool writeWeightBlob(const std::string &path, std::string &error);
   std::string runtimeArchive() const;
+  std::string runtimeExports() const;
 
   const Options &options;
   llvm::SourceMgr sourceMgr;
@@ -163,6 +164,19 @@ std::string Compiler::runtimeArchive() const {
   llvm::SmallString<256> path(llvm::sys::path::parent_path(
       llvm::sys::path::parent_path(self)));
   llvm::sys::path::append(path, "lib", "libmlp_runtime.a");
+  return std::string(path);
+}
+
+std::string Compiler::runtimeExports() const {
+  if (auto fromEnv = llvm::sys::Process::GetEnv("MLPC_RUNTIME_EXPORTS"))
+    return *fromEnv;
+  if (llvm::sys::fs::exists(MLPC_RUNTIME_EXPORTS))
+    return MLPC_RUNTIME_EXPORTS;
+  std::string self =
+      llvm::sys::fs::getMainExecutable(nullptr, (void *)&fail);
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(self)));
+  llvm::sys::path::append(path, "lib", "mlp_runtime.exports");
   return std::string(path);
 }
 
@@ -313,8 +327,8 @@ int Compiler::run() {
     return 0;
   }
   std::string output = defaultOutput(Stage::SharedLib);
-  if (!mlp::cpu::linkSharedLibrary({objectPath}, runtimeArchive(), output,
-                                   error))
+  if (!mlp::cpu::linkSharedLibrary({objectPath}, runtimeArchive(),
+                                   runtimeExports(), output, error))
     return fail(error);
   return 0;
 }

@@ -32,6 +32,9 @@ struct LowerVectors : public mlp::impl::MLPLowerVectorsBase<LowerVectors> {
     vector::populateVectorTransferLoweringPatterns(lowering,
                                                    /*maxTransferRank=*/1);
     vector::populateVectorShapeCastLoweringPatterns(lowering);
+    // Row tiles are vector<1xN>: drop the unit dims so that elementwise math
+    // (erf, tanh through libm) sees 1-D vectors.
+    vector::populateCastAwayVectorLeadingOneDimPatterns(lowering);
     vector::populateVectorTransposeLoweringPatterns(lowering, options);
     if (failed(applyPatternsAndFoldGreedily(func, std::move(lowering))))
       return signalPassFailure();

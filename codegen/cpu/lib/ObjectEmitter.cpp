@@ -4,6 +4,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -107,6 +108,18 @@ std::unique_ptr<llvm::Module> mlp::cpu::translateToLLVMIR(
     mlir::ModuleOp module, llvm::LLVMContext &context,
     const ModelSignature &signature, const std::string &weightsBlobPath,
     const TargetOptions &target, std::string &error) {
+  // The mlp.* argument attributes served the metadata; LLVM has no use
+  // for them.
+  module.walk([](mlir::FunctionOpInterface func) {
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      for (auto attr : llvm::to_vector(func.getArgAttrs(i)))
+        if (attr.getName().getValue().starts_with("mlp."))
+          func.removeArgAttr(i, attr.getName());
+    for (unsigned i = 0; i < func.getNumResults(); ++i)
+      for (auto attr : llvm::to_vector(func.getResultAttrs(i)))
+        if (attr.getName().getValue().starts_with("mlp."))
+          func.removeResultAttr(i, attr.getName());
+  });
   mlir::registerBuiltinDialectTranslation(*module.getContext());
   mlir::registerLLVMDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =

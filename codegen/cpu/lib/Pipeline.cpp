@@ -56,15 +56,17 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
 
 void mlp::cpu::addLowerToLLVMPasses(OpPassManager &pm) {
   pm.addPass(createConvertVectorToSCFPass());
+  // Intrinsics first (exp, sqrt stay vectorized), then libm for erf and
+  // tanh, whose vector forms it scalarizes into vector ops: so before the
+  // vector dialect goes to LLVM.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createBufferizationToMemRefPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
-  // Intrinsics first (exp, sqrt stay vectorizable), libm for erf/tanh.
-  pm.addPass(createConvertMathToLLVMPass());
-  pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());

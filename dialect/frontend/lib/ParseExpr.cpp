@@ -106,6 +106,14 @@ ExprPtr Parser::parsePostfix() {
 }
 
 ExprPtr Parser::parsePrimary(bool &parenthesized) {
+  if (!enterNesting(cur().loc))
+    return nullptr;
+  ExprPtr expr = parsePrimaryImpl(parenthesized);
+  --nesting;
+  return expr;
+}
+
+ExprPtr Parser::parsePrimaryImpl(bool &parenthesized) {
   const Token &token = cur();
   switch (token.kind) {
   case Tok::Int:

@@ -13,6 +13,9 @@ using namespace mlp::frontend;
 
 /// Past this many errors the parser stops: later ones are rarely useful.
 static constexpr unsigned kMaxErrors = 10;
+/// Deeper nesting of parentheses, calls and blocks is certainly a mistake,
+/// and would make the recursive parser and emitter run out of stack.
+static constexpr unsigned kMaxNesting = 256;
 
 std::unique_ptr<ModuleAST> mlp::frontend::parseModule(llvm::SourceMgr &sourceMgr,
                                                      unsigned bufferId) {
@@ -120,6 +123,15 @@ void Parser::recover(size_t start) {
     }
   }
   stop = true;
+}
+
+bool Parser::enterNesting(const SourceLoc &loc) {
+  if (++nesting <= kMaxNesting)
+    return true;
+  error(loc, "nesting too deep: more than " + llvm::Twine(kMaxNesting) +
+                 " levels of parentheses, calls and blocks");
+  stop = true;
+  return false;
 }
 
 void Parser::skipToBlockEnd() {
@@ -274,6 +286,12 @@ bool Parser::parseBlock(StmtList &body, BlockContext context,
     errorExpected("'{' to open the body of " + ownerText);
     return false;
   }
+  if (!enterNesting(cur().loc))
+    return false;
+  struct Leave {
+    unsigned &nesting;
+    ~Leave() { --nesting; }
+  } leave{nesting};
   SourceLoc open = consume().loc;
   bool sawReturn = false;
   while (!stopped()) {

@@ -76,6 +76,9 @@ private:
   bool stopped() const { return stop; }
   /// Skips to the '}' that closes the current block, without consuming it.
   void skipToBlockEnd();
+  /// Enters one more level of nesting at `loc`; false (with an error) when
+  /// that is too deep. Pair with `--nesting`.
+  bool enterNesting(const SourceLoc &loc);
 
   // Top level and statements (Parser.cpp).
   std::unique_ptr<DefAST> parseDef();
@@ -97,6 +100,7 @@ private:
   ExprPtr parsePostfix();
   /// `parenthesized` tells whether the result came from `( expr )`.
   ExprPtr parsePrimary(bool &parenthesized);
+  ExprPtr parsePrimaryImpl(bool &parenthesized);
   ExprPtr parseCall();
   bool parseArguments(CallExprAST &call);
   std::optional<TypeAST> parseType();
@@ -110,6 +114,9 @@ private:
   size_t pos = 0;
   unsigned errorCount = 0;
   bool stop = false;
+  /// Open parentheses, calls and blocks around the current token; bounded so
+  /// that a pathological input cannot overflow the stack.
+  unsigned nesting = 0;
   /// Location of the '}' that closed the last block.
   SourceLoc lastBlockEnd;
 };
