@@ -97,6 +97,9 @@ struct TileAndVectorize
     // mul + reduction -> vector.contract, so contractions lower to FMAs.
     RewritePatternSet patterns(&getContext());
     vector::populateVectorReductionToContractPatterns(patterns);
+    // Broadcasting transfer_reads become reads + vector.broadcast, which
+    // the contraction then absorbs into its indexing maps.
+    vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
     vector::populateFoldArithExtensionPatterns(patterns);
     addCanonicalizations(patterns);
     if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))

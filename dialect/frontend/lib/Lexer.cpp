@@ -208,11 +208,18 @@ Token Lexer::next() {
   if (llvm::isPrint(c))
     return error(start, startCol,
                  std::string("unexpected character '") + c + "'");
+  // Take a whole UTF-8 sequence so that the message can quote it.
+  auto byte = [](char b) { return static_cast<unsigned char>(b); };
+  if (byte(c) >= 0xc0)
+    while (cur != end && (byte(*cur) & 0xc0) == 0x80)
+      ++cur;
+  if (byte(c) >= 0x80)
+    return error(start, startCol,
+                 "unexpected character '" + std::string(start, cur) +
+                     "'; only ASCII is allowed outside comments and strings");
   return error(start, startCol,
-               "unexpected byte 0x" + llvm::utohexstr(
-                                          static_cast<unsigned char>(c),
-                                          /*LowerCase=*/true, /*Width=*/2) +
-                   " (only ASCII is allowed outside comments and strings)");
+               "unexpected control character 0x" +
+                   llvm::utohexstr(byte(c), /*LowerCase=*/true, /*Width=*/2));
 }
 
 Token Lexer::lexIdentifier(const char *start, unsigned startCol) {

@@ -34,6 +34,9 @@ using namespace mlp::frontend::detail;
 /// Unrolling is for blocks of a network, not for loops over data: a larger
 /// count is almost certainly a mistake and would take very long to emit.
 static constexpr int64_t kMaxRepeatCount = 4096;
+/// Nested repeats and def calls multiply; past this many unrolled statements
+/// the IR would be too large to compile in reasonable time.
+static constexpr uint64_t kMaxUnrolledStatements = 1000000;
 
 //===----------------------------------------------------------------------===//
 // Values
@@ -303,6 +306,10 @@ LogicalResult MLIRGenImpl::evalBody(const StmtList &body, Frame &frame,
 
 LogicalResult MLIRGenImpl::evalStatement(const StmtAST &stmt, Frame &frame,
                                          std::optional<Val> *result) {
+  if (++unrolledStatements > kMaxUnrolledStatements)
+    return fail(stmt.loc(), "the model unrolls to more than " +
+                                llvm::Twine(kMaxUnrolledStatements) +
+                                " statements; check the repeat counts");
   switch (stmt.getKind()) {
   case StmtAST::Kind::Input:
     return evalInput(llvm::cast<InputStmtAST>(stmt), frame);
@@ -556,10 +563,14 @@ FailureOr<Value> MLIRGenImpl::getParam(const std::string &name,
       llvm::raw_string_ostream(here) << "element type " << elementType;
       llvm::raw_string_ostream(there) << existing.getElementType();
     }
-    return fail(at,
-                "parameter '" + name + "' has " + here + " here, but " +
-                    there + " where it is first used",
-                &it->second.firstUse, "first used here");
+    std::string message = "parameter '" + name + "' has " + here +
+                          " here, but " + there + " where it is first used";
+    // In a repeat or a def called twice, the first use may be this very
+    // place; the iteration or call notes then tell the two apart.
+    const SourceLoc &first = it->second.firstUse;
+    if (first.ptr == at.ptr)
+      return fail(at, message);
+    return fail(at, message, &first, "first used here");
   }
   Value value =
       builder.create<mlp::ParamOp>(loc(at), type, builder.getStringAttr(name));
@@ -627,11 +638,13 @@ FailureOr<Val> MLIRGenImpl::evalVar(const VarExprAST &expr, Frame &frame) {
   for (const auto &entry : frame.vars)
     names.push_back(entry.getKey());
   llvm::sort(names);
-  std::string message = "undefined variable '" + expr.name + "'" +
-                        suggest(expr.name, names);
   if (frame.def)
-    message += "; a def body sees only its arguments and its own variables";
-  return fail(expr.loc(), message);
+    return fail(expr.loc(), "undefined variable '" + expr.name +
+                                "' in def '" + frame.def->name +
+                                "'; a def body sees only its arguments and "
+                                "its own variables");
+  return fail(expr.loc(), "undefined variable '" + expr.name + "'" +
+                              suggest(expr.name, names));
 }
 
 FailureOr<Val> MLIRGenImpl::evalBinary(const BinaryExprAST &expr,

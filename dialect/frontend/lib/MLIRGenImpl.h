@@ -175,6 +175,7 @@ private:
   std::vector<Port> inputs, outputs;
   mlir::Block *entryBlock = nullptr;
   std::vector<Context> contexts;
+  uint64_t unrolledStatements = 0;
 };
 
 } // namespace mlp::frontend::detail

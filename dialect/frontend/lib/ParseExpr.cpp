@@ -41,6 +41,8 @@ ExprPtr Parser::parsePipeStage(ExprPtr input) {
   piped.value = std::move(input);
   piped.piped = true;
   call->args.insert(call->args.begin(), std::move(piped));
+  if (!updateDepth(*call))
+    return nullptr;
 
   if (cur().kind == Tok::Path) {
     auto path = parsePath();
@@ -69,6 +71,8 @@ ExprPtr Parser::parseSum() {
       return nullptr;
     lhs = std::make_unique<BinaryExprAST>(op.loc, op.spelling[0],
                                           std::move(lhs), std::move(rhs));
+    if (!updateDepth(*lhs))
+      return nullptr;
   }
   return lhs;
 }
@@ -82,6 +86,8 @@ ExprPtr Parser::parseProduct() {
       return nullptr;
     lhs = std::make_unique<BinaryExprAST>(op.loc, '*', std::move(lhs),
                                           std::move(rhs));
+    if (!updateDepth(*lhs))
+      return nullptr;
   }
   return lhs;
 }
@@ -171,7 +177,10 @@ ExprPtr Parser::parsePrimaryImpl(bool &parenthesized) {
     ExprPtr inner = parsePrimary(innerParenthesized);
     if (!inner)
       return nullptr;
-    return std::make_unique<NegateExprAST>(minus, std::move(inner));
+    ExprPtr negate = std::make_unique<NegateExprAST>(minus, std::move(inner));
+    if (!updateDepth(*negate))
+      return nullptr;
+    return negate;
   }
   default:
     errorExpected("an expression");
@@ -182,7 +191,7 @@ ExprPtr Parser::parsePrimaryImpl(bool &parenthesized) {
 ExprPtr Parser::parseCall() {
   const Token &name = consume();
   auto call = std::make_unique<CallExprAST>(name.loc, name.spelling.str());
-  if (!parseArguments(*call))
+  if (!parseArguments(*call) || !updateDepth(*call))
     return nullptr;
   return call;
 }

@@ -134,6 +134,27 @@ bool Parser::enterNesting(const SourceLoc &loc) {
   return false;
 }
 
+bool Parser::updateDepth(ExprAST &expr) {
+  unsigned depth = 0;
+  if (auto *call = llvm::dyn_cast<CallExprAST>(&expr)) {
+    for (const ArgAST &arg : call->args)
+      depth = std::max(depth, arg.value->depth);
+  } else if (auto *binary = llvm::dyn_cast<BinaryExprAST>(&expr)) {
+    depth = std::max(binary->lhs->depth, binary->rhs->depth);
+  } else if (auto *negate = llvm::dyn_cast<NegateExprAST>(&expr)) {
+    depth = negate->operand->depth;
+  }
+  expr.depth = depth + 1;
+  if (expr.depth <= kMaxNesting)
+    return true;
+  error(expr.loc(), "expression too deeply nested: more than " +
+                        llvm::Twine(kMaxNesting) +
+                        " levels of operators and calls; split it into "
+                        "several statements");
+  stop = true;
+  return false;
+}
+
 void Parser::skipToBlockEnd() {
   llvm::SmallVector<Tok> open;
   while (cur().kind != Tok::Eof) {

@@ -72,6 +72,10 @@ public:
   Kind getKind() const { return kind; }
   const SourceLoc &loc() const { return location; }
 
+  /// Height of the tree below and including this node; the parser bounds
+  /// it so that recursive walks cannot overflow the stack.
+  unsigned depth = 1;
+
 private:
   const Kind kind;
   SourceLoc location;

@@ -79,6 +79,9 @@ private:
   /// Enters one more level of nesting at `loc`; false (with an error) when
   /// that is too deep. Pair with `--nesting`.
   bool enterNesting(const SourceLoc &loc);
+  /// Sets the depth of `expr` from its children; false (with an error) when
+  /// the expression is nested too deeply.
+  bool updateDepth(ExprAST &expr);
 
   // Top level and statements (Parser.cpp).
   std::unique_ptr<DefAST> parseDef();
