@@ -3,6 +3,7 @@
 #include "mlp/Codegen/CPU/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
@@ -55,7 +56,12 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
 }
 
 void mlp::cpu::addLowerToLLVMPasses(OpPassManager &pm) {
-  pm.addPass(createConvertVectorToSCFPass());
+  // Fully unrolled 1-D transfers: the default lowering goes through stack
+  // buffers allocated inside loops, which overflow the stack on big batches.
+  VectorTransferToSCFOptions transfers;
+  transfers.enableFullUnroll(true);
+  transfers.setTargetRank(1);
+  pm.addPass(createConvertVectorToSCFPass(transfers));
   // Intrinsics first (exp, sqrt stay vectorized), then libm for erf and
   // tanh, whose vector forms it scalarizes into vector ops: so before the
   // vector dialect goes to LLVM.
