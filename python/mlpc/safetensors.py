@@ -108,7 +108,7 @@ def save_safetensors(tensors, path, metadata=None, dtypes=None):
         code = _code_for(name, array, dtypes)
         # Little-endian, compact row-major bytes; the values are not changed.
         little = array.dtype.newbyteorder("<") if array.dtype.itemsize > 1 else array.dtype
-        arrays[name] = (code, np.ascontiguousarray(array, dtype=little))
+        arrays[name] = (code, np.asarray(array, dtype=little, order="C"))
 
     order = sorted(arrays, key=lambda n: (-arrays[n][1].dtype.itemsize, n))
     header = {}
@@ -131,7 +131,9 @@ def save_safetensors(tensors, path, metadata=None, dtypes=None):
             f.write(len(text).to_bytes(8, "little"))
             f.write(text)
             for name in order:
-                f.write(memoryview(arrays[name][1]).cast("B"))
+                array = arrays[name][1]
+                if array.nbytes:
+                    f.write(array.reshape(-1).view(np.uint8).data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -8,6 +8,8 @@
 
 #include "Metadata.h"
 
+#include "mlp/tensor_layout.h"
+
 #include "mlp/runtime.h"
 
 #include <nlohmann/json.hpp>
@@ -76,6 +78,19 @@ bool parseTensor(const json &j, bool isParam, TensorSpec &out,
     if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
       return err("size overflows 64 bits");
   out.nbytes = n;
+  out.storedShape = out.shape;
+  if (j.contains("layout")) {
+    if (!j["layout"].is_array())
+      return err("'layout' must be an array");
+    for (const json &d : j["layout"]) {
+      if (!d.is_number_integer())
+        return err("'layout' must hold integers");
+      out.layout.push_back(d.get<int64_t>());
+    }
+    if (!isPermutation(out.layout, out.shape.size()))
+      return err("'layout' is not a permutation of the shape's dimensions");
+    out.storedShape = permuteShape(out.shape, out.layout);
+  }
   return true;
 }
 

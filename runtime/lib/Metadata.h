@@ -25,6 +25,10 @@ struct TensorSpec {
   std::vector<int64_t> shape;
   uint64_t offset = 0; // params: byte offset in mlpc_weights_blob
   uint64_t nbytes = 0; // params: byte size
+  /// params: the stored layout, a permutation of the checkpoint's dims
+  /// (empty: as in the checkpoint), and the shape the kernels see.
+  std::vector<int64_t> layout;
+  std::vector<int64_t> storedShape;
 };
 
 struct ModelMetadata {

@@ -1,6 +1,8 @@
 //===- Model.cpp - Creating, inspecting and destroying models -------------===//
 
 #include "Model.h"
+
+#include "mlp/tensor_layout.h"
 #include "Status.h"
 
 #include <cstring>
@@ -65,6 +67,14 @@ mlp_status bindFileWeights(mlp_model &model, const char *path) {
                       "': expected shape " +
                       formatShape(p.shape.data(), p.shape.size()) + ", got " +
                       formatShape(t->shape.data(), t->shape.size()));
+    if (!p.layout.empty()) {
+      // The kernels read this weight in the compiler's layout.
+      AlignedBuffer copy(::operator new(p.nbytes, kCopyAlignment));
+      permuteTensor(t->data, copy.get(), p.shape, p.layout, p.dtype.bits / 8);
+      model.params.push_back(copy.get());
+      model.copies.push_back(std::move(copy));
+      continue;
+    }
     model.params.push_back(t->data);
   }
   model.weightsFile = std::move(file);

@@ -197,8 +197,9 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
   for (int32_t i = 0; i < numInputs; ++i)
     appendDescriptor(words, args, inData[i], inputs[i].shape, inputs[i].ndim);
   for (size_t i = 0; i < meta.params.size(); ++i)
-    appendDescriptor(words, args, model->params[i], meta.params[i].shape.data(),
-                     static_cast<int64_t>(meta.params[i].shape.size()));
+    appendDescriptor(words, args, model->params[i],
+                     meta.params[i].storedShape.data(),
+                     static_cast<int64_t>(meta.params[i].storedShape.size()));
   for (int32_t i = 0; i < numOutputs; ++i)
     appendDescriptor(words, args, outData[i], outputs[i].shape,
                      outputs[i].ndim);

@@ -1,11 +1,13 @@
 // RUN: mlp-opt %s -split-input-file -convert-mlp-to-linalg | FileCheck %s
 
-// The bias is broadcast into the accumulator; leading dims are collapsed.
+// The bias is broadcast into the accumulator; leading dims are collapsed; the
+// weight is transposed to (in, out).
 // CHECK-LABEL: func.func @linear_3d
 // CHECK-SAME: (%[[X:.+]]: tensor<?x4x8xf32>, %[[W:.+]]: tensor<16x8xf32>, %[[B:.+]]: tensor<16xf32>)
 // CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<?x4x8xf32> into tensor<?x8xf32>
 // CHECK: %[[ACC:.+]] = linalg.broadcast ins(%[[B]] : tensor<16xf32>) outs(%{{.+}} : tensor<?x16xf32>) dimensions = [0]
-// CHECK: %[[MM:.+]] = linalg.matmul_transpose_b ins(%[[FLAT]], %[[W]] : tensor<?x8xf32>, tensor<16x8xf32>) outs(%[[ACC]] : tensor<?x16xf32>)
+// CHECK: %[[WT:.+]] = linalg.transpose ins(%[[W]] : tensor<16x8xf32>) outs(%{{.+}} : tensor<8x16xf32>) permutation = [1, 0]
+// CHECK: %[[MM:.+]] = linalg.matmul ins(%[[FLAT]], %[[WT]] : tensor<?x8xf32>, tensor<8x16xf32>) outs(%[[ACC]] : tensor<?x16xf32>)
 // CHECK: tensor.expand_shape %[[MM]] {{\[\[}}0, 1], [2]] output_shape [%{{.+}}, 4, 16] : tensor<?x16xf32> into tensor<?x4x16xf32>
 func.func @linear_3d(%x: tensor<?x4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<?x4x16xf32> {
   %y = mlp.linear %x, %w, %b : (tensor<?x4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<?x4x16xf32>
@@ -17,7 +19,7 @@ func.func @linear_3d(%x: tensor<?x4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16x
 // Without a bias the accumulator starts at zero.
 // CHECK-LABEL: func.func @linear_no_bias
 // CHECK: %[[ZERO:.+]] = linalg.fill
-// CHECK: linalg.matmul_transpose_b {{.*}} outs(%[[ZERO]] : tensor<?x2xf32>)
+// CHECK: linalg.matmul {{.*}} outs(%[[ZERO]] : tensor<?x2xf32>)
 func.func @linear_no_bias(%x: tensor<?x3xf32>, %w: tensor<2x3xf32>) -> tensor<?x2xf32> {
   %y = mlp.linear %x, %w : (tensor<?x3xf32>, tensor<2x3xf32>) -> tensor<?x2xf32>
   return %y : tensor<?x2xf32>

@@ -7,6 +7,7 @@
 #include "mlp/Frontend/Parser.h"
 #include "mlp/Passes/Passes.h"
 #include "mlp/safetensors.h"
+#include "mlp/tensor_layout.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -195,7 +196,14 @@ bool Compiler::writeWeightBlob(const std::string &path, std::string &error) {
       return false;
     }
     os.write_zeros(param.offset - written);
-    os.write(reinterpret_cast<const char *>(tensor->data), tensor->nbytes);
+    if (param.layout.empty()) {
+      os.write(reinterpret_cast<const char *>(tensor->data), tensor->nbytes);
+    } else {
+      std::vector<char> packed(tensor->nbytes);
+      mlp::permuteTensor(tensor->data, packed.data(), tensor->shape,
+                         param.layout, mlp::dtypeSize(tensor->dtype));
+      os.write(packed.data(), packed.size());
+    }
     written = param.offset + tensor->nbytes;
   }
   os.close();

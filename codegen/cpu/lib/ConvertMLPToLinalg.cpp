@@ -278,10 +278,23 @@ struct LinearLowering : public OpConversionPattern<mlp::LinearOp> {
                                         init)
                 .getResult(0);
     }
+    // The weight is transposed to (in, out) so that the matmul reads it along
+    // rows; -mlp-cpu-pack-weights moves this transpose into the weight store.
+    Value weight = adaptor.getWeight();
+    auto weightType = cast<RankedTensorType>(weight.getType());
+    auto transposedType = RankedTensorType::get(
+        {weightType.getShape()[1], weightType.getShape()[0]}, f32);
+    Value transposed =
+        rewriter
+            .create<linalg::TransposeOp>(
+                loc, weight,
+                rewriter.create<tensor::EmptyOp>(loc, transposedType.getShape(),
+                                                 f32),
+                ArrayRef<int64_t>{1, 0})
+            .getResult()[0];
     Value product = rewriter
-                        .create<linalg::MatmulTransposeBOp>(
-                            loc, accType, ValueRange{rows2d, adaptor.getWeight()},
-                            acc)
+                        .create<linalg::MatmulOp>(
+                            loc, accType, ValueRange{rows2d, transposed}, acc)
                         .getResult(0);
 
     Value result = product;

@@ -62,6 +62,17 @@ FailureOr<ModelSignature> mlp::cpu::extractSignature(ModuleOp module) {
     if (failed(sig))
       return failure();
     if (isParam) {
+      // A packed weight is stored permuted; the metadata keeps the
+      // checkpoint's shape so the runtime can check a .safetensors file.
+      if (auto layout =
+              model.getArgAttrOfType<DenseI64ArrayAttr>(i, kLayoutAttr)) {
+        sig->layout.assign(layout.asArrayRef().begin(),
+                           layout.asArrayRef().end());
+        std::vector<int64_t> original(sig->shape.size());
+        for (auto [j, p] : llvm::enumerate(sig->layout))
+          original[p] = sig->shape[j];
+        sig->shape = original;
+      }
       offset = (offset + kWeightAlignment - 1) / kWeightAlignment *
                kWeightAlignment;
       sig->offset = offset;
@@ -92,6 +103,8 @@ std::string mlp::cpu::toMetadataJson(const ModelSignature &signature) {
           {"name", t.name}, {"dtype", t.dtype}, {"shape", t.shape}};
       if (params)
         entry["offset"] = t.offset;
+      if (!t.layout.empty())
+        entry["layout"] = t.layout;
       array.push_back(entry);
     }
     return array;

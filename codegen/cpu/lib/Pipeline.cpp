@@ -18,6 +18,7 @@ using namespace mlir;
 void mlp::cpu::addLowerToLinalgPasses(OpPassManager &pm) {
   pm.addPass(mlp::createMLPParamsToArguments());
   pm.addPass(mlp::createConvertMLPToLinalg());
+  pm.addPass(mlp::createMLPPackWeights());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

@@ -20,7 +20,8 @@ namespace mlp::cpu {
 struct TensorSignature {
   std::string name;
   std::string dtype;          // "float32", ...
-  std::vector<int64_t> shape; // -1 = batch
+  std::vector<int64_t> shape; // -1 = batch; params: the checkpoint's shape
+  std::vector<int64_t> layout; // params: stored permutation (empty: none)
   uint64_t offset = 0;        // params only: byte offset in the weight blob
   uint64_t nbytes = 0;
 };

@@ -25,6 +25,7 @@ constexpr llvm::StringLiteral kModelAttr = "mlp.model";
 constexpr llvm::StringLiteral kNameAttr = "mlp.name";
 constexpr llvm::StringLiteral kParamAttr = "mlp.param";
 constexpr llvm::StringLiteral kParamsAttr = "mlp.params";
+constexpr llvm::StringLiteral kLayoutAttr = "mlp.layout";
 
 } // namespace mlp
 

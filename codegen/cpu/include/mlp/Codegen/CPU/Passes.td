@@ -19,8 +19,9 @@ def MLPParamsToArguments : Pass<"mlp-params-to-arguments", "mlir::ModuleOp"> {
 def ConvertMLPToLinalg : Pass<"convert-mlp-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower mlp ops to linalg, tensor, arith and math on tensors";
   let description = [{
-    Linear layers become `linalg.matmul_transpose_b` on a 2-D view (leading
-    dimensions collapsed) accumulating into the broadcast bias; elementwise
+    Linear layers become `linalg.matmul` of a 2-D view (leading dimensions
+    collapsed) and the transposed weight, accumulating into the broadcast
+    bias; elementwise
     ops and normalizations become `linalg.generic`. Only f32 is supported; any
     other element type is reported at the op's location.
   }];
@@ -28,6 +29,17 @@ def ConvertMLPToLinalg : Pass<"convert-mlp-to-linalg", "mlir::ModuleOp"> {
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
   ];
+}
+
+def MLPPackWeights : Pass<"mlp-cpu-pack-weights", "mlir::ModuleOp"> {
+  let summary = "Store weights in the layout the kernels read";
+  let description = [{
+    A weight argument whose every use is the same `linalg.transpose` is
+    stored transposed instead: the argument takes the transposed type and
+    records the permutation as `mlp.layout`, and the transposes disappear.
+    The weight store (the embedded blob, or the runtime when it reads a
+    .safetensors file) lays the data out accordingly, once, before any run.
+  }];
 }
 
 def MLPTileAndVectorize : Pass<"mlp-cpu-tile-and-vectorize", "mlir::func::FuncOp"> {
