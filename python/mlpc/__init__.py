@@ -310,6 +310,9 @@ def load(path, weights=None):
     weights: None to use the weights embedded in the library, or the path of a
     .safetensors file (required for libraries built with --no-embed-weights).
     Several models, from the same or different libraries, may be loaded at once.
+    Note that dlopen() hands back the library already loaded from a path, so
+    a library rebuilt in place is only seen by a new process: compile to a new
+    path instead.
     """
     return Model(path, weights)
 

@@ -100,3 +100,15 @@ func.func @mean_transpose_reshape(%x: tensor<?x4x8xf32>) -> tensor<?x16xf32> {
   %m = mlp.mean %r {axis = 1 : i64} : tensor<?x2x16xf32> -> tensor<?x16xf32>
   return %m : tensor<?x16xf32>
 }
+
+// -----
+
+// An argument returned unchanged is returned as a copy, so that it is written
+// into the caller's output buffer.
+// CHECK-LABEL: func.func @identity
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<?x4xf32>)
+// CHECK: %[[COPY:.+]] = bufferization.alloc_tensor() copy(%[[X]]) : tensor<?x4xf32>
+// CHECK: return %[[COPY]]
+func.func @identity(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  return %x : tensor<?x4xf32>
+}

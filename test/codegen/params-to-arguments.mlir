@@ -2,7 +2,8 @@
 
 // Each distinct parameter becomes one trailing argument, in first-use order.
 // CHECK-LABEL: func.func @model
-// CHECK-SAME: (%[[X:.+]]: tensor<?x4xf32> {mlp.name = "x"}, %[[W:.+]]: tensor<4x4xf32> {mlp.param = "fc.weight"}, %[[B:.+]]: tensor<4xf32> {mlp.param = "fc.bias"})
+// Nothing may be written into inputs (the caller's) or weights (read-only).
+// CHECK-SAME: (%[[X:[a-z0-9]+]]: tensor<?x4xf32> {bufferization.writable = false, mlp.name = "x"}, %[[W:[a-z0-9]+]]: tensor<4x4xf32> {bufferization.writable = false, mlp.param = "fc.weight"}, %[[B:[a-z0-9]+]]: tensor<4xf32> {bufferization.writable = false, mlp.param = "fc.bias"})
 // CHECK-SAME: attributes {llvm.emit_c_interface, mlp.model, mlp.params = ["fc.weight", "fc.bias"]}
 // CHECK-NOT: mlp.param
 // CHECK: %[[H:.+]] = mlp.linear %[[X]], %[[W]], %[[B]]

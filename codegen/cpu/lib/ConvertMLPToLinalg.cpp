@@ -7,6 +7,7 @@
 #include "mlp/Codegen/CPU/Passes.h"
 #include "mlp/IR/MLPOps.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/Transforms/DialectConversion.h"
@@ -561,7 +562,26 @@ struct ConvertMLPToLinalg
                  LayerNormLowering, MeanLowering, TransposeLowering,
                  ReshapeLowering>(&getContext());
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    module.walk([](func::ReturnOp ret) { copyReturnedArguments(ret); });
+  }
+
+  /// An output that is an input or a weight unchanged must still be written
+  /// into the caller's output buffer: return a copy, which bufferization
+  /// writes there, instead of the argument itself (a result equivalent to an
+  /// argument would be dropped from the signature).
+  static void copyReturnedArguments(func::ReturnOp ret) {
+    OpBuilder b(ret);
+    for (OpOperand &operand : ret->getOpOperands()) {
+      auto arg = dyn_cast<BlockArgument>(operand.get());
+      auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!arg || !type)
+        continue;
+      // alloc_tensor with a copy, unlike linalg.copy, survives the folds
+      // that would turn a vectorized full copy back into its source.
+      operand.set(b.create<bufferization::AllocTensorOp>(
+          ret.getLoc(), type, ValueRange(), arg));
+    }
   }
 };
 

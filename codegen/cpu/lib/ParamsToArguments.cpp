@@ -54,6 +54,11 @@ struct ParamsToArguments
     }
     func->setAttr(mlp::kParamsAttr, ArrayAttr::get(&getContext(), names));
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
+    // Inputs belong to the caller and weights may live in read-only memory:
+    // bufferization must never write into either.
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      func.setArgAttr(i, "bufferization.writable",
+                      BoolAttr::get(&getContext(), false));
     return success();
   }
 };

@@ -514,6 +514,13 @@ StmtPtr Parser::parseRepeat(BlockContext context) {
     errorExpected("a repeat count (a positive integer) after 'repeat'");
     return nullptr;
   }
+  const Token &next = cur();
+  if (next.kind == Tok::Plus || next.kind == Tok::Minus ||
+      next.kind == Tok::Star || next.kind == Tok::Pipe) {
+    error(next.loc, "a computed repeat count must be in parentheses, e.g. "
+                    "repeat (depth - 1)");
+    return nullptr;
+  }
   // Literal counts are checked here so that a def that is never called is
   // still checked; computed counts are checked when the repeat is unrolled.
   if (auto *number = llvm::dyn_cast<NumberExprAST>(stmt->count.get())) {

@@ -12,7 +12,9 @@ def MLPParamsToArguments : Pass<"mlp-params-to-arguments", "mlir::ModuleOp"> {
     `mlp.param` of a model function becomes a new argument appended after the
     inputs, carrying `mlp.param = "<name>"`; the function records the order
     in `mlp.params` and is marked `llvm.emit_c_interface`, so that the
-    generated entry point can call it with memref descriptors.
+    generated entry point can call it with memref descriptors. Every
+    argument is marked `bufferization.writable = false`: inputs belong to
+    the caller and weights may be read-only.
   }];
 }
 
@@ -23,10 +25,14 @@ def ConvertMLPToLinalg : Pass<"convert-mlp-to-linalg", "mlir::ModuleOp"> {
     collapsed) and the transposed weight, accumulating into the broadcast
     bias; elementwise
     ops and normalizations become `linalg.generic`. Only f32 is supported; any
-    other element type is reported at the op's location.
+    other element type is reported at the op's location. A result that is a
+    function argument unchanged is returned as a copy
+    (`bufferization.alloc_tensor ... copy(...)`), so that it is
+    written into the caller's output buffer.
   }];
   let dependentDialects = [
-    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::tensor::TensorDialect"
   ];
 }
