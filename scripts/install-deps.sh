@@ -7,6 +7,7 @@ PACKAGES=(
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19 lld-19
   nlohmann-json3-dev libdlpack-dev libgtest-dev
   python3 python3-numpy
+  libfuzzer-19-dev libclang-rt-19-dev valgrind
 )
 
 missing=()

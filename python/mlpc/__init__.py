@@ -151,6 +151,30 @@ class Model:
         return "<mlpc.Model %r (%s) -> (%s)%s>" % (self.name, fmt(self.inputs),
                                                    fmt(self.outputs), state)
 
+    # -- execution settings --------------------------------------------------
+
+    @property
+    def num_threads(self):
+        """Threads one run may use (shared by every model of this library)."""
+        return int(self._lib.mlp_get_num_threads())
+
+    @num_threads.setter
+    def num_threads(self, n):
+        self._check(self._lib.mlp_set_num_threads(int(n)))
+
+    def set_memory_limit(self, nbytes):
+        """Caps the working memory of each run (0 removes the cap)."""
+        self._check(self._lib.mlp_model_set_memory_limit(self._live(), int(nbytes)))
+
+    def working_memory(self, batch):
+        """Bytes of scratch memory a run of `batch` rows would use now."""
+        value = int(self._lib.mlp_model_working_memory(self._live(), int(batch)))
+        if value == 0 and batch > 0:
+            message = _decode(self._lib.mlp_last_error())
+            if message:
+                raise MlpcError("MLP_ERR_OUT_OF_MEMORY", message)
+        return value
+
     # -- lifetime ------------------------------------------------------------
 
     @property
@@ -268,10 +292,14 @@ class Model:
         t.byte_offset = 0
         return t, array
 
-    def _run(self, values, outs):
+    def _live(self):
         handle = self._handle
         if not handle:
             raise MlpcError("MLP_ERR_INVALID_ARGUMENT", "model '%s' is closed" % self.name)
+        return handle
+
+    def _run(self, values, outs):
+        handle = self._live()
         keep = []
         n_in, n_out = len(self.inputs), len(self.outputs)
         inputs = (_abi.DLTensor * n_in)()

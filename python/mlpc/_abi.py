@@ -156,6 +156,10 @@ def bind(lib):
                                            ctypes.POINTER(TensorInfo)]),
         "mlp_model_run": (status, [c_model_p, ctypes.POINTER(DLTensor), ctypes.c_int32,
                                    ctypes.POINTER(DLTensor), ctypes.c_int32]),
+        "mlp_set_num_threads": (status, [ctypes.c_int32]),
+        "mlp_get_num_threads": (ctypes.c_int32, []),
+        "mlp_model_set_memory_limit": (status, [c_model_p, ctypes.c_uint64]),
+        "mlp_model_working_memory": (ctypes.c_uint64, [c_model_p, ctypes.c_int64]),
     }
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)

@@ -171,6 +171,20 @@ bool parseMetadata(const char *text, ModelMetadata &out, std::string &error) {
     error = "missing object 'weights' with boolean 'embedded'";
     return false;
   }
+  if (root.contains("rows_independent")) {
+    if (!root["rows_independent"].is_boolean()) {
+      error = "'rows_independent' must be a boolean";
+      return false;
+    }
+    out.rowsIndependent = root["rows_independent"].get<bool>();
+  }
+  if (root.contains("scratch_bytes_per_row")) {
+    if (!root["scratch_bytes_per_row"].is_number_unsigned()) {
+      error = "'scratch_bytes_per_row' must be a non-negative integer";
+      return false;
+    }
+    out.scratchBytesPerRow = root["scratch_bytes_per_row"].get<uint64_t>();
+  }
   out.embedded = (*weights)["embedded"].get<bool>();
   if (!out.embedded)
     return true;

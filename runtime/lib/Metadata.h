@@ -36,6 +36,12 @@ struct ModelMetadata {
   std::vector<TensorSpec> inputs, params, outputs;
   bool embedded = false;
   uint64_t weightsBytes = 0;
+  /// Every row of the batch is computed independently of the others (the
+  /// batch is the leading dim of every input and output), so a run may be
+  /// split into row blocks: bounded memory and parallel threads.
+  bool rowsIndependent = false;
+  /// Upper bound of the scratch memory the generated code allocates per row.
+  uint64_t scratchBytesPerRow = 0;
 };
 
 /// Parses the metadata JSON; false and a message on any inconsistency.

@@ -14,6 +14,7 @@
 #include "mlp/runtime.h"
 #include "mlp/safetensors.h"
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -51,6 +52,8 @@ struct mlp_model {
   /// Aligned copies of params whose mapped data was misaligned.
   std::vector<mlp::rt::AlignedBuffer> copies;
   std::vector<mlp_tensor_info> inputInfo, outputInfo;
+  /// Cap on a run's working memory in bytes (0 = none).
+  std::atomic<uint64_t> memoryLimit{0};
 };
 
 #endif // MLP_RUNTIME_MODEL_H

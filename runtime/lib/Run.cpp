@@ -7,7 +7,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "Model.h"
+#include "RowBlocks.h"
 #include "Status.h"
+#include "ThreadPool.h"
+
+#include <algorithm>
 
 #include <cstdint>
 #include <string>
@@ -186,24 +190,54 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
   if (batch.known && batch.size == 0)
     return MLP_OK;
 
-  size_t numWords = 0;
-  for (const auto *list : {&meta.inputs, &meta.params, &meta.outputs})
-    for (const TensorSpec &spec : *list)
-      numWords += 3 + 2 * spec.shape.size();
-  std::vector<int64_t> words;
-  words.reserve(numWords);
-  std::vector<void *> args;
-  args.reserve(meta.inputs.size() + meta.params.size() + meta.outputs.size());
-  for (int32_t i = 0; i < numInputs; ++i)
-    appendDescriptor(words, args, inData[i], inputs[i].shape, inputs[i].ndim);
-  for (size_t i = 0; i < meta.params.size(); ++i)
-    appendDescriptor(words, args, model->params[i],
-                     meta.params[i].storedShape.data(),
-                     static_cast<int64_t>(meta.params[i].storedShape.size()));
-  for (int32_t i = 0; i < numOutputs; ++i)
-    appendDescriptor(words, args, outData[i], outputs[i].shape,
-                     outputs[i].ndim);
-  model->entry(args.data());
+  RowPlan plan;
+  if ((s = planRows(meta, batch.known ? batch.size : 1,
+                    model->memoryLimit.load(), plan)) != MLP_OK)
+    return s;
+
+  // One call of the generated entry on rows [first, first + rows): the
+  // descriptors of batched tensors start at that row.
+  auto runRows = [&](int64_t first, int64_t rows) {
+    size_t numWords = 0;
+    for (const auto *list : {&meta.inputs, &meta.params, &meta.outputs})
+      for (const TensorSpec &spec : *list)
+        numWords += 3 + 2 * spec.shape.size();
+    std::vector<int64_t> words, dims;
+    words.reserve(numWords);
+    std::vector<void *> args;
+    args.reserve(meta.inputs.size() + meta.params.size() +
+                 meta.outputs.size());
+    auto append = [&](const TensorSpec &spec, const DLTensor &t, void *data) {
+      dims.assign(t.shape, t.shape + t.ndim);
+      char *start = static_cast<char *>(data);
+      if (meta.rowsIndependent && !dims.empty() && spec.shape[0] == -1) {
+        int64_t rowBytes = spec.dtype.bits / 8;
+        for (size_t i = 1; i < dims.size(); ++i)
+          rowBytes *= dims[i];
+        start += first * rowBytes;
+        dims[0] = rows;
+      }
+      appendDescriptor(words, args, start, dims.data(), t.ndim);
+    };
+    for (int32_t i = 0; i < numInputs; ++i)
+      append(meta.inputs[i], inputs[i], inData[i]);
+    for (size_t i = 0; i < meta.params.size(); ++i)
+      appendDescriptor(words, args, model->params[i],
+                       meta.params[i].storedShape.data(),
+                       static_cast<int64_t>(meta.params[i].storedShape.size()));
+    for (int32_t i = 0; i < numOutputs; ++i)
+      append(meta.outputs[i], outputs[i], outData[i]);
+    model->entry(args.data());
+  };
+
+  if (plan.blocks <= 1) {
+    runRows(0, batch.known ? batch.size : 1);
+    return MLP_OK;
+  }
+  parallelFor(plan.blocks, plan.threads, [&](int64_t block) {
+    int64_t first = block * plan.rowsPerBlock;
+    runRows(first, std::min(plan.rowsPerBlock, batch.size - first));
+  });
   return MLP_OK;
 }
 

@@ -1,15 +1,18 @@
 // RUN: mlp-opt %s -mlp-cpu-tile-and-vectorize | FileCheck %s
 
 // A matmul over a dynamic batch: the row loop is peeled into a main loop of
-// static 8x32 register tiles (a vector.contract per k step) and a scalar
-// remainder for the last batch % 8 rows.
+// static 8x32 register tiles (a vector.contract per k step) and a remainder
+// for the last batch % 8 rows that runs the same vector code one row at a
+// time.
 // CHECK-LABEL: func.func @matmul
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: scf.for
-// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<?x1xf32>, tensor<1x32xf32>)
+// CHECK: scf.for
+// CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
+// CHECK-NOT: linalg.matmul
 func.func @matmul(%a: tensor<?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x64xf32>) outs(%c : tensor<?x64xf32>) -> tensor<?x64xf32>
   return %r : tensor<?x64xf32>

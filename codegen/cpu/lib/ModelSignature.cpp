@@ -2,7 +2,9 @@
 #include "mlp/Codegen/CPU/ModelSignature.h"
 #include "mlp/Codegen/CPU/Passes.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <nlohmann/json.hpp>
@@ -83,6 +85,20 @@ FailureOr<ModelSignature> mlp::cpu::extractSignature(ModuleOp module) {
     }
   }
   signature.weightsBytes = offset;
+  signature.rowsIndependent = model->hasAttr(kRowsIndependentAttr);
+  // Every buffer the generated code allocates starts as a tensor.empty or a
+  // bufferization.alloc_tensor; those sized by the batch scale with rows.
+  model.walk([&](Operation *op) {
+    if (!isa<tensor::EmptyOp, bufferization::AllocTensorOp>(op))
+      return;
+    auto type = cast<RankedTensorType>(op->getResult(0).getType());
+    if (type.getRank() == 0 || !type.isDynamicDim(0))
+      return;
+    uint64_t bytes = type.getElementTypeBitWidth() / 8;
+    for (int64_t d : type.getShape().drop_front())
+      bytes *= ShapedType::isDynamic(d) ? 1 : d;
+    signature.scratchBytesPerRow += bytes;
+  });
   for (auto [i, type] : llvm::enumerate(model.getResultTypes())) {
     auto name = model.getResultAttrOfType<StringAttr>(i, kNameAttr);
     if (!name)
@@ -115,6 +131,8 @@ std::string mlp::cpu::toMetadataJson(const ModelSignature &signature) {
       {"inputs", tensors(signature.inputs, false)},
       {"outputs", tensors(signature.outputs, false)},
       {"params", tensors(signature.params, true)},
+      {"rows_independent", signature.rowsIndependent},
+      {"scratch_bytes_per_row", signature.scratchBytesPerRow},
       {"weights",
        {{"embedded", signature.weightsEmbedded},
         {"nbytes", signature.weightsEmbedded ? signature.weightsBytes : 0}}}};

@@ -12,6 +12,30 @@ namespace mlp {
 using namespace mlir;
 
 namespace {
+
+/// True if the batch is the leading dim of every input and output and no op
+/// moves it elsewhere: then row i of every output depends only on row i of
+/// the inputs, and the runtime may split a batch into row blocks.
+bool rowsAreIndependent(func::FuncOp func) {
+  auto batchLeading = [](Type type) {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    if (!tensor || tensor.getRank() == 0 || !tensor.isDynamicDim(0))
+      return false;
+    return llvm::count_if(tensor.getShape(), ShapedType::isDynamic) == 1;
+  };
+  for (BlockArgument arg : func.getArguments())
+    if (!func.getArgAttr(arg.getArgNumber(), mlp::kParamAttr) &&
+        !batchLeading(arg.getType()))
+      return false;
+  if (!llvm::all_of(func.getResultTypes(), batchLeading))
+    return false;
+  WalkResult moved = func.walk([](mlp::TransposeOp op) {
+    return op.getPermutation()[0] == 0 ? WalkResult::advance()
+                                       : WalkResult::interrupt();
+  });
+  return !moved.wasInterrupted();
+}
+
 struct ParamsToArguments
     : public mlp::impl::MLPParamsToArgumentsBase<ParamsToArguments> {
   void runOnOperation() override {
@@ -53,6 +77,8 @@ struct ParamsToArguments
       op.erase();
     }
     func->setAttr(mlp::kParamsAttr, ArrayAttr::get(&getContext(), names));
+    if (rowsAreIndependent(func))
+      func->setAttr(mlp::kRowsIndependentAttr, UnitAttr::get(&getContext()));
     func->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
     // Inputs belong to the caller and weights may live in read-only memory:
     // bufferization must never write into either.

@@ -83,6 +83,30 @@ struct TileAndVectorize
     if (failed(canonicalize(func)))
       return signalPassFailure();
 
+    // Peeled remainders (the last batch % row-tile rows) still have a
+    // dynamic size: run them one row at a time through the same vector code,
+    // so that every row is computed by the same FMAs in the same order and
+    // a row's result never depends on the batch size or the row blocks.
+    SmallVector<linalg::LinalgOp> remainders;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && op.hasDynamicShape())
+        remainders.push_back(op);
+    });
+    for (linalg::LinalgOp op : remainders) {
+      SmallVector<int64_t> tiles;
+      for (int64_t range : op.getStaticLoopRanges())
+        tiles.push_back(ShapedType::isDynamic(range) ? 1 : 0);
+      scf::SCFTilingOptions options;
+      options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tiles));
+      rewriter.setInsertionPoint(op);
+      auto tiled = scf::tileUsingSCF(
+          rewriter, cast<TilingInterface>(op.getOperation()), options);
+      if (succeeded(tiled))
+        rewriter.replaceOp(op, tiled->replacements);
+    }
+    if (failed(canonicalize(func)))
+      return signalPassFailure();
+
     // Vectorize every linalg op whose tile became static.
     SmallVector<linalg::LinalgOp> tiles;
     func.walk([&](linalg::LinalgOp op) { tiles.push_back(op); });

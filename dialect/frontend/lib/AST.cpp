@@ -45,7 +45,9 @@ public:
 
 private:
   void indent() { os.indent(depth * 2); }
-  void loc(const SourceLoc &l) { os << " <" << l.line << ":" << l.col << ">\n"; }
+  void loc(const SourceLoc &l) {
+    os << " <" << l.line << ":" << l.col << ">\n";
+  }
 
   void print(const DefAST &def) {
     indent();

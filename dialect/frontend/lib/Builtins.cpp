@@ -150,8 +150,7 @@ private:
     return gen.getParam(*name, shape, xType.getElementType(), call.loc());
   }
 
-  template <typename OpTy>
-  FailureOr<Val> unary() {
+  template <typename OpTy> FailureOr<Val> unary() {
     return Val::ofTensor(b.create<OpTy>(location, xType, x));
   }
 
@@ -159,12 +158,14 @@ private:
     int64_t out = arg(1).integer;
     if (out <= 0)
       return gen.fail(argLoc(1), "out_features must be a positive integer, "
-                                 "got " + std::to_string(out));
+                                 "got " +
+                                     std::to_string(out));
     bool bias = has(2) ? arg(2).boolean : true;
     if (!xShape().empty() && ShapedType::isDynamic(xShape().back()))
       return gen.fail(call.loc(),
                       "linear needs a static last dimension (the input "
-                      "features), got " + shape::format(xShape()));
+                      "features), got " +
+                          shape::format(xShape()));
     int64_t in = xShape().empty() ? 0 : xShape().back();
     SmallVector<int64_t> weightShape = {out, in}, biasShape = {out};
     std::string error;
@@ -191,7 +192,8 @@ private:
     std::string approximate = has(1) ? arg(1).string : "none";
     if (approximate != "none" && approximate != "tanh")
       return gen.fail(argLoc(1), "approximate must be \"none\" or \"tanh\", "
-                                 "got \"" + approximate + "\"");
+                                 "got \"" +
+                                     approximate + "\"");
     return Val::ofTensor(b.create<mlp::GeluOp>(location, xType, x,
                                                b.getStringAttr(approximate)));
   }
@@ -239,7 +241,8 @@ private:
     if (dims[0] != dims[1] && (ShapedType::isDynamic(xShape()[dims[0]]) ||
                                ShapedType::isDynamic(xShape()[dims[1]])))
       return gen.fail(call.loc(), "transpose cannot move the batch dimension "
-                                  "of " + shape::format(xShape()));
+                                  "of " +
+                                      shape::format(xShape()));
     SmallVector<int64_t> permutation(rank);
     std::iota(permutation.begin(), permutation.end(), 0);
     std::swap(permutation[dims[0]], permutation[dims[1]]);
@@ -248,8 +251,7 @@ private:
     if (!result)
       return gen.fail(call.loc(), error);
     return Val::ofTensor(b.create<mlp::TransposeOp>(
-        location, resultType(*result), x,
-        b.getDenseI64ArrayAttr(permutation)));
+        location, resultType(*result), x, b.getDenseI64ArrayAttr(permutation)));
   }
 
   FailureOr<Val> reshape() {
@@ -307,21 +309,19 @@ std::vector<llvm::StringRef> MLIRGenImpl::builtinNames() {
   return names;
 }
 
-FailureOr<Val> MLIRGenImpl::callBuiltin(const CallExprAST &call,
-                                        Frame &frame) {
+FailureOr<Val> MLIRGenImpl::callBuiltin(const CallExprAST &call, Frame &frame) {
   const BuiltinSpec *spec = lookup(call.callee);
   if (!spec)
     return fail(call.loc(), "unknown layer or def '" + call.callee + "'");
   CallArgs args;
-  if (failed(bindArguments(call, signature(*spec), spec->params,
-                           spec->variadic, frame, args)))
+  if (failed(bindArguments(call, signature(*spec), spec->params, spec->variadic,
+                           frame, args)))
     return failure();
 
   // Which builtins bind parameters with '@path'.
-  bool hasParams =
-      spec->id == Builtin::Linear ||
-      (spec->id == Builtin::LayerNorm &&
-       (!args.values[2] || args.values[2]->boolean));
+  bool hasParams = spec->id == Builtin::Linear ||
+                   (spec->id == Builtin::LayerNorm &&
+                    (!args.values[2] || args.values[2]->boolean));
   if (hasParams && !call.binding) {
     if (spec->id == Builtin::Linear)
       return fail(call.loc(), "linear needs '@name' to bind its weight and "

@@ -196,7 +196,8 @@ Token Lexer::next() {
       ++cur;
       return make(Tok::Pipe, start, startCol);
     }
-    return error(start, startCol, "unexpected character '|'; did you mean '|>'?");
+    return error(start, startCol,
+                 "unexpected character '|'; did you mean '|>'?");
   case '.':
     if (cur != end && llvm::isDigit(*cur))
       return error(start, startCol,
@@ -269,9 +270,9 @@ Token Lexer::lexNumber(const char *start, unsigned startCol) {
   // Anything glued to the number (`1.2.3`, `12ab`, `1e`) makes it malformed;
   // take it all so the message shows the whole word.
   if (cur != end && (isIdentChar(*cur) || *cur == '.')) {
-    while (cur != end &&
-           (isIdentChar(*cur) || *cur == '.' ||
-            ((*cur == '+' || *cur == '-') && (cur[-1] == 'e' || cur[-1] == 'E'))))
+    while (cur != end && (isIdentChar(*cur) || *cur == '.' ||
+                          ((*cur == '+' || *cur == '-') &&
+                           (cur[-1] == 'e' || cur[-1] == 'E'))))
       ++cur;
     std::string word(start, cur);
     if (badExponent)
@@ -319,8 +320,9 @@ Token Lexer::lexString(const char *start, unsigned startCol) {
     contents += *cur++;
   }
   if (cur == end || *cur != '"')
-    return error(start, startCol,
-                 "unterminated string: missing '\"' before the end of the line");
+    return error(
+        start, startCol,
+        "unterminated string: missing '\"' before the end of the line");
   ++cur; // closing quote
   if (badEscape) {
     Token token = error(start, startCol,

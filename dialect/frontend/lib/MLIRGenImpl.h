@@ -88,6 +88,10 @@ struct Frame {
   const DefAST *def = nullptr;
 };
 
+/// "; did you mean 'x'?" when one of `candidates` is close to `name`, else "".
+std::string suggest(llvm::StringRef name,
+                    llvm::ArrayRef<llvm::StringRef> candidates);
+
 class MLIRGenImpl {
 public:
   MLIRGenImpl(mlir::MLIRContext &context, const ModuleAST &module);

@@ -136,8 +136,7 @@ ExprPtr Parser::parsePrimaryImpl(bool &parenthesized) {
   case Tok::KwTrue:
   case Tok::KwFalse:
     consume();
-    return std::make_unique<BoolExprAST>(token.loc,
-                                         token.kind == Tok::KwTrue);
+    return std::make_unique<BoolExprAST>(token.loc, token.kind == Tok::KwTrue);
   case Tok::Ident:
     if (peek().kind == Tok::LParen)
       return parseCall();
@@ -227,8 +226,8 @@ bool Parser::parseArguments(CallExprAST &call) {
     if (consumeIf(Tok::RParen))
       return true;
     if (cur().startsLine) {
-      error(open, "missing ')' to close the arguments of '" + call.callee +
-                      "'");
+      error(open,
+            "missing ')' to close the arguments of '" + call.callee + "'");
       return false;
     }
     errorExpected("',' or ')' after an argument of '" + call.callee + "'");
@@ -263,8 +262,8 @@ std::optional<TypeAST> Parser::parseType() {
     const Token &dim = cur();
     if (dim.kind == Tok::Int) {
       if (dim.intValue <= 0) {
-        error(dim.loc, "a dimension must be a positive integer, got " +
-                           dim.spelling);
+        error(dim.loc,
+              "a dimension must be a positive integer, got " + dim.spelling);
         return std::nullopt;
       }
       type.dims.push_back({dim.intValue, "", dim.loc});

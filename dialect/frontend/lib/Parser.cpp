@@ -17,8 +17,8 @@ static constexpr unsigned kMaxErrors = 10;
 /// and would make the recursive parser and emitter run out of stack.
 static constexpr unsigned kMaxNesting = 256;
 
-std::unique_ptr<ModuleAST> mlp::frontend::parseModule(llvm::SourceMgr &sourceMgr,
-                                                     unsigned bufferId) {
+std::unique_ptr<ModuleAST>
+mlp::frontend::parseModule(llvm::SourceMgr &sourceMgr, unsigned bufferId) {
   return Parser(sourceMgr, bufferId).parseModule();
 }
 
@@ -250,8 +250,8 @@ std::unique_ptr<DefAST> Parser::parseDef() {
       param.name = *paramName;
       for (const DefParamAST &other : def->params) {
         if (other.name == param.name) {
-          error(param.loc, "duplicate parameter '" + param.name +
-                               "' in def '" + def->name + "'");
+          error(param.loc, "duplicate parameter '" + param.name + "' in def '" +
+                               def->name + "'");
           return nullptr;
         }
       }
@@ -270,8 +270,8 @@ std::unique_ptr<DefAST> Parser::parseDef() {
     return nullptr;
   if (errorCount == errorsBefore &&
       (def->body.empty() || !llvm::isa<ReturnStmtAST>(*def->body.back())))
-    error(lastBlockEnd, "def '" + def->name +
-                            "' must end with 'return EXPR' before its '}'");
+    error(lastBlockEnd,
+          "def '" + def->name + "' must end with 'return EXPR' before its '}'");
   return def;
 }
 
@@ -537,9 +537,8 @@ StmtPtr Parser::parseRepeat(BlockContext context) {
     }
   }
   if (consumeIf(Tok::KwAs)) {
-    auto variable =
-        parseName("the name of the repeat variable after 'as'",
-                  stmt->variableLoc);
+    auto variable = parseName("the name of the repeat variable after 'as'",
+                              stmt->variableLoc);
     if (!variable)
       return nullptr;
     stmt->variable = *variable;

@@ -16,8 +16,18 @@
  *  - Shapes use -1 for the symbolic batch dimension, which is resolved at run
  *    time from the inputs (all inputs must agree on it; 0 is allowed).
  *  - Thread safety: mlp_model_run may be called concurrently from any number
- *    of threads on the same model; a model is immutable after creation. Only
- *    mlp_model_destroy must not race with other calls on that model.
+ *    of threads on the same model; the weights are read-only and every run
+ *    allocates its own scratch memory. Only mlp_model_destroy must not race
+ *    with other calls on that model.
+ *  - Parallelism and memory: when every row of the batch is computed
+ *    independently (true of every model whose batch is the leading dimension
+ *    of all inputs and outputs), a run is split into blocks of rows that run
+ *    on a persistent pool of threads (mlp_set_num_threads). Each block's
+ *    scratch memory is bounded (32 MiB by default), so working memory does not
+ *    grow with the batch; mlp_model_set_memory_limit tightens the bound.
+ *  - Determinism: a row's result does not depend on the block it lands in, the
+ *    batch size or the thread count: outputs are bit-identical across runs
+ *    and thread counts.
  *  - Nothing here aborts on bad input; null pointers give MLP_ERR_INVALID_ARGUMENT.
  */
 #ifndef MLP_RUNTIME_H
@@ -95,6 +105,24 @@ MLP_API mlp_status mlp_model_output_info(const mlp_model *model, int32_t index,
 MLP_API mlp_status mlp_model_run(mlp_model *model, const DLTensor *inputs,
                                  int32_t num_inputs, DLTensor *outputs,
                                  int32_t num_outputs);
+
+/* Threads one mlp_model_run may use, for every model of this library:
+ * n >= 1, or 0 for the default (the MLP_NUM_THREADS environment variable,
+ * else the number of cores). */
+MLP_API mlp_status mlp_set_num_threads(int32_t n);
+MLP_API int32_t mlp_get_num_threads(void);
+
+/* Caps the working memory (the scratch for intermediate tensors, not the
+ * inputs, outputs or weights) of each mlp_model_run on `model`; 0 removes
+ * the cap. A run that cannot fit, even one row at a time on one thread,
+ * fails with MLP_ERR_OUT_OF_MEMORY before any work starts. May be called at
+ * any time; runs already started keep their plan. */
+MLP_API mlp_status mlp_model_set_memory_limit(mlp_model *model, uint64_t bytes);
+
+/* The working memory in bytes a run of `batch` rows would use under the
+ * current thread count and limit; 0 with mlp_last_error() set on error. */
+MLP_API uint64_t mlp_model_working_memory(const mlp_model *model,
+                                          int64_t batch);
 
 #ifdef __cplusplus
 }

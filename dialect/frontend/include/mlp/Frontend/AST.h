@@ -36,7 +36,7 @@ struct PathPiece {
 /// `@blocks.{i}.norm1` has the segments `blocks`, `{i}` and `norm1`.
 struct PathAST {
   std::vector<std::vector<PathPiece>> segments;
-  SourceLoc loc; // of the '@'
+  SourceLoc loc;        // of the '@'
   std::string spelling; // as written, without '@'
 };
 
@@ -231,8 +231,8 @@ public:
 /// keyword's.
 class ParamStmtAST : public StmtAST {
 public:
-  ParamStmtAST(SourceLoc loc, std::string name, SourceLoc nameLoc,
-               PathAST path, TypeAST type)
+  ParamStmtAST(SourceLoc loc, std::string name, SourceLoc nameLoc, PathAST path,
+               TypeAST type)
       : StmtAST(Kind::Param, loc), name(std::move(name)), nameLoc(nameLoc),
         path(std::move(path)), type(std::move(type)) {}
   static bool classof(const StmtAST *s) { return s->getKind() == Kind::Param; }

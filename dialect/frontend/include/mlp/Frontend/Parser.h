@@ -92,8 +92,7 @@ private:
   StmtPtr parseStatement(BlockContext context);
   StmtPtr parseRepeat(BlockContext context);
   bool expectStatementEnd();
-  std::optional<std::string> parseName(const llvm::Twine &what,
-                                       SourceLoc &loc);
+  std::optional<std::string> parseName(const llvm::Twine &what, SourceLoc &loc);
 
   // Expressions, types and paths (ParseExpr.cpp).
   ExprPtr parseExpr();

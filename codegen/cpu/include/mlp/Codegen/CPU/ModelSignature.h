@@ -31,13 +31,17 @@ struct ModelSignature {
   std::vector<TensorSignature> inputs, params, outputs;
   bool weightsEmbedded = false;
   uint64_t weightsBytes = 0;
+  bool rowsIndependent = false;
+  /// Bytes of intermediate tensors per batch row: an upper bound of what the
+  /// generated code allocates for one row.
+  uint64_t scratchBytesPerRow = 0;
 };
 
 /// Alignment of every weight inside the blob (a cache line).
 constexpr uint64_t kWeightAlignment = 64;
 
-/// Reads the signature of the one model function in `module`, after
-/// mlp-params-to-arguments has run. Offsets follow the blob layout.
+/// Reads the signature of the one model function in `module`, on linalg on
+/// tensors (after mlp-params-to-arguments). Offsets follow the blob layout.
 mlir::FailureOr<ModelSignature> extractSignature(mlir::ModuleOp module);
 
 /// The metadata JSON of docs/runtime-abi.md.

@@ -27,6 +27,7 @@ constexpr llvm::StringLiteral kNameAttr = "mlp.name";
 constexpr llvm::StringLiteral kParamAttr = "mlp.param";
 constexpr llvm::StringLiteral kParamsAttr = "mlp.params";
 constexpr llvm::StringLiteral kLayoutAttr = "mlp.layout";
+constexpr llvm::StringLiteral kRowsIndependentAttr = "mlp.rows_independent";
 
 } // namespace mlp
 

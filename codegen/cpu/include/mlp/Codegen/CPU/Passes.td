@@ -14,7 +14,10 @@ def MLPParamsToArguments : Pass<"mlp-params-to-arguments", "mlir::ModuleOp"> {
     in `mlp.params` and is marked `llvm.emit_c_interface`, so that the
     generated entry point can call it with memref descriptors. Every
     argument is marked `bufferization.writable = false`: inputs belong to
-    the caller and weights may be read-only.
+    the caller and weights may be read-only. When the batch is the leading
+    dimension of every input and output and no transpose moves it, the
+    function is marked `mlp.rows_independent`: the runtime may then split a
+    batch into row blocks.
   }];
 }
 
@@ -56,10 +59,11 @@ def MLPTileAndVectorize : Pass<"mlp-cpu-tile-and-vectorize", "mlir::func::FuncOp
     vector registers across the reduction; elementwise ops, broadcasts and
     reductions into rows of `vector-width` lanes. Loops whose trip count is
     not a multiple of the tile are peeled, so the main loops hold static
-    tiles that vectorize without masks and the remainder (for example the
-    last rows of a batch that is not a multiple of `row-tile`) stays as
-    scalar code: correct for every batch size. Ops that the vectorizer does
-    not support stay scalar.
+    tiles that vectorize without masks; the remainder rows of a batch that
+    is not a multiple of `row-tile` are computed one row at a time by the
+    same vector code. Every row therefore goes through the same FMAs in the
+    same order: results are bit-identical whatever the batch size. Ops that
+    the vectorizer does not support stay scalar.
   }];
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",

@@ -1,0 +1,33 @@
+//===- RowBlocks.h - splitting a batch into row blocks ----------*- C++ -*-===//
+//
+// A run over a batch of independent rows is split into blocks of rows: each
+// block's scratch memory is bounded, and blocks run on the thread pool.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_RUNTIME_ROWBLOCKS_H
+#define MLP_RUNTIME_ROWBLOCKS_H
+
+#include "Metadata.h"
+
+#include "mlp/runtime.h"
+
+#include <cstdint>
+
+namespace mlp::rt {
+
+struct RowPlan {
+  int64_t rowsPerBlock = 0; // the whole batch when rows are not independent
+  int64_t blocks = 1;
+  int32_t threads = 1;          // blocks computed at once
+  uint64_t workingMemory = 0;   // scratch bytes of the blocks at once
+};
+
+/// Chooses the blocks for `batch` rows so that the scratch memory of the
+/// blocks in flight stays within `limit` (0 = none). Fails with
+/// MLP_ERR_OUT_OF_MEMORY, before any work, if even one row exceeds it.
+mlp_status planRows(const ModelMetadata &meta, int64_t batch, uint64_t limit,
+                    RowPlan &plan);
+
+} // namespace mlp::rt
+
+#endif // MLP_RUNTIME_ROWBLOCKS_H
