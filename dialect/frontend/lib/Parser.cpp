@@ -525,12 +525,8 @@ StmtPtr Parser::parseRepeat(BlockContext context) {
   // still checked; computed counts are checked when the repeat is unrolled.
   if (auto *number = llvm::dyn_cast<NumberExprAST>(stmt->count.get())) {
     if (!number->isInteger || number->intValue <= 0) {
-      std::string text;
-      llvm::raw_string_ostream(text)
-          << llvm::StringRef(number->loc().ptr.getPointer(),
-                             cur().loc.ptr.getPointer() -
-                                 number->loc().ptr.getPointer())
-                 .rtrim();
+      std::string text = number->isInteger ? std::to_string(number->intValue)
+                                           : formatNumber(number->value);
       error(number->loc(),
             "repeat count must be a positive integer, got " + text);
       return nullptr;
