@@ -103,6 +103,46 @@ bool byteCount(const std::vector<int64_t> &shape, size_t elemSize,
   return true;
 }
 
+// The offset of the first byte of [begin, end) that is not part of
+// well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF), or -1 if all of it is.
+int64_t firstInvalidUtf8(const unsigned char *begin, const unsigned char *end) {
+  const unsigned char *p = begin;
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int length;
+    unsigned char lo = 0x80, hi = 0xBF; // bounds of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0)
+        lo = 0xA0; // overlong
+      else if (c == 0xED)
+        hi = 0x9F; // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0)
+        lo = 0x90; // overlong
+      else if (c == 0xF4)
+        hi = 0x8F; // above U+10FFFF
+    } else {
+      return p - begin;
+    }
+    if (end - p < length || p[1] < lo || p[1] > hi)
+      return p - begin;
+    for (int i = 2; i < length; ++i)
+      if (p[i] < 0x80 || p[i] > 0xBF)
+        return p - begin;
+    p += length;
+  }
+  return -1;
+}
+
 // Reads a JSON integer that must be >= 0.
 bool getUnsigned(const json &v, uint64_t &out) {
   if (!v.is_number_unsigned())
@@ -245,6 +285,20 @@ std::unique_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path,
     return fail(E::Format,
                 "header is not valid JSON: NUL byte at header offset " +
                     std::to_string(static_cast<const char *>(nul) - text));
+  // JSON text is UTF-8; saying so beats nlohmann's "syntax error" for the
+  // usual culprit, a tensor name written in some other encoding.
+  if (int64_t bad = firstInvalidUtf8(
+          reinterpret_cast<const unsigned char *>(text),
+          reinterpret_cast<const unsigned char *>(text) + headerLen);
+      bad >= 0) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x",
+                  static_cast<unsigned char>(text[bad]));
+    return fail(E::Format,
+                "header is not valid UTF-8: byte " + std::string(hex) +
+                    " at header offset " + std::to_string(bad) +
+                    " (tensor names and all header text must be UTF-8)");
+  }
   if (!parseHeader(text, text + headerLen, header, duplicate, duplicateIsTensor,
                    why))
     return fail(E::Format, "header is not valid JSON: " + why);
@@ -401,6 +455,14 @@ bool writeSafetensors(const std::string &path,
     };
     if (t.name == "__metadata__")
       return tfail("the name is reserved by the format");
+    // The header is JSON, hence UTF-8 (and nlohmann throws on anything else).
+    if (int64_t bad = firstInvalidUtf8(
+            reinterpret_cast<const unsigned char *>(t.name.data()),
+            reinterpret_cast<const unsigned char *>(t.name.data()) +
+                t.name.size());
+        bad >= 0)
+      return tfail("the name is not valid UTF-8 (at byte " +
+                   std::to_string(bad) + ")");
     if (header.contains(t.name))
       return tfail("duplicate tensor name");
     const DtypeEntry *dtype = dtypeByName(t.dtype);

@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace mlp;
@@ -262,6 +263,84 @@ TEST_F(SafetensorsTest, TruncatedData) {
       "section (20 bytes)");
 }
 
+TEST_F(SafetensorsTest, OutOfRangeOffsets) {
+  // Offsets near 2^64: end - begin is right, but both lie far beyond the
+  // data section (an unchecked begin + data start would wrap around).
+  expectRejected(
+      rawFile(R"({"w":{"dtype":"F32","shape":[2],)"
+              R"("data_offsets":[18446744073709551608,18446744073709551616]}})",
+              kData24),
+      "'data_offsets' is not a pair"); // 2^64 itself is not a uint64
+  expectRejected(
+      rawFile(R"({"w":{"dtype":"F32","shape":[2],)"
+              R"("data_offsets":[18446744073709551600,18446744073709551608]}})",
+              kData24),
+      "tensor 'w': data_offsets [18446744073709551600, 18446744073709551608] "
+      "extend beyond the data section (24 bytes)");
+  expectRejected(
+      rawFile(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[24,32]}})",
+              kData24),
+      "tensor 'w': data_offsets [24, 32] extend beyond the data section");
+}
+
+TEST_F(SafetensorsTest, TruncatedInsideData) {
+  // A real file cut short by 5 bytes: the last tensor loses its tail.
+  const float a[4] = {1, 2, 3, 4}, b[3] = {5, 6, 7};
+  std::string path = Dir.file("cut.safetensors"), error;
+  ASSERT_TRUE(writeSafetensors(path,
+                               {{"a", "float32", {4}, a, sizeof(a)},
+                                {"b", "float32", {3}, b, sizeof(b)}},
+                               error))
+      << error;
+  ASSERT_NE(SafetensorsFile::open(path, error), nullptr) << error;
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  ASSERT_EQ(truncate(path.c_str(), st.st_size - 5), 0);
+  SafetensorsError kind;
+  EXPECT_EQ(SafetensorsFile::open(path, error, &kind), nullptr);
+  EXPECT_NE(error.find("tensor 'b': data_offsets [16, 28] extend beyond the "
+                       "data section (23 bytes); the file may be truncated"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(kind, SafetensorsError::Format);
+}
+
+TEST_F(SafetensorsTest, NameNotUtf8) {
+  // Latin-1 "é" (0xe9) in a tensor name, as a non-UTF-8 writer would emit.
+  expectRejected(
+      rawFile("{\"caf\xe9\":{\"dtype\":\"F32\",\"shape\":[2],"
+              "\"data_offsets\":[0,8]}}",
+              kData24),
+      "header is not valid UTF-8: byte 0xe9 at header offset 5 (tensor names "
+      "and all header text must be UTF-8)");
+  // Overlong "/" (0xc0 0xaf), an encoded surrogate (0xed 0xa0 0x80), a code
+  // point above U+10FFFF (0xf4 0x90 ...) and a sequence cut short.
+  for (const char *name : {"a\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                           "ab\xe2\x82"}) {
+    SCOPED_TRACE(name);
+    expectRejected(rawFile("{\"" + std::string(name) + "\":{}}"),
+                   "header is not valid UTF-8");
+  }
+  // Escapes that decode to a lone surrogate are not UTF-8 either.
+  expectRejected(rawFile(R"({"\ud800":{"dtype":"F32","shape":[0],)"
+                         R"("data_offsets":[0,0]}})"),
+                 "surrogate");
+}
+
+TEST_F(SafetensorsTest, NameUtf8IsAccepted) {
+  // Well-formed multi-byte names (2-, 3- and 4-byte sequences) are fine.
+  std::string name = "caf\xc3\xa9.\xe6\x9d\x83\xe9\x87\x8d.\xf0\x9f\x98\x80";
+  std::string path = Dir.write(
+      "utf8.safetensors",
+      rawFile("{\"" + name +
+                  "\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+              kData24));
+  std::string error;
+  auto file = SafetensorsFile::open(path, error);
+  ASSERT_NE(file, nullptr) << error;
+  EXPECT_NE(file->find(name), nullptr);
+}
+
 TEST_F(SafetensorsTest, OverlappingOffsets) {
   expectRejected(
       rawFile(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
@@ -295,6 +374,13 @@ TEST_F(SafetensorsTest, WriterRejectsBadTensors) {
   EXPECT_FALSE(writeSafetensors(
       path, {{"w", "float32", {1}, w, 4}, {"w", "float32", {1}, w, 4}}, error));
   EXPECT_NE(error.find("duplicate tensor name"), std::string::npos) << error;
+  // Not UTF-8: the JSON writer would throw; it must be an error instead.
+  EXPECT_FALSE(
+      writeSafetensors(path, {{"caf\xe9", "float32", {1}, w, 4}}, error));
+  EXPECT_NE(error.find("tensor 'caf\xe9': the name is not valid UTF-8 (at "
+                       "byte 3)"),
+            std::string::npos)
+      << error;
   EXPECT_FALSE(writeSafetensors(path, {{"w", "float32", {-1}, w, 4}}, error));
   EXPECT_NE(error.find("negative dimension"), std::string::npos) << error;
   EXPECT_FALSE(writeSafetensors(Dir.file("no/such/dir/w.safetensors"),
