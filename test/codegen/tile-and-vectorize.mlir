@@ -2,15 +2,18 @@
 
 // A matmul over a dynamic batch: the row loop is peeled into a main loop of
 // static 8x32 register tiles (a vector.contract per k step) and a remainder
-// for the last batch % 8 rows that runs the same vector code one row at a
-// time.
+// for the last batch % 8 rows that runs the same vector code in tiles of 2
+// and 1 rows, its row loops outside the n and k loops.
 // CHECK-LABEL: func.func @matmul
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
-// CHECK: scf.for
-// CHECK: scf.for
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c8
+// CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c1
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c32
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c1
 // CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
 // CHECK-NOT: linalg.matmul
 func.func @matmul(%a: tensor<?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {

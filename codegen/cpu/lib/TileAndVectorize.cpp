@@ -32,21 +32,18 @@ struct TileAndVectorize
     : public mlp::impl::MLPTileAndVectorizeBase<TileAndVectorize> {
   using MLPTileAndVectorizeBase::MLPTileAndVectorizeBase;
 
-  /// Tile sizes per loop; 0 leaves a loop untiled.
-  SmallVector<int64_t> chooseTileSizes(linalg::LinalgOp op) const {
+  /// Register tile per loop of an op whose shape is static (0 = untiled).
+  SmallVector<int64_t> registerTile(linalg::LinalgOp op) const {
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    SmallVector<int64_t> tiles(ranges.size(), 1);
-    auto clamp = [](int64_t tile, int64_t range) {
-      return ShapedType::isDynamic(range) ? tile : std::min(tile, range);
-    };
     if (isMatmul(op)) {
-      // (m, n, k): accumulators for row-tile x 2 vectors stay in registers.
-      tiles = {clamp(rowTile, ranges[0]), clamp(2 * vectorWidth, ranges[1]), 1};
-      return tiles;
+      // (m, n, k): the rows are already a row tile; accumulators for rows x
+      // 2 vectors stay in registers across the reduction, one k at a time.
+      return {0, std::min<int64_t>(2 * vectorWidth, ranges[1]), 1};
     }
     // Innermost loop in vector lanes, every other loop one at a time.
+    SmallVector<int64_t> tiles(ranges.size(), 1);
     if (!ranges.empty())
-      tiles.back() = clamp(vectorWidth, ranges.back());
+      tiles.back() = std::min<int64_t>(vectorWidth, ranges.back());
     return tiles;
   }
 
@@ -54,56 +51,28 @@ struct TileAndVectorize
     func::FuncOp func = getOperation();
     IRRewriter rewriter(&getContext());
 
+    // 1. Rows. A matmul takes row-tile rows at a time, peeled so that the
+    // main loop's tiles are static; every other op takes one row at a time. The row loops are outer
+    // loops, so a remainder row runs the same vector code as a full tile:
+    // every row is computed by the same FMAs in the same order, and its
+    // result never depends on the batch size or the runtime's row blocks.
+    // The remainder of a matmul goes in halving tiles (4, 2, 1 rows), so
+    // that 7 rows read the weights 3 times rather than 7.
+    for (int64_t rows = rowTile; rows >= 1; rows /= 2)
+      if (failed(tileLoops(func, /*dynamicLoops=*/true, /*peel=*/rows > 1,
+                           [&](linalg::LinalgOp op, int64_t) {
+                             return isMatmul(op) ? rows : 1;
+                           })))
+        return signalPassFailure();
+
+    // 2. Register tiles of the (now static) ops, static remainders peeled.
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics())
+      if (op.hasPureTensorSemantics() && !op.hasDynamicShape())
         ops.push_back(op);
     });
-    for (linalg::LinalgOp op : ops) {
-      scf::SCFTilingOptions options;
-      options.setTileSizes(
-          getAsIndexOpFoldResult(&getContext(), chooseTileSizes(op)));
-      rewriter.setInsertionPoint(op);
-      auto tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
-      if (failed(tiled))
-        continue;
-      rewriter.replaceOp(op, tiled->replacements);
-      // Peel every loop whose trip count may not be a multiple of its step,
-      // so the main loop body has static tile shapes.
-      for (LoopLikeOpInterface loop : tiled->loops) {
-        auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
-        if (!forOp)
-          continue;
-        scf::ForOp remainder;
-        rewriter.setInsertionPoint(forOp);
-        (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, remainder);
-      }
-    }
-    if (failed(canonicalize(func)))
-      return signalPassFailure();
-
-    // Peeled remainders (the last batch % row-tile rows) still have a
-    // dynamic size: run them one row at a time through the same vector code,
-    // so that every row is computed by the same FMAs in the same order and
-    // a row's result never depends on the batch size or the row blocks.
-    SmallVector<linalg::LinalgOp> remainders;
-    func.walk([&](linalg::LinalgOp op) {
-      if (op.hasPureTensorSemantics() && op.hasDynamicShape())
-        remainders.push_back(op);
-    });
-    for (linalg::LinalgOp op : remainders) {
-      SmallVector<int64_t> tiles;
-      for (int64_t range : op.getStaticLoopRanges())
-        tiles.push_back(ShapedType::isDynamic(range) ? 1 : 0);
-      scf::SCFTilingOptions options;
-      options.setTileSizes(getAsIndexOpFoldResult(&getContext(), tiles));
-      rewriter.setInsertionPoint(op);
-      auto tiled = scf::tileUsingSCF(
-          rewriter, cast<TilingInterface>(op.getOperation()), options);
-      if (succeeded(tiled))
-        rewriter.replaceOp(op, tiled->replacements);
-    }
+    for (linalg::LinalgOp op : ops)
+      tileAndPeel(rewriter, op, registerTile(op), /*peel=*/true);
     if (failed(canonicalize(func)))
       return signalPassFailure();
 
@@ -128,6 +97,54 @@ struct TileAndVectorize
     addCanonicalizations(patterns);
     if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
       return signalPassFailure();
+  }
+
+  /// Tiles `op` with `sizes` (0 = untiled) and, if `peel`, peels every
+  /// generated loop so that its main part has static tiles.
+  void tileAndPeel(IRRewriter &rewriter, linalg::LinalgOp op,
+                   ArrayRef<int64_t> sizes, bool peel) {
+    if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
+      return;
+    scf::SCFTilingOptions options;
+    options.setTileSizes(getAsIndexOpFoldResult(&getContext(), sizes));
+    rewriter.setInsertionPoint(op);
+    auto tiled = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiled))
+      return;
+    rewriter.replaceOp(op, tiled->replacements);
+    if (!peel)
+      return;
+    for (LoopLikeOpInterface loop : tiled->loops) {
+      auto forOp = dyn_cast<scf::ForOp>(loop.getOperation());
+      if (!forOp)
+        continue;
+      scf::ForOp remainder;
+      rewriter.setInsertionPoint(forOp);
+      (void)scf::peelForLoopAndSimplifyBounds(rewriter, forOp, remainder);
+    }
+  }
+
+  /// Tiles the dynamic loops of every linalg op on tensors that has them,
+  /// by size(op, range); static loops stay whole.
+  LogicalResult
+  tileLoops(func::FuncOp func, bool dynamicLoops, bool peel,
+            function_ref<int64_t(linalg::LinalgOp, int64_t)> size) {
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::LinalgOp> ops;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && op.hasDynamicShape())
+        ops.push_back(op);
+    });
+    for (linalg::LinalgOp op : ops) {
+      SmallVector<int64_t> tiles;
+      for (int64_t range : op.getStaticLoopRanges())
+        tiles.push_back(ShapedType::isDynamic(range) == dynamicLoops
+                            ? size(op, range)
+                            : 0);
+      tileAndPeel(rewriter, op, tiles, peel);
+    }
+    return canonicalize(func);
   }
 
   void addCanonicalizations(RewritePatternSet &patterns) {

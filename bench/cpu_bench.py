@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""CPU benchmark: mlpc against PyTorch eager and OpenBLAS sgemm, same machine,
+same run, same thread count.
+
+    bash bench/run.sh                # installs anchors, builds, runs, writes RESULTS.md
+
+Every workload gets fresh random weights and inputs; times are medians of
+repeated runs after warm-up. The OpenBLAS column is the sgemm time of the same
+matrix shapes (bias and activation excluded): the practical ceiling.
+"""
+import argparse
+import ctypes
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+import mlpc  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # the table says so
+    torch = None
+
+
+def median_seconds(fn, min_time=0.5, min_reps=5, warmup=2):
+    for _ in range(warmup):
+        fn()
+    times = []
+    start = time.perf_counter()
+    while len(times) < min_reps or time.perf_counter() - start < min_time:
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+        if len(times) >= 200:
+            break
+    return statistics.median(times)
+
+
+# --- models ------------------------------------------------------------------
+
+class MLP:
+    """A plain MLP: dims[0] -> ... -> dims[-1], ReLU between layers."""
+
+    def __init__(self, name, dims, bias, rng):
+        self.name, self.dims, self.bias = name, dims, bias
+        self.layers = []
+        for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
+            w = (rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)).astype(np.float32)
+            b = rng.standard_normal(n_out).astype(np.float32) * 0.1 if bias else None
+            self.layers.append(("fc%d" % i, w, b))
+
+    def source(self):
+        lines = ["model %s {" % self.name, "  input x: f32[N, %d]" % self.dims[0], "  h = x"]
+        for i, (name, w, b) in enumerate(self.layers):
+            act = " |> relu" if i + 1 < len(self.layers) else ""
+            bias = "" if self.bias else ", bias=false"
+            target = "output y" if i + 1 == len(self.layers) else "h"
+            lines.append("  %s = linear(h, %d%s) @%s%s" % (target, w.shape[0], bias, name, act))
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+    def weights(self):
+        out = {}
+        for name, w, b in self.layers:
+            out[name + ".weight"] = w
+            if b is not None:
+                out[name + ".bias"] = b
+        return out
+
+    def flops(self, batch):
+        return 2 * batch * sum(w.size for _, w, _ in self.layers)
+
+    def torch_module(self):
+        mods = []
+        for i, (_, w, b) in enumerate(self.layers):
+            lin = torch.nn.Linear(w.shape[1], w.shape[0], bias=b is not None)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w))
+                if b is not None:
+                    lin.bias.copy_(torch.from_numpy(b))
+            mods.append(lin)
+            if i + 1 < len(self.layers):
+                mods.append(torch.nn.ReLU())
+        return torch.nn.Sequential(*mods).eval()
+
+    def gemm_shapes(self, batch):
+        return [(batch, w.shape[1], w.shape[0]) for _, w, _ in self.layers]
+
+
+def compile_model(model, workdir):
+    mlp_path = os.path.join(workdir, model.name + ".mlp")
+    with open(mlp_path, "w") as f:
+        f.write(model.source())
+    weights = os.path.join(workdir, model.name + ".safetensors")
+    mlpc.save_safetensors(model.weights(), weights)
+    start = time.perf_counter()
+    lib = mlpc.compile(mlp_path, weights=weights, output=os.path.join(workdir, "lib%s.so" % model.name))
+    return mlpc.load(lib), time.perf_counter() - start
+
+
+# --- OpenBLAS ----------------------------------------------------------------
+
+class OpenBLAS:
+    PATHS = ["/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+             "/usr/lib/x86_64-linux-gnu/libopenblas.so.0"]
+
+    def __init__(self, threads):
+        self.lib = None
+        for path in self.PATHS:
+            if os.path.exists(path):
+                self.lib = ctypes.CDLL(path)
+                break
+        if self.lib is None:
+            return
+        self.lib.openblas_set_num_threads(threads)
+        self.lib.cblas_sgemm.restype = None
+        p = ctypes.c_void_p
+        i = ctypes.c_int
+        f = ctypes.c_float
+        self.lib.cblas_sgemm.argtypes = [i, i, i, i, i, i, f, p, i, p, i, f, p, i]
+
+    def gemm_chain_seconds(self, shapes):
+        """Times C = A @ B^T for each (M, K, N), the layout of nn.Linear."""
+        if self.lib is None:
+            return None
+        bufs = []
+        for m, k, n in shapes:
+            a = np.random.rand(m, k).astype(np.float32)
+            b = np.random.rand(n, k).astype(np.float32)
+            c = np.empty((m, n), np.float32)
+            bufs.append((m, k, n, a, b, c))
+
+        def run():
+            for m, k, n, a, b, c in bufs:
+                # RowMajor=101, NoTrans=111, Trans=112
+                self.lib.cblas_sgemm(101, 111, 112, m, n, k, 1.0, a.ctypes.data, k,
+                                     b.ctypes.data, k, 0.0, c.ctypes.data, n)
+        return median_seconds(run)
+
+
+# --- the table ---------------------------------------------------------------
+
+def bench_mlp(model, batch, threads, blas, workdir, rows, label=None, cached=None):
+    m, compile_s = cached if cached else compile_model(model, workdir)
+    m.num_threads = threads
+    x = np.random.default_rng().standard_normal((batch, model.dims[0])).astype(np.float32)
+    t_mlpc = median_seconds(lambda: m(x))
+    t_torch = None
+    if torch is not None:
+        module = model.torch_module()
+        xt = torch.from_numpy(x)
+        with torch.inference_mode():
+            t_torch = median_seconds(lambda: module(xt))
+    t_blas = blas.gemm_chain_seconds(model.gemm_shapes(batch))
+    rows.append({
+        "workload": label or "%s, batch %d" % (model.name, batch),
+        "mlpc_ms": t_mlpc * 1e3,
+        "torch_ms": t_torch * 1e3 if t_torch else None,
+        "gflops": model.flops(batch) / t_mlpc / 1e9,
+        "blas_gflops": model.flops(batch) / t_blas / 1e9 if t_blas else None,
+        "compile_s": compile_s,
+    })
+    return m, compile_s
+
+
+def fmt(v, spec):
+    return "n/a" if v is None else format(v, spec)
+
+
+def table(rows):
+    head = ("| workload | mlpc ms | PyTorch ms | speedup vs PyTorch | mlpc GFLOP/s "
+            "| sgemm GFLOP/s | % of sgemm | compile s |")
+    out = [head, "|" + "---|" * 8]
+    for r in rows:
+        ratio = r["torch_ms"] / r["mlpc_ms"] if r["torch_ms"] else None
+        pct = 100 * r["gflops"] / r["blas_gflops"] if r["blas_gflops"] else None
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["workload"], fmt(r["mlpc_ms"], ".3f"), fmt(r["torch_ms"], ".3f"),
+            fmt(ratio, ".2f") + ("x" if ratio else ""), fmt(r["gflops"], ".1f"),
+            fmt(r["blas_gflops"], ".1f"), fmt(pct, ".0f"), fmt(r["compile_s"], ".2f")))
+    return "\n".join(out)
+
+
+def odd_batches(model, threads, workdir, cached):
+    m, _ = cached
+    m.num_threads = threads
+    lines = ["| batch | per-row µs | nearest round batch | per-row µs | ratio |", "|---|---|---|---|---|"]
+    for odd, round_ in ((1, 1), (7, 8), (1000, 1024), (4097, 4096)):
+        per_row = []
+        for b in (odd, round_):
+            x = np.random.default_rng().standard_normal((b, model.dims[0])).astype(np.float32)
+            per_row.append(median_seconds(lambda: m(x)) / b * 1e6)
+        lines.append("| %d | %.3f | %d | %.3f | %.2f |" % (odd, per_row[0], round_, per_row[1],
+                                                           per_row[0] / per_row[1]))
+    return "\n".join(lines)
+
+
+def compile_times(workdir):
+    lines = ["| model | compile s (to .so, random weights) |", "|---|---|"]
+    models_dir = os.path.join(ROOT, "models")
+    for name in sorted(os.listdir(models_dir)):
+        if not name.endswith(".mlp"):
+            continue
+        path = os.path.join(models_dir, name)
+        start = time.perf_counter()
+        proc = subprocess.run([mlpc.find_compiler(), path, "--emit=obj", "--no-embed-weights",
+                               "-o", os.path.join(workdir, name + ".o")],
+                              capture_output=True, text=True)
+        took = time.perf_counter() - start
+        lines.append("| %s | %s |" % (name, "%.2f" % took if proc.returncode == 0 else
+                                      "fails: " + proc.stderr.strip().splitlines()[0]))
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--output", default=os.path.join(ROOT, "bench", "RESULTS.md"))
+    args = parser.parse_args()
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    blas = OpenBLAS(args.threads)
+    rng = np.random.default_rng()
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        narrow64 = MLP("narrow64", [32, 64, 64, 64, 64, 16], False, rng)
+        narrow128 = MLP("narrow128", [32, 128, 128, 128, 128, 16], False, rng)
+        tabular = MLP("tabular", [128, 512, 512, 512, 1], True, rng)
+        bench_mlp(narrow64, 65536, args.threads, blas, workdir, rows)
+        bench_mlp(narrow128, 65536, args.threads, blas, workdir, rows)
+        cached = bench_mlp(tabular, 4096, args.threads, blas, workdir, rows)
+        bench_mlp(tabular, 1, args.threads, blas, workdir, rows,
+                  label="tabular, batch 1 (latency)", cached=cached)
+        odd = odd_batches(tabular, args.threads, workdir, cached)
+        compiles = compile_times(workdir)
+
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    report = "\n".join([
+        "# CPU benchmark results",
+        "",
+        "Measured by `bash bench/run.sh` on %s (%d threads for every engine), %s." % (
+            cpu, args.threads, time.strftime("%Y-%m-%d")),
+        "PyTorch %s (Debian python3-torch, eager, `torch.inference_mode`); OpenBLAS sgemm "
+        "through its C API on the same shapes. Medians of repeated runs after warm-up, fresh "
+        "random weights and inputs, fp32." % (torch.__version__ if torch else "(not installed)"),
+        "",
+        table(rows),
+        "",
+        "## Odd batch sizes (tabular MLP)",
+        "",
+        odd,
+        "",
+        "## Compile time of every zoo model",
+        "",
+        compiles,
+        "",
+    ])
+    print(report)
+    with open(args.output, "w") as f:
+        f.write(report)
+
+
+if __name__ == "__main__":
+    main()
