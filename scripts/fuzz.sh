@@ -4,8 +4,9 @@
 #
 #   bash scripts/fuzz.sh [runs]      # runs per target, default 1000000
 #
-# Any crash, sanitizer report, leak, input slower than 1 s or RSS above 2 GB
-# makes the script exit 1; the offending inputs are kept under
+# First it replays test/fuzz/regressions/<target>/ (see replay below). Any
+# crash, sanitizer report, leak, input slower than 1 s or RSS above 2 GB makes
+# the script exit 1; the offending inputs are kept under
 # build-fuzz/fuzz-artifacts/<target>/ (reproduce: build-fuzz/bin/<target> FILE).
 # Environment: FUZZ_TARGETS (default: all three), FUZZ_BUILD_DIR (build-fuzz),
 # FUZZ_MAX_TOTAL_TIME (seconds per target, default 7200), JOBS (ninja -j).
@@ -42,9 +43,48 @@ echo "fuzz: built in $(($(date +%s) - start)) s"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# Replays test/fuzz/regressions/<target>/*: inputs of fixed bugs must pass;
+# known-bug-<n>-* reproduce open bugs (the harness steers around them unless
+# MLPC_FUZZ_KNOWN_BUGS=<n>) and must still fail, else the bug is fixed and
+# its reproducer, steering and XFAIL tests are to be updated.
+replay() {
+  local target=$1 bad=0 n=0 known=0 file name bug
+  for file in test/fuzz/regressions/"$target"/*; do
+    [ -f "$file" ] || continue
+    n=$((n + 1))
+    name=$(basename "$file")
+    case "$name" in
+    known-bug-[0-9]*)
+      bug=${name#known-bug-}
+      bug=${bug%%-*}
+      if MLPC_FUZZ_KNOWN_BUGS=$bug "$BUILD_DIR/bin/$target" "$file" >/dev/null 2>&1; then
+        echo "fuzz: $target: $name no longer fails: known bug $bug fixed? (XPASS)"
+        bad=1
+      else
+        known=$((known + 1))
+      fi
+      ;;
+    *)
+      if ! "$BUILD_DIR/bin/$target" "$file" >"$BUILD_DIR/fuzz-logs/$target.replay.log" 2>&1; then
+        echo "fuzz: $target: regression input $name fails again:"
+        grep -E "ERROR: |runtime error:|SUMMARY:" "$BUILD_DIR/fuzz-logs/$target.replay.log" | head -5
+        bad=1
+      fi
+      ;;
+    esac
+  done
+  [ $n -eq 0 ] || echo "fuzz: $target: replayed $n regression inputs ($known known bugs still reproduce)"
+  return $bad
+}
+
 failed=0 total=0 count=0
 for target in $TARGETS; do
   count=$((count + 1))
+  mkdir -p "$BUILD_DIR/fuzz-logs"
+  if ! replay "$target"; then
+    failed=$((failed + 1))
+    continue
+  fi
   corpus="$BUILD_DIR/fuzz-corpus/$target"      # a copy: new units go here
   artifacts="$BUILD_DIR/fuzz-artifacts/$target"
   log="$BUILD_DIR/fuzz-logs/$target.log"

@@ -20,6 +20,23 @@ config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%mlpc_src", config.mlpc_src_root))
 config.substitutions.append(("%test_lib", os.path.join(config.mlpc_src_root, "test", "lib")))
 
+# -DMLPC_SANITIZE=ON (ASan + UBSan): generated .so files link the sanitized
+# runtime, so mlpc links them through a wrapper adding -fsanitize, and the ASan
+# runtime is preloaded into every process (python and the C programs that
+# load them are not instrumented). LeakSanitizer stays on: it reports leaks of
+# every process it runs in (see scripts/test-sanitized.sh).
+if getattr(config, "sanitize", False):
+    config.available_features.add("sanitize")
+    config.environment["MLPC_CXX"] = config.sanitizer_cxx
+    config.environment["LD_PRELOAD"] = config.sanitizer_runtime
+    config.environment["ASAN_OPTIONS"] = os.environ.get(
+        "ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1:verify_asan_link_order=0")
+    config.environment["UBSAN_OPTIONS"] = os.environ.get(
+        "UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+if shutil.which("valgrind"):
+    config.available_features.add("valgrind")
+config.substitutions.append(("%mlpc_obj", config.mlpc_obj_root))
+
 # Features tests can REQUIRE.
 config.available_features.add("cpu")
 if shutil.which("nvidia-smi") and subprocess.call(

@@ -178,6 +178,13 @@ bool parseMetadata(const char *text, ModelMetadata &out, std::string &error) {
     }
     out.rowsIndependent = root["rows_independent"].get<bool>();
   }
+  if (root.contains("rows_per_block")) {
+    if (!root["rows_per_block"].is_number_unsigned()) {
+      error = "'rows_per_block' must be a non-negative integer";
+      return false;
+    }
+    out.rowsPerBlock = root["rows_per_block"].get<int64_t>();
+  }
   if (root.contains("scratch_bytes_per_row")) {
     if (!root["scratch_bytes_per_row"].is_number_unsigned()) {
       error = "'scratch_bytes_per_row' must be a non-negative integer";

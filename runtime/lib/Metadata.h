@@ -42,6 +42,8 @@ struct ModelMetadata {
   bool rowsIndependent = false;
   /// Upper bound of the scratch memory the generated code allocates per row.
   uint64_t scratchBytesPerRow = 0;
+  /// The row block the compiler's cost model chose (0: the runtime picks).
+  int64_t rowsPerBlock = 0;
 };
 
 /// Parses the metadata JSON; false and a message on any inconsistency.

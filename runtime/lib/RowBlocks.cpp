@@ -42,7 +42,9 @@ mlp_status planRows(const ModelMetadata &meta, int64_t batch, uint64_t limit,
   int64_t rows = roundUp((batch + threads - 1) / threads, kRowGranule);
   int64_t budgetRows =
       perRow ? static_cast<int64_t>(kDefaultBlockScratch / perRow) : batch;
-  rows = std::min({rows, kMaxRowsPerBlock,
+  // The compiler's choice keeps a block's intermediates in L2.
+  int64_t maxRows = meta.rowsPerBlock > 0 ? meta.rowsPerBlock : kMaxRowsPerBlock;
+  rows = std::min({rows, maxRows,
                    std::max<int64_t>(kRowGranule, budgetRows)});
   rows = std::max<int64_t>(1, std::min(rows, batch));
   int64_t blocks = (batch + rows - 1) / rows;

@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,7 @@ struct Batch {
   std::string source; // "the inputs' batch 4" / "the batch 4 of output 'y'"
 };
 
-std::string deviceName(DLDeviceType type) {
+std::string deviceName(int32_t type) {
   switch (type) {
   case kDLCPU:
     return "kDLCPU";
@@ -40,7 +41,7 @@ std::string deviceName(DLDeviceType type) {
   case kDLCUDAManaged:
     return "kDLCUDAManaged";
   default:
-    return "device type " + std::to_string(static_cast<int>(type));
+    return "device type " + std::to_string(type);
   }
 }
 
@@ -58,9 +59,14 @@ mlp_status checkTensor(const char *role, const TensorSpec &spec,
                        const DLTensor &t, Batch &batch, void *&data) {
   const std::string who = std::string(role) + " '" + spec.name + "'";
   // Pinned CUDA host memory is ordinary host memory for the CPU.
-  if (t.device.device_type != kDLCPU && t.device.device_type != kDLCUDAHost)
+  // A C caller may pass any int here; loading a value outside the enum's
+  // range as a DLDeviceType would be undefined, so read it as an integer.
+  int32_t device;
+  static_assert(sizeof(device) == sizeof(t.device.device_type));
+  std::memcpy(&device, &t.device.device_type, sizeof device);
+  if (device != kDLCPU && device != kDLCUDAHost)
     return fail(MLP_ERR_DEVICE, who + ": expected a CPU tensor (kDLCPU), got " +
-                                    deviceName(t.device.device_type));
+                                    deviceName(device));
   if (t.dtype.code != spec.dtype.code || t.dtype.bits != spec.dtype.bits ||
       t.dtype.lanes != spec.dtype.lanes)
     return fail(MLP_ERR_DTYPE, who + ": expected dtype " + spec.dtypeName +
@@ -126,7 +132,17 @@ mlp_status checkTensor(const char *role, const TensorSpec &spec,
   }
   if (count > 0 && !t.data)
     return fail(MLP_ERR_INVALID_ARGUMENT, who + ": data is NULL");
-  data = static_cast<char *>(t.data) + t.byte_offset;
+  // The tensor's bytes must be addressable: data + byte_offset + bytes may
+  // not wrap around the address space (the kernel would read elsewhere).
+  uintptr_t first, end;
+  if (__builtin_add_overflow(reinterpret_cast<uintptr_t>(t.data),
+                             t.byte_offset, &first) ||
+      __builtin_add_overflow(first, bytes, &end))
+    return fail(MLP_ERR_INVALID_ARGUMENT,
+                who + ": data + byte_offset (" +
+                    std::to_string(t.byte_offset) +
+                    ") + size overflows the address space");
+  data = reinterpret_cast<void *>(first);
   if (count > 0 && reinterpret_cast<uintptr_t>(data) % elemSize != 0)
     return fail(MLP_ERR_LAYOUT, who + ": data + byte_offset is not aligned " +
                                     "to the " + std::to_string(elemSize) +

@@ -49,7 +49,8 @@ public:
       current = &task;
       total = count;
       next.store(0);
-      active = std::min<int64_t>(threads - 1, count - 1);
+      participants = std::min<int64_t>(threads - 1, count - 1);
+      active = participants;
       ++generation;
     }
     wake.notify_all();
@@ -80,8 +81,10 @@ private:
       if (stopping)
         return;
       seen = generation;
-      // Only the first `active` workers join a job of few tasks.
-      if (static_cast<int64_t>(id) >= active)
+      // Only the first `participants` workers join a job of few tasks; the
+      // count is fixed per job (unlike `active`), so a worker that wakes
+      // late still knows it must join and check out.
+      if (static_cast<int64_t>(id) >= participants)
         continue;
       lock.unlock();
       work();
@@ -98,7 +101,8 @@ private:
   const std::function<void(int64_t)> *current = nullptr;
   std::atomic<int64_t> next{0};
   int64_t total = 0;
-  int64_t active = 0;
+  int64_t participants = 0; // workers in the current job
+  int64_t active = 0;       // of those, the ones not yet done
   uint64_t generation = 0;
   bool stopping = false;
 };

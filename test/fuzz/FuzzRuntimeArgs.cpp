@@ -70,16 +70,20 @@ constexpr int32_t kMaxNdim = 64;
   __builtin_trap();
 }
 
-// Inputs that trigger bugs already found and reported: each has an XFAIL
-// regression test (test/runtime/known-bug-*.test). The harness steers around
-// them so that fuzzing can go on past them, unless MLPC_FUZZ_KNOWN_BUGS=1.
-// Delete the steering for a bug together with the XFAIL once it is fixed.
-bool knownBugs() {
-  static const bool on = [] {
+// Inputs that trigger bugs already found and reported: each has a
+// reproducer in test/fuzz/regressions/fuzz-runtime-args/known-bug-<n>-*
+// (replayed by scripts/fuzz.sh, expected to fail) and, where an ordinary
+// build can see it, an XFAIL test in test/runtime/. The harness steers around
+// them so that fuzzing goes on past them, unless MLPC_FUZZ_KNOWN_BUGS lists
+// the bug's number ("1,3") or is "all". Delete a bug's steering, and rename
+// its reproducer, when it is fixed.
+bool knownBug(int n) {
+  static const std::string list = [] {
     const char *v = std::getenv("MLPC_FUZZ_KNOWN_BUGS");
-    return v && *v && *v != '0';
+    return std::string(",") + (v ? v : "") + ",";
   }();
-  return on;
+  return list == ",all," ||
+         list.find("," + std::to_string(n) + ",") != std::string::npos;
 }
 
 mlp_model *model() {
@@ -164,7 +168,7 @@ void makeTensor(FuzzedDataProvider &fdp, bool isInput, int64_t batch,
     int32_t type = fdp.ConsumeIntegral<int32_t>();
     // Known bug 1: Run.cpp loads device_type as a DLDeviceType, undefined
     // (UBSan: invalid enum load) outside its enumerators' range 0..15.
-    if (!knownBugs())
+    if (!knownBug(1))
       type &= 15;
     std::memcpy(&t.device.device_type, &type, sizeof type);
     break;
@@ -252,7 +256,7 @@ void makeTensor(FuzzedDataProvider &fdp, bool isInput, int64_t batch,
     // Known bug 3: Run.cpp accepts data + byte_offset that wraps (undefined;
     // without UBSan the kernel gets data - k and reads/writes before the
     // buffer).
-    wrapping = knownBugs() || dataKind == 0;
+    wrapping = knownBug(3) || dataKind == 0;
     offset = fdp.ConsumeIntegralInRange<uint64_t>(1, 64);
     break;
   default:
@@ -264,7 +268,7 @@ void makeTensor(FuzzedDataProvider &fdp, bool isInput, int64_t batch,
     t.data = nullptr;
     // Known bug 2: Run.cpp computes NULL + byte_offset, undefined (UBSan:
     // applying non-zero offset to null pointer), e.g. for an empty batch.
-    if (!knownBugs())
+    if (!knownBug(2))
       offset = 0;
   } else {
     // Allocated whatever the descriptor says, so that a tensor the runtime

@@ -214,17 +214,25 @@ CASES = {
 for _act in _ACTIVATION_CALLS:
     CASES["act_" + _act] = (lambda a: lambda: activation_case(a))(_act)
 
+# The model zoo (models/*.mlp): test/lib/zoo_cases.py.
+import zoo_cases  # noqa: E402
+
+CASES.update(zoo_cases.register(Case, linear_params, ln_params))
+
 
 # -- checking ---------------------------------------------------------------------
 
 def init_params(case, rng):
     """float32 parameters: PyTorch's default Linear init U(-1/sqrt(fan_in),
     1/sqrt(fan_in)); LayerNorm weight 1 + 0.1 N(0,1) and bias 0.1 N(0,1) (so
-    the affine part matters); "offset": 1 + U(0, 0.5); others N(0, 0.5^2)."""
+    the affine part matters); "offset": 1 + U(0, 0.5); a callable init is
+    called as init(rng, shape); others N(0, 0.5^2)."""
     params = {}
     for name in sorted(case.params):
         shape, init = case.params[name]
-        if init.startswith("linear:"):
+        if callable(init):  # init(rng, shape), e.g. a sorted knot grid
+            v = np.asarray(init(rng, shape))
+        elif init.startswith("linear:"):
             bound = 1.0 / math.sqrt(int(init.split(":")[1]))
             v = rng.uniform(-bound, bound, shape)
         elif init == "ln_weight":

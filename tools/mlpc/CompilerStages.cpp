@@ -1,5 +1,6 @@
 //===- CompilerStages.cpp - the stages mlpc runs, in order ----------------===//
 #include "CompilerStages.h"
+#include "Autotune.h"
 
 #include "mlp/Codegen/CPU/DialectRegistration.h"
 #include "mlp/Codegen/CPU/ModelSignature.h"
@@ -271,7 +272,27 @@ int Compiler::run() {
   // Lowering, one stage at a time.
   if (runPasses(Stage::MLPOpt, mlp::addOptimizationPasses))
     return failed;
-  if (runPasses(Stage::Linalg, mlp::cpu::addLowerToLinalgPasses))
+  std::string targetError;
+  mlp::cpu::CpuTarget target =
+      mlp::cpu::describeTarget(options.targetOptions, targetError);
+  if (!targetError.empty())
+    return fail(targetError);
+  if (options.autotune) {
+    // Measure on a copy lowered to linalg, then lower the real module with
+    // the winners in the cache.
+    mlir::OwningOpRef<mlir::ModuleOp> copy(module->clone());
+    mlir::PassManager pm(context.get());
+    mlp::cpu::addLowerToLinalgPasses(pm, target, options.autotuneCache);
+    std::string error;
+    if (options.autotuneCache.empty())
+      return fail("--autotune needs a cache file (--autotune-cache=FILE)");
+    if (mlir::failed(pm.run(*copy)) ||
+        !autotune(*copy, target, options, options.autotuneCache, error))
+      return fail("autotuning failed: " + error);
+  }
+  if (runPasses(Stage::Linalg, [&](mlir::OpPassManager &pm) {
+        mlp::cpu::addLowerToLinalgPasses(pm, target, options.autotuneCache);
+      }))
     return failed;
   auto extracted = mlp::cpu::extractSignature(*module);
   if (mlir::failed(extracted))
@@ -279,7 +300,9 @@ int Compiler::run() {
   signature = *extracted;
   signature.weightsEmbedded = options.embedWeights && weights;
   if (runPasses(Stage::Loops, [&](mlir::OpPassManager &pm) {
-        mlp::cpu::addLowerToLoopsPasses(pm, options.loopOptions);
+        mlp::cpu::LoopOptions loops = options.loopOptions;
+        loops.vectorWidth = target.vectorWidth;
+        mlp::cpu::addLowerToLoopsPasses(pm, loops);
       }))
     return failed;
   if (runPasses(Stage::LLVMDialect, mlp::cpu::addLowerToLLVMPasses))

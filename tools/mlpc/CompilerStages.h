@@ -33,6 +33,8 @@ struct Options {
   std::string target = "cpu";
   mlp::cpu::TargetOptions targetOptions;
   mlp::cpu::LoopOptions loopOptions;
+  bool autotune = false;      // measure tilings first (--autotune)
+  std::string autotuneCache;  // "" = none
 };
 
 /// Runs the compiler; returns the process exit code. Diagnostics go to

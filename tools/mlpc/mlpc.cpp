@@ -5,6 +5,7 @@
 //   mlpc model.mlp --dump-stages=DIR ...   write every stage into DIR
 //
 //===----------------------------------------------------------------------===//
+#include "Autotune.h"
 #include "CompilerStages.h"
 
 #include "mlir/IR/AsmState.h"
@@ -65,6 +66,16 @@ cl::opt<std::string> cpuName(
              "an LLVM CPU name such as znver4 or x86-64-v3"));
 cl::opt<unsigned> optLevel("O", cl::init(3), cl::Prefix, cl::cat(category),
                            cl::desc("LLVM optimization level 0-3 (default 3)"));
+cl::opt<bool> autotuneFlag(
+    "autotune", cl::init(false), cl::cat(category),
+    cl::desc("Measure candidate tilings of the model's matmuls on this "
+             "machine first and keep the winners in the autotune cache, "
+             "which later compiles reuse"));
+cl::opt<std::string> autotuneCache(
+    "autotune-cache", cl::value_desc("file"), cl::cat(category),
+    cl::init(mlpc::defaultAutotuneCache()),
+    cl::desc("Autotune cache, keyed by matmul shape and CPU (default: "
+             "$MLPC_AUTOTUNE_CACHE or ~/.cache/mlpc/autotune.json; '' for none)"));
 cl::opt<bool> noVectorize(
     "no-vectorize", cl::init(false), cl::cat(category),
     cl::desc("Lower linalg to scalar loops without tiling or vectorization"));
@@ -98,5 +109,7 @@ int main(int argc, char **argv) {
   options.targetOptions.cpu = cpuName;
   options.targetOptions.optLevel = optLevel;
   options.loopOptions.vectorize = !noVectorize;
+  options.autotune = autotuneFlag;
+  options.autotuneCache = autotuneCache;
   return mlpc::compile(options);
 }

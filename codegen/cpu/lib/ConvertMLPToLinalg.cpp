@@ -4,6 +4,7 @@
 // read from the operand that carries them, so one kernel serves any batch.
 //
 //===----------------------------------------------------------------------===//
+#include "LinalgBuilders.h"
 #include "mlp/Codegen/CPU/Passes.h"
 #include "mlp/IR/MLPOps.h"
 
@@ -20,12 +21,13 @@ namespace mlp {
 } // namespace mlp
 
 using namespace mlir;
-
-namespace {
+using namespace mlp::cpu;
 
 //===----------------------------------------------------------------------===//
-// Helpers
+// Helpers (LinalgBuilders.h)
 //===----------------------------------------------------------------------===//
+
+namespace mlp::cpu {
 
 /// tensor.empty of `type`, taking dynamic sizes from `source` at the positions
 /// given by `sourceDims` (sourceDims[i] is the source dim of result dim i, or
@@ -74,6 +76,10 @@ Value elementwise(
       });
   return generic.getResult(0);
 }
+
+} // namespace mlp::cpu
+
+namespace {
 
 //===----------------------------------------------------------------------===//
 // Activations
@@ -228,13 +234,66 @@ struct BinaryLowering : public OpConversionPattern<OpTy> {
 // Linear
 //===----------------------------------------------------------------------===//
 
+} // namespace
+
 /// Reassociation that folds all leading dims into one: [[0..r-2], [r-1]].
-SmallVector<ReassociationIndices> collapseLeading(int64_t rank) {
+SmallVector<ReassociationIndices> mlp::cpu::collapseLeading(int64_t rank) {
   ReassociationIndices leading;
   for (int64_t i = 0; i + 1 < rank; ++i)
     leading.push_back(i);
   return {leading, {rank - 1}};
 }
+
+Value mlp::cpu::buildRowMatmul(OpBuilder &b, Location loc, Value input,
+                               Value weight, Value bias,
+                               RankedTensorType resultType) {
+  auto inputType = cast<RankedTensorType>(input.getType());
+  int64_t rank = inputType.getRank();
+  Type f32 = inputType.getElementType();
+  int64_t out = resultType.getShape().back();
+
+  // View the input as a matrix (rows, in).
+  Value rows2d = input;
+  if (rank == 1) {
+    auto type = RankedTensorType::get({1, inputType.getShape()[0]}, f32);
+    rows2d = b.create<tensor::ExpandShapeOp>(
+        loc, type, input, SmallVector<ReassociationIndices>{{0, 1}});
+  } else if (rank > 2) {
+    rows2d =
+        b.create<tensor::CollapseShapeOp>(loc, input, collapseLeading(rank));
+  }
+  auto rowsType = cast<RankedTensorType>(rows2d.getType());
+  auto accType = RankedTensorType::get({rowsType.getShape()[0], out}, f32);
+  Value init = emptyTensor(b, loc, accType, rows2d, {0, -1});
+
+  // The accumulator starts as the broadcast bias (or zero): the bias add is
+  // free and there is no separate epilogue pass over the result.
+  Value acc;
+  if (bias) {
+    acc = b.create<linalg::BroadcastOp>(loc, bias, init, ArrayRef<int64_t>{0})
+              .getResult()[0];
+  } else {
+    acc = b.create<linalg::FillOp>(loc, constantF32(b, loc, 0.0), init)
+              .getResult(0);
+  }
+  Value product =
+      b.create<linalg::MatmulOp>(loc, accType, ValueRange{rows2d, weight}, acc)
+          .getResult(0);
+
+  if (rank == 1)
+    return b.create<tensor::CollapseShapeOp>(
+        loc, resultType, product, SmallVector<ReassociationIndices>{{0, 1}});
+  if (rank > 2) {
+    SmallVector<OpFoldResult> outputShape =
+        tensor::getMixedSizes(b, loc, input);
+    outputShape.back() = b.getIndexAttr(out);
+    return b.create<tensor::ExpandShapeOp>(loc, resultType, product,
+                                           collapseLeading(rank), outputShape);
+  }
+  return product;
+}
+
+namespace {
 
 struct LinearLowering : public OpConversionPattern<mlp::LinearOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -243,73 +302,25 @@ struct LinearLowering : public OpConversionPattern<mlp::LinearOp> {
   matchAndRewrite(mlp::LinearOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto resultType = cast<RankedTensorType>(op.getType());
-    Value input = adaptor.getInput();
-    auto inputType = cast<RankedTensorType>(input.getType());
-    int64_t rank = inputType.getRank();
-    Type f32 = inputType.getElementType();
-    int64_t out = resultType.getShape().back();
-
-    // View the input as a matrix (rows, in).
-    Value rows2d = input;
-    if (rank == 1) {
-      auto type = RankedTensorType::get({1, inputType.getShape()[0]}, f32);
-      rows2d = rewriter.create<tensor::ExpandShapeOp>(
-          loc, type, input, SmallVector<ReassociationIndices>{{0, 1}});
-    } else if (rank > 2) {
-      rows2d = rewriter.create<tensor::CollapseShapeOp>(
-          loc, input, collapseLeading(rank));
-    }
-    auto rowsType = cast<RankedTensorType>(rows2d.getType());
-    auto accType =
-        RankedTensorType::get({rowsType.getShape()[0], out}, f32);
-    Value init = emptyTensor(rewriter, loc, accType, rows2d, {0, -1});
-
-    // The accumulator starts as the broadcast bias (or zero): the bias add is
-    // free and there is no separate epilogue pass over the result.
-    Value acc;
-    if (Value bias = adaptor.getBias()) {
-      acc = rewriter
-                .create<linalg::BroadcastOp>(loc, bias, init,
-                                             ArrayRef<int64_t>{0})
-                .getResult()[0];
-    } else {
-      acc = rewriter
-                .create<linalg::FillOp>(loc, constantF32(rewriter, loc, 0.0),
-                                        init)
-                .getResult(0);
-    }
     // The weight is transposed to (in, out) so that the matmul reads it along
     // rows; -mlp-cpu-pack-weights moves this transpose into the weight store.
     Value weight = adaptor.getWeight();
     auto weightType = cast<RankedTensorType>(weight.getType());
+    Type elementType = weightType.getElementType();
     auto transposedType = RankedTensorType::get(
-        {weightType.getShape()[1], weightType.getShape()[0]}, f32);
+        {weightType.getShape()[1], weightType.getShape()[0]}, elementType);
     Value transposed =
         rewriter
             .create<linalg::TransposeOp>(
                 loc, weight,
                 rewriter.create<tensor::EmptyOp>(loc, transposedType.getShape(),
-                                                 f32),
+                                                 elementType),
                 ArrayRef<int64_t>{1, 0})
             .getResult()[0];
-    Value product = rewriter
-                        .create<linalg::MatmulOp>(
-                            loc, accType, ValueRange{rows2d, transposed}, acc)
-                        .getResult(0);
-
-    Value result = product;
-    if (rank == 1) {
-      result = rewriter.create<tensor::CollapseShapeOp>(
-          loc, resultType, product, SmallVector<ReassociationIndices>{{0, 1}});
-    } else if (rank > 2) {
-      SmallVector<OpFoldResult> outputShape =
-          tensor::getMixedSizes(rewriter, loc, input);
-      outputShape.back() = rewriter.getIndexAttr(out);
-      result = rewriter.create<tensor::ExpandShapeOp>(
-          loc, resultType, product, collapseLeading(rank), outputShape);
-    }
-    rewriter.replaceOp(op, result);
+    rewriter.replaceOp(
+        op, buildRowMatmul(rewriter, loc, adaptor.getInput(), transposed,
+                           adaptor.getBias(),
+                           cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
@@ -561,6 +572,7 @@ struct ConvertMLPToLinalg
                  BinaryLowering<mlp::MulOp, arith::MulFOp>, LinearLowering,
                  LayerNormLowering, MeanLowering, TransposeLowering,
                  ReshapeLowering>(&getContext());
+    populateLowerLinearAlgebraOpsPatterns(patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
     module.walk([](func::ReturnOp ret) { copyReturnedArguments(ret); });

@@ -86,19 +86,10 @@ FailureOr<ModelSignature> mlp::cpu::extractSignature(ModuleOp module) {
   }
   signature.weightsBytes = offset;
   signature.rowsIndependent = model->hasAttr(kRowsIndependentAttr);
-  // Every buffer the generated code allocates starts as a tensor.empty or a
-  // bufferization.alloc_tensor; those sized by the batch scale with rows.
-  model.walk([&](Operation *op) {
-    if (!isa<tensor::EmptyOp, bufferization::AllocTensorOp>(op))
-      return;
-    auto type = cast<RankedTensorType>(op->getResult(0).getType());
-    if (type.getRank() == 0 || !type.isDynamicDim(0))
-      return;
-    uint64_t bytes = type.getElementTypeBitWidth() / 8;
-    for (int64_t d : type.getShape().drop_front())
-      bytes *= ShapedType::isDynamic(d) ? 1 : d;
-    signature.scratchBytesPerRow += bytes;
-  });
+  if (auto scratch = model->getAttrOfType<IntegerAttr>(kScratchAttr))
+    signature.scratchBytesPerRow = scratch.getInt();
+  if (auto rows = model->getAttrOfType<IntegerAttr>(kRowsPerBlockAttr))
+    signature.rowsPerBlock = rows.getInt();
   for (auto [i, type] : llvm::enumerate(model.getResultTypes())) {
     auto name = model.getResultAttrOfType<StringAttr>(i, kNameAttr);
     if (!name)
@@ -133,6 +124,7 @@ std::string mlp::cpu::toMetadataJson(const ModelSignature &signature) {
       {"params", tensors(signature.params, true)},
       {"rows_independent", signature.rowsIndependent},
       {"scratch_bytes_per_row", signature.scratchBytesPerRow},
+      {"rows_per_block", signature.rowsPerBlock},
       {"weights",
        {{"embedded", signature.weightsEmbedded},
         {"nbytes", signature.weightsEmbedded ? signature.weightsBytes : 0}}}};

@@ -7,7 +7,9 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -48,6 +50,36 @@ createTargetMachine(const TargetOptions &target, std::string &error) {
   if (!machine)
     error = "cannot create a target machine for " + triple + " / " + cpu;
   return machine;
+}
+
+static uint64_t hostL2Bytes() {
+  auto buffer = llvm::MemoryBuffer::getFile(
+      "/sys/devices/system/cpu/cpu0/cache/index2/size", /*IsText=*/true);
+  if (!buffer)
+    return 1u << 20;
+  llvm::StringRef text = (*buffer)->getBuffer().trim();
+  uint64_t value = 0;
+  if (text.consume_back("K") && !text.getAsInteger(10, value))
+    return value * 1024;
+  if (text.consume_back("M") && !text.getAsInteger(10, value))
+    return value << 20;
+  return 1u << 20;
+}
+
+CpuTarget mlp::cpu::describeTarget(const TargetOptions &target,
+                                   std::string &error) {
+  CpuTarget result;
+  auto machine = createTargetMachine(target, error);
+  if (!machine)
+    return result;
+  result.name = machine->getTargetCPU().str();
+  const llvm::MCSubtargetInfo *info = machine->getMCSubtargetInfo();
+  bool avx512 = info->checkFeatures("+avx512f");
+  bool avx = info->checkFeatures("+avx");
+  result.vectorWidth = avx512 ? 16 : avx ? 8 : 4;
+  result.vectorRegisters = avx512 ? 32 : 16;
+  result.l2Bytes = target.cpu == "native" ? hostL2Bytes() : (1u << 20);
+  return result;
 }
 
 /// void mlpc_model_entry(void **args): calls the C interface of the model

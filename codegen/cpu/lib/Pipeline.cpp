@@ -15,12 +15,21 @@
 
 using namespace mlir;
 
-void mlp::cpu::addLowerToLinalgPasses(OpPassManager &pm) {
+void mlp::cpu::addLowerToLinalgPasses(OpPassManager &pm,
+                                      const CpuTarget &target,
+                                      const std::string &autotuneCache) {
   pm.addPass(mlp::createMLPParamsToArguments());
   pm.addPass(mlp::createConvertMLPToLinalg());
   pm.addPass(mlp::createMLPPackWeights());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+  mlp::MLPTileOptions tile;
+  tile.cpu = target.name;
+  tile.vectorWidth = target.vectorWidth;
+  tile.vectorRegisters = target.vectorRegisters;
+  tile.l2Bytes = static_cast<int64_t>(target.l2Bytes);
+  tile.cachePath = autotuneCache;
+  pm.addPass(mlp::createMLPTile(tile));
 }
 
 void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
@@ -85,7 +94,7 @@ void mlp::cpu::addLowerToLLVMPasses(OpPassManager &pm) {
 void mlp::cpu::registerPipelines() {
   mlir::PassPipelineRegistration<>(
       "mlp-cpu-to-linalg", "mlp IR to linalg on tensors (mlpc --emit=linalg)",
-      [](OpPassManager &pm) { addLowerToLinalgPasses(pm); });
+      [](OpPassManager &pm) { addLowerToLinalgPasses(pm, CpuTarget(), ""); });
   mlir::PassPipelineRegistration<>(
       "mlp-cpu-to-loops",
       "linalg on tensors to bufferized vectorized loops (mlpc --emit=loops)",

@@ -28,6 +28,17 @@ bool isMatmul(linalg::LinalgOp op) {
   return isa<linalg::MatmulOp, linalg::MatmulTransposeBOp>(op.getOperation());
 }
 
+/// The register tile -mlp-tile recorded on a matmul, if any.
+std::optional<std::pair<int64_t, int64_t>> recordedTile(linalg::LinalgOp op) {
+  auto tile = op->getAttrOfType<DictionaryAttr>(mlp::kTileAttr);
+  if (!tile)
+    return std::nullopt;
+  auto sizes = tile.getAs<DenseI64ArrayAttr>("register");
+  if (!sizes || sizes.size() != 3 || sizes[0] < 1 || sizes[1] < 1)
+    return std::nullopt;
+  return std::make_pair(sizes[0], sizes[1]);
+}
+
 struct TileAndVectorize
     : public mlp::impl::MLPTileAndVectorizeBase<TileAndVectorize> {
   using MLPTileAndVectorizeBase::MLPTileAndVectorizeBase;
@@ -38,7 +49,10 @@ struct TileAndVectorize
     if (isMatmul(op)) {
       // (m, n, k): the rows are already a row tile; accumulators for rows x
       // 2 vectors stay in registers across the reduction, one k at a time.
-      return {0, std::min<int64_t>(2 * vectorWidth, ranges[1]), 1};
+      int64_t cols = 2 * vectorWidth;
+      if (auto tile = recordedTile(op))
+        cols = tile->second;
+      return {0, std::min<int64_t>(cols, ranges[1]), 1};
     }
     // Innermost loop in vector lanes, every other loop one at a time.
     SmallVector<int64_t> tiles(ranges.size(), 1);
@@ -56,12 +70,19 @@ struct TileAndVectorize
     // loops, so a remainder row runs the same vector code as a full tile:
     // every row is computed by the same FMAs in the same order, and its
     // result never depends on the batch size or the runtime's row blocks.
-    // The remainder of a matmul goes in halving tiles (4, 2, 1 rows), so
-    // that 7 rows read the weights 3 times rather than 7.
-    for (int64_t rows = rowTile; rows >= 1; rows /= 2)
-      if (failed(tileLoops(func, /*dynamicLoops=*/true, /*peel=*/rows > 1,
-                           [&](linalg::LinalgOp op, int64_t) {
-                             return isMatmul(op) ? rows : 1;
+    // The remainder of a matmul goes in halving tiles (4, 2, 1 rows after
+    // 8), so that 7 rows read the weights 3 or 4 times rather than 7.
+    auto matmulRows = [&](linalg::LinalgOp op) {
+      auto tile = recordedTile(op);
+      return tile ? tile->first : static_cast<int64_t>(rowTile);
+    };
+    for (int level = 0; level < 6; ++level)
+      if (failed(tileLoops(func, /*dynamicLoops=*/true, /*peel=*/true,
+                           [&](linalg::LinalgOp op, int64_t) -> int64_t {
+                             return isMatmul(op)
+                                        ? std::max<int64_t>(
+                                              1, matmulRows(op) >> level)
+                                        : 1;
                            })))
         return signalPassFailure();
 

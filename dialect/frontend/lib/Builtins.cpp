@@ -12,6 +12,7 @@
 #include "mlp/IR/ShapeRules.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <numeric>
 
@@ -33,6 +34,8 @@ enum class Builtin {
   Transpose,
   Reshape,
   Mean,
+  // The model zoo's ops.
+  Matmul,
 };
 
 struct BuiltinSpec {
@@ -74,6 +77,10 @@ const std::vector<BuiltinSpec> &builtins() {
       {"mean",
        Builtin::Mean,
        {{"x", ArgKind::Tensor, ""}, {"axis", ArgKind::Integer, "1"}}},
+      // The model zoo's ops.
+      {"matmul",
+       Builtin::Matmul,
+       {{"x", ArgKind::Tensor, ""}, {"w", ArgKind::Tensor, ""}}},
   };
   return table;
 }
@@ -131,6 +138,8 @@ public:
       return reshape();
     case Builtin::Mean:
       return mean();
+    case Builtin::Matmul:
+      return matmul();
     }
     return gen.fail(call.loc(), "unsupported builtin");
   }
@@ -284,6 +293,31 @@ private:
       axis += xShape().size();
     return Val::ofTensor(b.create<mlp::MeanOp>(location, resultType(*result), x,
                                                b.getI64IntegerAttr(axis)));
+  }
+
+  /// Fails unless `value` has x's element type.
+  LogicalResult sameElementType(const Val &value, const SourceLoc &at,
+                                llvm::StringRef what) {
+    Type type = value.tensorType().getElementType();
+    if (type == xType.getElementType())
+      return success();
+    std::string message;
+    llvm::raw_string_ostream(message)
+        << "'" << call.callee << "' needs " << what << " of element type "
+        << xType.getElementType() << " like its input, got " << type;
+    return gen.fail(at, message);
+  }
+
+  FailureOr<Val> matmul() {
+    if (failed(sameElementType(arg(1), argLoc(1), "a weight")))
+      return failure();
+    std::string error;
+    auto result = shape::matmul(xShape(), arg(1).tensorType().getShape(),
+                                std::nullopt, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    return Val::ofTensor(b.create<mlp::MatmulOp>(
+        location, resultType(*result), x, arg(1).tensor, Value()));
   }
 
   MLIRGenImpl &gen;

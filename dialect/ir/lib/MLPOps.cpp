@@ -1,4 +1,5 @@
 //===- MLPOps.cpp - operations of the mlp dialect -------------------------===//
+#include "OpVerification.h"
 #include "mlp/IR/MLPOps.h"
 #include "mlp/IR/ShapeRules.h"
 
@@ -8,17 +9,18 @@
 
 using namespace mlir;
 using namespace mlp;
+using namespace mlp::detail;
 
 
 //===----------------------------------------------------------------------===//
 // Shared verification
 //===----------------------------------------------------------------------===//
 
-static ArrayRef<int64_t> shapeOf(Value value) {
+ArrayRef<int64_t> mlp::detail::shapeOf(Value value) {
   return cast<RankedTensorType>(value.getType()).getShape();
 }
 
-static shape::OptionalShape optionalShapeOf(Value value) {
+shape::OptionalShape mlp::detail::optionalShapeOf(Value value) {
   if (!value)
     return std::nullopt;
   return shapeOf(value);
@@ -26,9 +28,10 @@ static shape::OptionalShape optionalShapeOf(Value value) {
 
 /// Checks that every operand has the element type of the result and that the
 /// result shape is the one ShapeRules computed.
-static LogicalResult verifyResult(Operation *op,
-                                  const std::optional<shape::Shape> &expected,
-                                  const std::string &error) {
+LogicalResult
+mlp::detail::verifyResult(Operation *op,
+                          const std::optional<shape::Shape> &expected,
+                          const std::string &error) {
   if (!expected)
     return op->emitOpError(error);
   auto resultType = cast<RankedTensorType>(op->getResult(0).getType());

@@ -173,3 +173,42 @@ std::optional<Shape> mlp::shape::reshape(llvm::ArrayRef<int64_t> input,
   }
   return Shape(target.begin(), target.end());
 }
+
+//===----------------------------------------------------------------------===//
+// Ops of the model zoo
+//===----------------------------------------------------------------------===//
+
+std::optional<Shape> mlp::shape::matmul(llvm::ArrayRef<int64_t> input,
+                                        llvm::ArrayRef<int64_t> weight,
+                                        OptionalShape bias,
+                                        std::string &error) {
+  if (input.empty()) {
+    error = "matmul needs an input of rank >= 1";
+    return std::nullopt;
+  }
+  if (weight.size() != 2) {
+    error = "matmul weight must have rank 2 (in, out), got " + format(weight);
+    return std::nullopt;
+  }
+  if (ShapedType::isDynamic(weight[0]) || ShapedType::isDynamic(weight[1])) {
+    error = "matmul weight must have a static shape (in, out), got " +
+            format(weight);
+    return std::nullopt;
+  }
+  if (input.back() != weight[0]) {
+    error = "matmul weight " + format(weight) + " expects " +
+            std::to_string(weight[0]) + " input features, but the input " +
+            format(input) + " has " +
+            (ShapedType::isDynamic(input.back()) ? std::string("?")
+                                                 : std::to_string(input.back()));
+    return std::nullopt;
+  }
+  if (bias && !isVector(bias, weight[1])) {
+    error = "matmul bias must have shape [" + std::to_string(weight[1]) +
+            "], got " + format(*bias);
+    return std::nullopt;
+  }
+  Shape result(input.begin(), input.end());
+  result.back() = weight[1];
+  return result;
+}

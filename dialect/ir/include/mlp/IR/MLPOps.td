@@ -277,4 +277,10 @@ def MLP_ReshapeOp : MLP_Op<"reshape", [Pure]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Ops of the model zoo, by kind
+//===----------------------------------------------------------------------===//
+
+include "mlp/IR/LinearAlgebraOps.td"
+
 #endif // MLP_IR_MLPOPS_TD

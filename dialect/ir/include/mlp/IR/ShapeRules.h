@@ -44,6 +44,15 @@ std::optional<Shape> reshape(llvm::ArrayRef<int64_t> input,
                              llvm::ArrayRef<int64_t> target,
                              std::string &error);
 
+//===----------------------------------------------------------------------===//
+// Ops of the model zoo
+//===----------------------------------------------------------------------===//
+
+/// x @ W with W stored (in, out).
+std::optional<Shape> matmul(llvm::ArrayRef<int64_t> input,
+                            llvm::ArrayRef<int64_t> weight, OptionalShape bias,
+                            std::string &error);
+
 } // namespace mlp::shape
 
 #endif // MLP_IR_SHAPERULES_H

@@ -35,6 +35,8 @@ struct ModelSignature {
   /// Bytes of intermediate tensors per batch row: an upper bound of what the
   /// generated code allocates for one row.
   uint64_t scratchBytesPerRow = 0;
+  /// The runtime's row block chosen by -mlp-tile (0: the runtime's default).
+  int64_t rowsPerBlock = 0;
 };
 
 /// Alignment of every weight inside the blob (a cache line).

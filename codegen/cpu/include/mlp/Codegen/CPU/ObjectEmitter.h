@@ -2,6 +2,7 @@
 #ifndef MLP_CODEGEN_CPU_OBJECTEMITTER_H
 #define MLP_CODEGEN_CPU_OBJECTEMITTER_H
 
+#include "mlp/Codegen/CPU/CostModel.h"
 #include "mlp/Codegen/CPU/ModelSignature.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -27,6 +28,11 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                   const ModelSignature &signature,
                   const std::string &weightsBlobPath,
                   const TargetOptions &target, std::string &error);
+
+/// What the cost model needs to know of the target: vector width and
+/// registers from its features (AVX-512 or not), L2 size from the host's
+/// sysfs when compiling for the host, 1 MiB otherwise.
+CpuTarget describeTarget(const TargetOptions &target, std::string &error);
 
 enum class CodeKind { Assembly, Object };
 

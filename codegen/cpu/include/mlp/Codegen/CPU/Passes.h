@@ -28,6 +28,9 @@ constexpr llvm::StringLiteral kParamAttr = "mlp.param";
 constexpr llvm::StringLiteral kParamsAttr = "mlp.params";
 constexpr llvm::StringLiteral kLayoutAttr = "mlp.layout";
 constexpr llvm::StringLiteral kRowsIndependentAttr = "mlp.rows_independent";
+constexpr llvm::StringLiteral kTileAttr = "mlp.tile";
+constexpr llvm::StringLiteral kScratchAttr = "mlp.scratch_bytes_per_row";
+constexpr llvm::StringLiteral kRowsPerBlockAttr = "mlp.rows_per_block";
 
 } // namespace mlp
 

@@ -51,12 +51,43 @@ def MLPPackWeights : Pass<"mlp-cpu-pack-weights", "mlir::ModuleOp"> {
   }];
 }
 
+def MLPTile : Pass<"mlp-tile", "mlir::ModuleOp"> {
+  let summary = "Choose tile sizes for the target from a cost model";
+  let description = [{
+    Records the tiling decisions as attributes, which `mlpc --emit=linalg`
+    shows and the later passes and the runtime follow:
+
+    - every `linalg.matmul` gets `mlp.tile = {register = [rows, cols, 1],
+      source = "cost-model" | "autotune"}`: the register tile, ranked by a
+      model of the FMA and load ports, the register file and where B comes
+      from (L1 or L2), or the measured winner from the autotune cache;
+    - the model function gets `mlp.scratch_bytes_per_row` (the bytes of
+      intermediate tensors per batch row) and, when its rows are
+      independent, `mlp.rows_per_block`: the runtime's row block, sized so
+      that a block's intermediates stay in L2 (a whole narrow MLP chain then
+      runs in cache, layer after layer, for one block of rows).
+  }];
+  let options = [
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"generic\"",
+           "CPU name (part of the autotune cache keys)">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes of one vector register (16 for AVX-512, 8 for AVX2)">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
+           "architectural vector registers (32 for AVX-512, 16 for AVX2)">,
+    Option<"l2Bytes", "l2-bytes", "int64_t", /*default=*/"1048576",
+           "per-core L2 cache size in bytes">,
+    Option<"cachePath", "cache", "std::string", /*default=*/"",
+           "autotune cache (JSON) whose measured winners override the model">
+  ];
+}
+
 def MLPTileAndVectorize : Pass<"mlp-cpu-tile-and-vectorize", "mlir::func::FuncOp"> {
   let summary = "Tile linalg ops into register blocks and vectorize them";
   let description = [{
     Tiles every linalg op on tensors into register-sized blocks: matmuls into
-    `row-tile` x (2 x `vector-width`) x 1 blocks whose accumulators stay in
-    vector registers across the reduction; elementwise ops, broadcasts and
+    the register tile that `-mlp-tile` recorded (default `row-tile` x
+    (2 x `vector-width`) x 1), whose accumulators stay in vector registers
+    across the reduction; elementwise ops, broadcasts and
     reductions into rows of `vector-width` lanes. Loops whose trip count is
     not a multiple of the tile are peeled, so the main loops hold static
     tiles that vectorize without masks; the remainder rows of a batch that

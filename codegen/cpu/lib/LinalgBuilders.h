@@ -1,0 +1,52 @@
+//===- LinalgBuilders.h - building blocks of the mlp lowering ---*- C++ -*-===//
+//
+// Private to codegen/cpu/lib: helpers that ConvertMLPToLinalg.cpp defines and
+// the lowering patterns of the model-zoo ops (Lower*Ops.cpp) share, and the
+// populate functions those files export to the -convert-mlp-to-linalg pass.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_CODEGEN_CPU_LIB_LINALGBUILDERS_H
+#define MLP_CODEGEN_CPU_LIB_LINALGBUILDERS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlp::cpu {
+
+/// tensor.empty of `type`, taking dynamic sizes from `source` at the positions
+/// given by `sourceDims` (sourceDims[i] is the source dim of result dim i, or
+/// -1 where the result dim is static).
+mlir::Value emptyTensor(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::RankedTensorType type, mlir::Value source,
+                        llvm::ArrayRef<int64_t> sourceDims);
+/// tensor.empty of `type` whose dim i has the size of `source`'s dim i.
+mlir::Value emptyLike(mlir::OpBuilder &b, mlir::Location loc,
+                      mlir::RankedTensorType type, mlir::Value source);
+mlir::Value constantF32(mlir::OpBuilder &b, mlir::Location loc, double value);
+llvm::SmallVector<mlir::utils::IteratorType> parallel(int64_t rank);
+/// An elementwise linalg.generic over `inputs` read through `inputMaps`,
+/// writing `init`, whose body yields `body(args)`.
+mlir::Value elementwise(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+    mlir::ValueRange inputs, llvm::ArrayRef<mlir::AffineMap> inputMaps,
+    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                   mlir::ValueRange)>
+        body,
+    mlir::Value init);
+/// Reassociation that folds all leading dims into one: [[0..r-2], [r-1]].
+llvm::SmallVector<mlir::ReassociationIndices> collapseLeading(int64_t rank);
+/// `input` (..., in) times `weight` (in, out) plus the optional `bias` (out),
+/// as one linalg.matmul over the leading dims collapsed into rows,
+/// accumulating into the broadcast bias; the result has `resultType`.
+mlir::Value buildRowMatmul(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value input, mlir::Value weight,
+                           mlir::Value bias, mlir::RankedTensorType resultType);
+
+// Lowering patterns of the model-zoo ops, one file per kind of op.
+void populateLowerLinearAlgebraOpsPatterns(mlir::RewritePatternSet &patterns);
+
+} // namespace mlp::cpu
+
+#endif // MLP_CODEGEN_CPU_LIB_LINALGBUILDERS_H
