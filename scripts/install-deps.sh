@@ -6,7 +6,7 @@ PACKAGES=(
   cmake ninja-build g++ git
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools clang-19
   nlohmann-json3-dev libdlpack-dev libgtest-dev
-  python3 python3-numpy
+  python3 python3-numpy python3-sklearn
   libfuzzer-19-dev libclang-rt-19-dev valgrind
 )
 

@@ -2,7 +2,7 @@
 #include "mlp/IR/MLPOps.h"
 #include "mlp/IR/ShapeRules.h"
 #include "mlp/Passes/Passes.h"
-#include "mlp/safetensors.h"
+#include "mlp/Passes/WeightStore.h"
 
 #include "llvm/Support/Path.h"
 
@@ -29,19 +29,19 @@ std::string dtypeOf(Type type) {
 
 struct CheckWeights : public mlp::impl::MLPCheckWeightsBase<CheckWeights> {
   using MLPCheckWeightsBase::MLPCheckWeightsBase;
-  explicit CheckWeights(const mlp::SafetensorsFile &store) : store(&store) {}
+  explicit CheckWeights(const mlp::WeightStore &store) : store(&store) {}
 
   void runOnOperation() override {
-    std::unique_ptr<mlp::SafetensorsFile> opened;
+    std::unique_ptr<mlp::WeightStore> opened;
     if (!store) {
       std::string error;
-      opened = mlp::SafetensorsFile::open(weightsPath, error);
+      opened = mlp::WeightStore::open(weightsPath, error);
       if (!opened) {
         getOperation().emitError(error);
         return signalPassFailure();
       }
     }
-    const mlp::SafetensorsFile &file = store ? *store : *opened;
+    const mlp::WeightStore &file = store ? *store : *opened;
     std::string fileName = llvm::sys::path::filename(file.path()).str();
     bool ok = true;
     getOperation().walk([&](mlp::ParamOp op) {
@@ -73,11 +73,11 @@ struct CheckWeights : public mlp::impl::MLPCheckWeightsBase<CheckWeights> {
       signalPassFailure();
   }
 
-  const mlp::SafetensorsFile *store = nullptr;
+  const mlp::WeightStore *store = nullptr;
 };
 } // namespace
 
 std::unique_ptr<Pass>
-mlp::createMLPCheckWeights(const SafetensorsFile &store) {
+mlp::createMLPCheckWeights(const WeightStore &store) {
   return std::make_unique<CheckWeights>(store);
 }

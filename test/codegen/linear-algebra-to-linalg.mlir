@@ -4,11 +4,11 @@
 // into the accumulator and leading dims are collapsed.
 // CHECK-LABEL: func.func @matmul_3d
 // CHECK-SAME: (%[[X:.+]]: tensor<?x4x8xf32>, %[[W:.+]]: tensor<8x16xf32>, %[[B:.+]]: tensor<16xf32>)
-// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<?x4x8xf32> into tensor<?x8xf32>
+// CHECK: %[[FLAT:.+]] = tensor.reshape %[[X]](%{{.+}}) : (tensor<?x4x8xf32>, tensor<2xindex>) -> tensor<?x8xf32>
 // CHECK: %[[ACC:.+]] = linalg.broadcast ins(%[[B]] : tensor<16xf32>) outs(%{{.+}} : tensor<?x16xf32>) dimensions = [0]
 // CHECK-NOT: linalg.transpose
 // CHECK: %[[MM:.+]] = linalg.matmul ins(%[[FLAT]], %[[W]] : tensor<?x8xf32>, tensor<8x16xf32>) outs(%[[ACC]] : tensor<?x16xf32>)
-// CHECK: tensor.expand_shape %[[MM]] {{\[\[}}0, 1], [2]] output_shape [%{{.+}}, 4, 16] : tensor<?x16xf32> into tensor<?x4x16xf32>
+// CHECK: tensor.reshape %[[MM]](%{{.+}}) : (tensor<?x16xf32>, tensor<3xindex>) -> tensor<?x4x16xf32>
 func.func @matmul_3d(%x: tensor<?x4x8xf32>, %w: tensor<8x16xf32>, %b: tensor<16xf32>) -> tensor<?x4x16xf32> {
   %y = mlp.matmul %x, %w, %b : (tensor<?x4x8xf32>, tensor<8x16xf32>, tensor<16xf32>) -> tensor<?x4x16xf32>
   return %y : tensor<?x4x16xf32>

@@ -1,14 +1,18 @@
 // RUN: mlp-opt %s -split-input-file -convert-mlp-to-linalg | FileCheck %s
 
-// The bias is broadcast into the accumulator; leading dims are collapsed; the
-// weight is transposed to (in, out).
+// The bias is broadcast into the accumulator; leading dims are collapsed with
+// tensor.reshape (a collapse_shape would let elementwise fusion turn the
+// matmul into a generic contraction); the weight is transposed to (in, out).
 // CHECK-LABEL: func.func @linear_3d
 // CHECK-SAME: (%[[X:.+]]: tensor<?x4x8xf32>, %[[W:.+]]: tensor<16x8xf32>, %[[B:.+]]: tensor<16xf32>)
-// CHECK: %[[FLAT:.+]] = tensor.collapse_shape %[[X]] {{\[\[}}0, 1], [2]] : tensor<?x4x8xf32> into tensor<?x8xf32>
+// CHECK: %[[ROWS:.+]] = arith.muli %{{.+}}, %{{.+}} : index
+// CHECK: %[[SHAPE:.+]] = tensor.from_elements %[[ROWS]], %{{.+}} : tensor<2xindex>
+// CHECK: %[[FLAT:.+]] = tensor.reshape %[[X]](%[[SHAPE]]) : (tensor<?x4x8xf32>, tensor<2xindex>) -> tensor<?x8xf32>
 // CHECK: %[[ACC:.+]] = linalg.broadcast ins(%[[B]] : tensor<16xf32>) outs(%{{.+}} : tensor<?x16xf32>) dimensions = [0]
 // CHECK: %[[WT:.+]] = linalg.transpose ins(%[[W]] : tensor<16x8xf32>) outs(%{{.+}} : tensor<8x16xf32>) permutation = [1, 0]
 // CHECK: %[[MM:.+]] = linalg.matmul ins(%[[FLAT]], %[[WT]] : tensor<?x8xf32>, tensor<8x16xf32>) outs(%[[ACC]] : tensor<?x16xf32>)
-// CHECK: tensor.expand_shape %[[MM]] {{\[\[}}0, 1], [2]] output_shape [%{{.+}}, 4, 16] : tensor<?x16xf32> into tensor<?x4x16xf32>
+// CHECK: %[[OUT:.+]] = tensor.from_elements %{{.+}}, %{{.+}}, %{{.+}} : tensor<3xindex>
+// CHECK: tensor.reshape %[[MM]](%[[OUT]]) : (tensor<?x16xf32>, tensor<3xindex>) -> tensor<?x4x16xf32>
 func.func @linear_3d(%x: tensor<?x4x8xf32>, %w: tensor<16x8xf32>, %b: tensor<16xf32>) -> tensor<?x4x16xf32> {
   %y = mlp.linear %x, %w, %b : (tensor<?x4x8xf32>, tensor<16x8xf32>, tensor<16xf32>) -> tensor<?x4x16xf32>
   return %y : tensor<?x4x16xf32>

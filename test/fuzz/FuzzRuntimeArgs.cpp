@@ -33,10 +33,10 @@
 // added to data, which the runtime must reject too.
 //
 // Besides "no crash", the harness checks the runtime against an independent
-// model of runtime.h's contract (expectAccepted below): it must accept
-// exactly the valid calls; a failed call must set a message, leave the
-// outputs untouched and never reach the model's entry; a successful one must
-// compute y.
+// model of runtime.h's contract (tensorVerdict below): it must accept
+// exactly the valid calls (corners the header leaves open may go either
+// way); a failed call must set a message, leave the outputs untouched and
+// never reach the model's entry; a successful one must compute y.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,22 +68,6 @@ constexpr int32_t kMaxNdim = 64;
   std::fprintf(stderr, "fuzz-runtime-args: %s (status message: '%s')\n", what,
                mlp_last_error());
   __builtin_trap();
-}
-
-// Inputs that trigger bugs already found and reported: each has a
-// reproducer in test/fuzz/regressions/fuzz-runtime-args/known-bug-<n>-*
-// (replayed by scripts/fuzz.sh, expected to fail) and, where an ordinary
-// build can see it, an XFAIL test in test/runtime/. The harness steers around
-// them so that fuzzing goes on past them, unless MLPC_FUZZ_KNOWN_BUGS lists
-// the bug's number ("1,3") or is "all". Delete a bug's steering, and rename
-// its reproducer, when it is fixed.
-bool knownBug(int n) {
-  static const std::string list = [] {
-    const char *v = std::getenv("MLPC_FUZZ_KNOWN_BUGS");
-    return std::string(",") + (v ? v : "") + ",";
-  }();
-  return list == ",all," ||
-         list.find("," + std::to_string(n) + ",") != std::string::npos;
 }
 
 mlp_model *model() {
@@ -166,10 +150,6 @@ void makeTensor(FuzzedDataProvider &fdp, bool isInput, int64_t batch,
     // Any int, as a C caller may pass; written bytewise, since a C++ load
     // of a DLDeviceType outside its enumerators is itself undefined.
     int32_t type = fdp.ConsumeIntegral<int32_t>();
-    // Known bug 1: Run.cpp loads device_type as a DLDeviceType, undefined
-    // (UBSan: invalid enum load) outside its enumerators' range 0..15.
-    if (!knownBug(1))
-      type &= 15;
     std::memcpy(&t.device.device_type, &type, sizeof type);
     break;
   }
@@ -253,10 +233,7 @@ void makeTensor(FuzzedDataProvider &fdp, bool isInput, int64_t batch,
     break;
   case 2:
     // Wraps around the address space when added to data (set below).
-    // Known bug 3: Run.cpp accepts data + byte_offset that wraps (undefined;
-    // without UBSan the kernel gets data - k and reads/writes before the
-    // buffer).
-    wrapping = knownBug(3) || dataKind == 0;
+    wrapping = true;
     offset = fdp.ConsumeIntegralInRange<uint64_t>(1, 64);
     break;
   default:
@@ -266,10 +243,6 @@ void makeTensor(FuzzedDataProvider &fdp, bool isInput, int64_t batch,
     offset = UINT64_MAX - offset + 1;
   if (dataKind == 0) {
     t.data = nullptr;
-    // Known bug 2: Run.cpp computes NULL + byte_offset, undefined (UBSan:
-    // applying non-zero offset to null pointer), e.g. for an empty batch.
-    if (!knownBug(2))
-      offset = 0;
   } else {
     // Allocated whatever the descriptor says, so that a tensor the runtime
     // must reject still has honest memory behind it.
@@ -291,45 +264,50 @@ void makeTensor(FuzzedDataProvider &fdp, bool isInput, int64_t batch,
   t.byte_offset = offset;
 }
 
+/// What runtime.h's contract says of a call or a tensor. `Either` marks
+/// corners the header leaves open, where accepting and refusing are both
+/// right.
+enum class Verdict { Invalid, Either, Valid };
+
+Verdict both(Verdict a, Verdict b) { return a < b ? a : b; }
+
 /// runtime.h's contract for one tensor, checked without the runtime's code.
-bool tensorValid(const TensorStorage &s, int64_t features, int64_t &batch,
-                 bool &batchKnown, bool &empty) {
+Verdict tensorVerdict(const TensorStorage &s, int64_t features, int64_t &batch,
+                      bool &batchKnown) {
   const DLTensor &t = s.t;
   int32_t device;
   std::memcpy(&device, &t.device.device_type, sizeof device);
   if (device != kDLCPU && device != kDLCUDAHost)
-    return false;
+    return Verdict::Invalid;
   if (t.dtype.code != kDLFloat || t.dtype.bits != 32 || t.dtype.lanes != 1)
-    return false;
+    return Verdict::Invalid;
   if (t.ndim != 2 || !t.shape)
-    return false;
+    return Verdict::Invalid;
   if (t.shape[1] != features || t.shape[0] < 0)
-    return false;
+    return Verdict::Invalid;
   if (batchKnown && t.shape[0] != batch)
-    return false;
+    return Verdict::Invalid;
   batchKnown = true;
   batch = t.shape[0];
   uint64_t bytes, count;
   if (!byteSize(s.shape, bytes, count))
-    return false;
-  empty = count == 0;
-  if (empty)
-    return true; // addresses no element: strides, data and offset are moot
+    return Verdict::Invalid;
+  uintptr_t address;
+  const bool wraps = __builtin_add_overflow(
+      reinterpret_cast<uintptr_t>(t.data), t.byte_offset, &address);
+  if (count == 0) // addresses no element: strides and data are moot, and
+    return wraps ? Verdict::Either : Verdict::Valid; // a wrap is garbage
   if (t.strides) {
     int64_t compact = 1;
     for (int i = 1; i >= 0; --i) {
       if (t.shape[i] != 1 && t.strides[i] != compact)
-        return false;
+        return Verdict::Invalid;
       compact *= t.shape[i];
     }
   }
-  if (!t.data)
-    return false;
-  uintptr_t address;
-  if (__builtin_add_overflow(reinterpret_cast<uintptr_t>(t.data),
-                             t.byte_offset, &address))
-    return false;
-  return address % 4 == 0;
+  if (!t.data || wraps)
+    return Verdict::Invalid;
+  return address % 4 == 0 ? Verdict::Valid : Verdict::Invalid;
 }
 
 } // namespace
@@ -366,12 +344,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
   DLTensor *outputs = nullOutputs ? nullptr : outT.empty() ? &none : outT.data();
 
   // What runtime.h says must happen.
-  bool valid = m && numInputs == 1 && numOutputs == 1 && !nullInputs &&
-               !nullOutputs;
+  Verdict verdict = m && numInputs == 1 && numOutputs == 1 && !nullInputs &&
+                            !nullOutputs
+                        ? Verdict::Valid
+                        : Verdict::Invalid;
   int64_t runBatch = 0;
-  bool batchKnown = false, xEmpty = true, yEmpty = true;
-  valid = valid && tensorValid(in[0], kXFeatures, runBatch, batchKnown, xEmpty);
-  valid = valid && tensorValid(out[0], kYFeatures, runBatch, batchKnown, yEmpty);
+  bool batchKnown = false;
+  if (verdict != Verdict::Invalid)
+    verdict = both(verdict,
+                   tensorVerdict(in[0], kXFeatures, runBatch, batchKnown));
+  if (verdict != Verdict::Invalid)
+    verdict = both(verdict,
+                   tensorVerdict(out[0], kYFeatures, runBatch, batchKnown));
 
   std::vector<std::vector<unsigned char>> before;
   for (const TensorStorage &s : out)
@@ -380,9 +364,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
 
   mlp_status status = mlp_model_run(m, inputs, numInputs, outputs, numOutputs);
 
-  if (status == MLP_OK && !valid)
+  if (status == MLP_OK && verdict == Verdict::Invalid)
     violated("accepted a call that runtime.h says is invalid");
-  if (status != MLP_OK && valid)
+  if (status != MLP_OK && verdict == Verdict::Valid)
     violated("rejected a valid call");
   if (status != MLP_OK) {
     if (!*mlp_last_error())

@@ -6,7 +6,14 @@ zoo_reference.py. register() receives e2e_check's helpers, so that this file
 does not import the script that runs it.
 """
 
+import math
+
 import zoo_reference as zoo
+
+
+def uniform(bound):
+    """init(rng, shape): U(-bound, bound)."""
+    return lambda rng, shape: rng.uniform(-bound, bound, shape)
 
 
 def register(Case, linear_params, ln_params):
@@ -39,7 +46,57 @@ def register(Case, linear_params, ln_params):
                     [("sae_out", (d,)), ("feature_acts", (s,))],
                     lambda p, x: zoo.transcoder(p, x["x"]))
 
+    def siren():
+        # SIREN's own initialization (explore_siren.ipynb): first layer
+        # U(-1/in, 1/in), later ones U(+-sqrt(6/in)/30); PyTorch's default
+        # bias init. With it omega_0 (W x + b) stays of order 1.
+        params = {}
+        for i, fan_in in enumerate([2, 256, 256, 256]):
+            bound = 1.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in) / 30.0
+            params["net.%d.linear.weight" % i] = ((256, fan_in), uniform(bound))
+            params["net.%d.linear.bias" % i] = ((256,), "linear:%d" % fan_in)
+        params["net.4.weight"] = ((1, 256), uniform(math.sqrt(6.0 / 256) / 30.0))
+        params["net.4.bias"] = ((1,), "offset")
+        # Inputs N(0, 0.5^2): mostly inside the [-1, 1] of image coordinates.
+        return Case("siren", params, [("coords", (2,))], [("y", (1,))],
+                    lambda p, x: [zoo.siren(p, x["coords"])], input_scale=0.5)
+
+    def nerf():
+        params = {}
+        fan_ins = [63, 256, 256, 256, 256, 256 + 63, 256, 256]
+        for i, fan_in in enumerate(fan_ins):
+            params.update(linear_params("pts_linears.%d" % i, fan_in, 256))
+        params.update(linear_params("alpha_linear", 256, 1))
+        params.update(linear_params("feature_linear", 256, 256))
+        params.update(linear_params("views_linears.0", 256 + 27, 128))
+        params.update(linear_params("rgb_linear", 128, 3))
+        return Case("nerf", params, [("pts", (3,)), ("viewdirs", (3,))], [("raw", (4,))],
+                    lambda p, x: [zoo.nerf(p, x["pts"], x["viewdirs"])])
+
+    def mixer_s16():
+        c, tokens, ds, dc, depth = 512, 196, 256, 2048, 8
+        params = {
+            "stem.proj.weight": ((c, 3, 16, 16), "linear:%d" % (3 * 16 * 16)),
+            "stem.proj.bias": ((c,), "linear:%d" % (3 * 16 * 16)),
+        }
+        for i in range(depth):
+            b = "blocks.%d." % i
+            params.update(ln_params(b + "norm1", c))
+            params.update(linear_params(b + "mlp_tokens.fc1", tokens, ds))
+            params.update(linear_params(b + "mlp_tokens.fc2", ds, tokens))
+            params.update(ln_params(b + "norm2", c))
+            params.update(linear_params(b + "mlp_channels.fc1", c, dc))
+            params.update(linear_params(b + "mlp_channels.fc2", dc, c))
+        params.update(ln_params("norm", c))
+        params.update(linear_params("head", c, 1000))
+        return Case("mixer_s16_224", params, [("image", (3, 224, 224))],
+                    [("logits", (1000,))],
+                    lambda p, x: [zoo.mixer_s16(p, x["image"], depth=depth)])
+
     return {
+        "mixer_s16_224": mixer_s16,
+        "nerf": nerf,
         "scaling_mlp_b6_wi1024": scaling_mlp,
+        "siren": siren,
         "transcoder_gpt2": transcoder,
     }

@@ -53,3 +53,64 @@ def transcoder(p, x):
     acts = ref.relu(np.einsum("bi,io->bo", sae_in, f64(p["W_enc"])) + f64(p["b_enc"]))
     out = np.einsum("bs,so->bo", acts, f64(p["W_dec"])) + f64(p["b_dec_out"])
     return [out, acts]
+
+
+# -- 10. Neural fields -----------------------------------------------------------
+
+def siren(p, coords, hidden_layers=3, omega_0=30.0):
+    """vsitzmann/siren explore_siren.ipynb Siren with outermost_linear=True:
+    SineLayer(x) = sin(omega_0 * linear(x)) for net.0 .. net.{hidden_layers},
+    then the plain nn.Linear net.{hidden_layers + 1}."""
+    h = f64(coords)
+    for i in range(hidden_layers + 1):
+        h = np.sin(omega_0 * _lin(p, "net.%d.linear" % i, h))
+    return _lin(p, "net.%d" % (hidden_layers + 1), h)
+
+
+def nerf_embed(x, levels):
+    """nerf-pytorch Embedder (include_input, log_sampling, periodic_fns
+    [sin, cos]): [x, sin(f0 x), cos(f0 x), sin(f1 x), ...], f_k = 2^k."""
+    x = f64(x)
+    parts = [x]
+    for k in range(levels):
+        freq = 2.0 ** k
+        parts += [np.sin(x * freq), np.cos(x * freq)]
+    return np.concatenate(parts, axis=-1)
+
+
+def nerf(p, pts, viewdirs, depth=8, skips=(4,), multires=10, multires_views=4):
+    """nerf-pytorch NeRF.forward with use_viewdirs on the embedded inputs;
+    returns raw = [rgb, alpha]."""
+    x = nerf_embed(pts, multires)
+    views = nerf_embed(viewdirs, multires_views)
+    h = x
+    for i in range(depth):
+        h = ref.relu(_lin(p, "pts_linears.%d" % i, h))
+        if i in skips:
+            h = np.concatenate([x, h], axis=-1)
+    alpha = _lin(p, "alpha_linear", h)
+    feature = _lin(p, "feature_linear", h)
+    h = ref.relu(_lin(p, "views_linears.0", np.concatenate([feature, views], axis=-1)))
+    rgb = _lin(p, "rgb_linear", h)
+    return np.concatenate([rgb, alpha], axis=-1)
+
+
+# -- 1-3. Vision MLPs (timm mlp_mixer.py) ----------------------------------------
+
+def conv2d_patches(x, weight, bias):
+    """Conv2d(C, D, kernel_size=p, stride=p) by its definition,
+    out[b, d, h, w] = sum_{c,i,j} x[b, c, h*p + i, w*p + j] W[d, c, i, j] + b[d],
+    then timm PatchEmbed's flatten(2).transpose(1, 2): (B, tokens, D)."""
+    x, weight = f64(x), f64(weight)
+    p = weight.shape[2]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (p, p), axis=(2, 3))
+    windows = windows[:, :, ::p, ::p]                    # (B, C, H/p, W/p, p, p)
+    out = np.einsum("bchwij,dcij->bdhw", windows, weight) + f64(bias)[None, :, None, None]
+    return out.reshape(out.shape[0], out.shape[1], -1).transpose(0, 2, 1)
+
+
+def mixer_s16(p, image, depth=8):
+    """timm MlpMixer (mixer_s16_224): stem conv, MixerBlocks, LayerNorm (eps
+    1e-6), token mean, head; the blocks and head as reference.mixer."""
+    x = conv2d_patches(image, p["stem.proj.weight"], p["stem.proj.bias"])
+    return ref.mixer(p, x, depth=depth, eps=1e-6)

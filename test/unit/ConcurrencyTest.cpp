@@ -150,14 +150,11 @@ struct ThreadCount {
   ~ThreadCount() { mlp_set_num_threads(0); }
 };
 
-// Known bug 4 (runtime/lib/ThreadPool.cpp): the pool deadlocks. A worker
-// joins a job only if its id < `active`, but `active` counts down as workers
-// finish; a worker that wakes after another one has finished sees the smaller
-// count, skips the job and never decrements `active`, and the caller waits
-// for `active == 0` forever (reproduced in seconds with 4 threads on 2
-// cores). Fix: compare the id with the job's initial worker count, kept
-// separately from the countdown. Until then these two tests are DISABLED_ and
-// run by test/runtime/known-bug-pool-deadlock.test (XFAIL).
+// This test and the next found a deadlock in runtime/lib/ThreadPool.cpp
+// (fixed in afed10b): a worker joined a job only if its id < `active`, but
+// `active` counted down as workers finished, so a worker that woke late
+// skipped the job and the caller waited for `active == 0` forever (4 threads
+// on 2 cores: within seconds).
 TEST(Concurrency, EightThreadsOneModelRowBlocks) {
   ThreadCount threads(4);
   mlp_model *model = nullptr;
@@ -190,6 +187,16 @@ TEST(Concurrency, PoolRunsManyJobsFromOneThread) {
             MLP_OK)
       << mlp_last_error();
   std::atomic<bool> ok{true};
+  {
+    // The premise: a run of 64 rows on 4 threads is split into blocks.
+    std::vector<float> x(3 * 64, 1.0f), y(2 * 64);
+    std::vector<int64_t> xs = {64, 3}, ys = {64, 2};
+    DLTensor in = tensor(x.data(), xs), out = tensor(y.data(), ys);
+    int before = mlp::test::fakeEntryCalls.load();
+    ASSERT_EQ(mlp_model_run(model, &in, 1, &out, 1), MLP_OK);
+    ASSERT_GT(mlp::test::fakeEntryCalls.load() - before, 1)
+        << "the run was not split into row blocks";
+  }
   std::thread caller([&] {
     std::vector<float> x(3 * 64);
     for (size_t k = 0; k < x.size(); ++k)

@@ -1,12 +1,15 @@
 //===- CompilerStages.cpp - the stages mlpc runs, in order ----------------===//
 #include "CompilerStages.h"
 #include "Autotune.h"
+#include "ExportModel.h"
 
 #include "mlp/Codegen/CPU/DialectRegistration.h"
 #include "mlp/Codegen/CPU/ModelSignature.h"
 #include "mlp/Frontend/MLIRGen.h"
 #include "mlp/Frontend/Parser.h"
 #include "mlp/Passes/Passes.h"
+#include "mlp/IR/MLPOps.h"
+#include "mlp/Passes/WeightStore.h"
 #include "mlp/safetensors.h"
 #include "mlp/tensor_layout.h"
 
@@ -94,7 +97,10 @@ private:
 
   const Options &options;
   llvm::SourceMgr sourceMgr;
-  std::unique_ptr<mlp::SafetensorsFile> weights;
+  bool addPruningPasses(mlir::OpPassManager &pm);
+  bool exportPrunedModel();
+
+  std::unique_ptr<mlp::WeightStore> weights;
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   mlp::cpu::ModelSignature signature;
@@ -216,6 +222,89 @@ bool Compiler::writeWeightBlob(const std::string &path, std::string &error) {
   return true;
 }
 
+bool Compiler::addPruningPasses(mlir::OpPassManager &pm) {
+  if (options.prune.empty() && !options.distill)
+    return true;
+  mlp::MLPPruneOptions prune;
+  prune.calibrationPath = options.calibrationFile;
+  prune.exclude = options.pruneExclude;
+  prune.keepTeacher = options.distill;
+  llvm::StringRef spec = options.prune;
+  if (spec.empty() && options.distill) {
+    fail("--distill needs --prune=width:...");
+    return false;
+  }
+  auto [kind, amount] = spec.split(':');
+  double value = 0;
+  if (kind == "2:4" || spec == "2:4") {
+    prune.mode = "2:4";
+  } else if ((kind == "width" || kind == "magnitude") &&
+             !amount.getAsDouble(value)) {
+    prune.mode = kind.str();
+    if (kind == "width" && value > 1.0 && value == std::floor(value))
+      prune.width = static_cast<int64_t>(value);
+    else
+      prune.ratio = value;
+  } else {
+    fail("--prune=" + spec +
+         ": expected width:RATIO, width:NEURONS, 2:4 or magnitude:RATIO");
+    return false;
+  }
+  if (options.distill && prune.mode != "width") {
+    fail("--distill refits width-pruned layers; use --prune=width:...");
+    return false;
+  }
+  pm.addPass(mlp::createMLPPrune(prune, *weights));
+  if (options.distill) {
+    mlp::MLPDistillOptions distill;
+    distill.calibrationPath = options.calibrationFile;
+    distill.epochs = options.distillEpochs;
+    distill.temperature = options.distillTemperature;
+    distill.learningRate = options.distillLearningRate;
+    pm.addPass(mlp::createMLPDistill(distill, *weights));
+  }
+  return true;
+}
+
+bool Compiler::exportPrunedModel() {
+  mlir::func::FuncOp model;
+  std::vector<std::string> params;
+  for (auto func : module->getOps<mlir::func::FuncOp>())
+    if (func->hasAttr("mlp.model"))
+      model = func;
+  if (!model) {
+    fail("no model to export");
+    return false;
+  }
+  model.walk([&](mlp::ParamOp p) {
+    if (std::find(params.begin(), params.end(), p.getName().str()) ==
+        params.end())
+      params.push_back(p.getName().str());
+  });
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (mlir::failed(mlpc::exportModel(model, os)))
+    return false;
+  std::string error;
+  if (!weights) {
+    fail("--export-pruned needs --weights");
+    return false;
+  }
+  if (!weights->write(options.exportPruned + ".safetensors", params, error)) {
+    fail(error);
+    return false;
+  }
+  std::string mlpPath = options.exportPruned + ".mlp";
+  if (llvm::Error e = llvm::writeToOutput(mlpPath, [&](llvm::raw_ostream &out) {
+        out << text;
+        return llvm::Error::success();
+      })) {
+    fail("cannot write " + mlpPath + ": " + llvm::toString(std::move(e)));
+    return false;
+  }
+  return true;
+}
+
 int Compiler::run() {
   if (options.target != "cpu")
     return fail("unsupported --target=" + options.target +
@@ -257,7 +346,7 @@ int Compiler::run() {
     return 1;
   if (!options.weightsFile.empty()) {
     std::string error;
-    weights = mlp::SafetensorsFile::open(options.weightsFile, error);
+    weights = mlp::WeightStore::open(options.weightsFile, error);
     if (!weights)
       return fail(error);
     mlir::PassManager check(context.get());
@@ -270,8 +359,20 @@ int Compiler::run() {
     return failed;
 
   // Lowering, one stage at a time.
-  if (runPasses(Stage::MLPOpt, mlp::addOptimizationPasses))
-    return failed;
+  bool pruning = !options.prune.empty() || options.distill;
+  if (pruning && !weights)
+    return fail("--prune and --distill need --weights FILE.safetensors");
+  bool pruneOk = true;
+  bool stop = runPasses(Stage::MLPOpt, [&](mlir::OpPassManager &pm) {
+    mlp::addOptimizationPasses(pm);
+    pruneOk = addPruningPasses(pm);
+  });
+  if (failed || !pruneOk)
+    return 1;
+  if (!options.exportPruned.empty() && !exportPrunedModel())
+    return 1;
+  if (stop)
+    return 0;
   std::string targetError;
   mlp::cpu::CpuTarget target =
       mlp::cpu::describeTarget(options.targetOptions, targetError);

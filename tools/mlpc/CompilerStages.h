@@ -6,6 +6,7 @@
 #include "mlp/Codegen/CPU/Pipeline.h"
 
 #include <string>
+#include <vector>
 
 namespace mlpc {
 
@@ -33,6 +34,14 @@ struct Options {
   std::string target = "cpu";
   mlp::cpu::TargetOptions targetOptions;
   mlp::cpu::LoopOptions loopOptions;
+  std::string calibrationFile; // --calibration
+  std::string prune;           // --prune=width:R|width:W|2:4|magnitude:R
+  std::vector<std::string> pruneExclude;
+  bool distill = false;
+  int64_t distillEpochs = 0;
+  double distillTemperature = 2.0;
+  double distillLearningRate = 1e-3;
+  std::string exportPruned;    // prefix of the .mlp + .safetensors export
   bool autotune = false;      // measure tilings first (--autotune)
   std::string autotuneCache;  // "" = none
 };

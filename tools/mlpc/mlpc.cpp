@@ -66,6 +66,37 @@ cl::opt<std::string> cpuName(
              "an LLVM CPU name such as znver4 or x86-64-v3"));
 cl::opt<unsigned> optLevel("O", cl::init(3), cl::Prefix, cl::cat(category),
                            cl::desc("LLVM optimization level 0-3 (default 3)"));
+cl::opt<std::string> calibrationFile(
+    "calibration", cl::value_desc("file.safetensors"), cl::cat(category),
+    cl::desc("Calibration inputs for --prune=width and --distill: one float32 "
+             "tensor per model input, the batch being the samples"));
+cl::opt<std::string> pruneSpec(
+    "prune", cl::value_desc("spec"), cl::cat(category),
+    cl::desc("Prune before compiling: width:RATIO (keep that fraction of "
+             "hidden neurons, Minitron importance), width:NEURONS, 2:4 "
+             "(semi-structured), magnitude:RATIO (zero that fraction)"));
+cl::list<std::string> pruneExclude(
+    "prune-exclude", cl::value_desc("prefix"), cl::CommaSeparated,
+    cl::cat(category),
+    cl::desc("Weight-name prefixes of layers not to prune (comma-separated)"));
+cl::opt<bool> distillFlag(
+    "distill", cl::init(false), cl::cat(category),
+    cl::desc("After --prune=width, refit each pruned layer against the "
+             "unpruned model by least squares on the calibration data"));
+cl::opt<int64_t> distillEpochs(
+    "distill-epochs", cl::init(0), cl::cat(category),
+    cl::desc("After the least-squares refit, this many epochs of logit "
+             "distillation (KL with temperature) on the calibration data"));
+cl::opt<double> distillTemperature(
+    "distill-temperature", cl::init(2.0), cl::cat(category),
+    cl::desc("Softmax temperature of logit distillation (default 2)"));
+cl::opt<double> distillLearningRate(
+    "distill-learning-rate", cl::init(1e-3), cl::cat(category),
+    cl::desc("Adam learning rate of logit distillation (default 1e-3)"));
+cl::opt<std::string> exportPruned(
+    "export-pruned", cl::value_desc("prefix"), cl::cat(category),
+    cl::desc("Write the (pruned, distilled) model as PREFIX.mlp and its "
+             "weights as PREFIX.safetensors"));
 cl::opt<bool> autotuneFlag(
     "autotune", cl::init(false), cl::cat(category),
     cl::desc("Measure candidate tilings of the model's matmuls on this "
@@ -110,6 +141,14 @@ int main(int argc, char **argv) {
   options.targetOptions.optLevel = optLevel;
   options.loopOptions.vectorize = !noVectorize;
   options.autotune = autotuneFlag;
+  options.calibrationFile = calibrationFile;
+  options.prune = pruneSpec;
+  options.pruneExclude.assign(pruneExclude.begin(), pruneExclude.end());
+  options.distill = distillFlag;
+  options.distillEpochs = distillEpochs;
+  options.distillTemperature = distillTemperature;
+  options.distillLearningRate = distillLearningRate;
+  options.exportPruned = exportPruned;
   options.autotuneCache = autotuneCache;
   return mlpc::compile(options);
 }

@@ -37,15 +37,19 @@ mlir::Value elementwise(
     mlir::Value init);
 /// Reassociation that folds all leading dims into one: [[0..r-2], [r-1]].
 llvm::SmallVector<mlir::ReassociationIndices> collapseLeading(int64_t rank);
-/// `input` (..., in) times `weight` (in, out) plus the optional `bias` (out),
-/// as one linalg.matmul over the leading dims collapsed into rows,
-/// accumulating into the broadcast bias; the result has `resultType`.
+/// `input` (..., in) times the (in, out) matrix that `weight()` builds (when
+/// the matmul is created) plus the optional `bias` (out), as one
+/// linalg.matmul over the leading dims collapsed into rows, accumulating into
+/// the broadcast bias; the result has `resultType`.
 mlir::Value buildRowMatmul(mlir::OpBuilder &b, mlir::Location loc,
-                           mlir::Value input, mlir::Value weight,
+                           mlir::Value input,
+                           llvm::function_ref<mlir::Value()> weight,
                            mlir::Value bias, mlir::RankedTensorType resultType);
 
 // Lowering patterns of the model-zoo ops, one file per kind of op.
+void populateLowerElementwiseOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerLinearAlgebraOpsPatterns(mlir::RewritePatternSet &patterns);
+void populateLowerShapeOpsPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace mlp::cpu
 

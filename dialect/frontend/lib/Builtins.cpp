@@ -12,6 +12,7 @@
 #include "mlp/IR/ShapeRules.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <numeric>
@@ -36,6 +37,10 @@ enum class Builtin {
   Mean,
   // The model zoo's ops.
   Matmul,
+  Sin,
+  Cos,
+  Concat,
+  PatchEmbed,
 };
 
 struct BuiltinSpec {
@@ -81,6 +86,20 @@ const std::vector<BuiltinSpec> &builtins() {
       {"matmul",
        Builtin::Matmul,
        {{"x", ArgKind::Tensor, ""}, {"w", ArgKind::Tensor, ""}}},
+      {"sin", Builtin::Sin, {{"x", ArgKind::Tensor, ""}}},
+      {"cos", Builtin::Cos, {{"x", ArgKind::Tensor, ""}}},
+      {"concat",
+       Builtin::Concat,
+       {{"x", ArgKind::Tensor, ""},
+        {"axis", ArgKind::Integer, "-1", /*keywordOnly=*/true},
+        {"tensors", ArgKind::Tensor, ""}},
+       /*variadic=*/true},
+      {"patch_embed",
+       Builtin::PatchEmbed,
+       {{"x", ArgKind::Tensor, ""},
+        {"size", ArgKind::Integer, ""},
+        {"dim", ArgKind::Integer, ""},
+        {"bias", ArgKind::Bool, "true"}}},
   };
   return table;
 }
@@ -92,19 +111,23 @@ const BuiltinSpec *lookup(llvm::StringRef name) {
   return nullptr;
 }
 
-/// "linear(x, out_features, bias=true)", "reshape(x, shape...)".
+/// "linear(x, out_features, bias=true)", "reshape(x, shape...)",
+/// "concat(x, tensors..., axis=-1)": keyword-only parameters last.
 std::string signature(const BuiltinSpec &spec) {
-  std::string text = spec.name.str() + "(";
+  std::vector<std::string> parts;
   for (auto [i, param] : llvm::enumerate(spec.params)) {
-    if (i != 0)
-      text += ", ";
-    text += param.name.str();
+    if (param.keywordOnly)
+      continue;
+    parts.push_back(param.name.str());
     if (!param.defaultText.empty())
-      text += "=" + param.defaultText.str();
+      parts.back() += "=" + param.defaultText.str();
+    if (spec.variadic && i + 1 == spec.params.size())
+      parts.back() += "...";
   }
-  if (spec.variadic)
-    text += "...";
-  return text + ")";
+  for (const ParamSpec &param : spec.params)
+    if (param.keywordOnly)
+      parts.push_back(param.name.str() + "=" + param.defaultText.str());
+  return spec.name.str() + "(" + llvm::join(parts, ", ") + ")";
 }
 
 /// Emits one builtin call whose arguments are bound and kind-checked.
@@ -140,6 +163,14 @@ public:
       return mean();
     case Builtin::Matmul:
       return matmul();
+    case Builtin::Sin:
+      return unary<mlp::SinOp>();
+    case Builtin::Cos:
+      return unary<mlp::CosOp>();
+    case Builtin::Concat:
+      return concat();
+    case Builtin::PatchEmbed:
+      return patchEmbed();
     }
     return gen.fail(call.loc(), "unsupported builtin");
   }
@@ -320,6 +351,60 @@ private:
         location, resultType(*result), x, arg(1).tensor, Value()));
   }
 
+  FailureOr<Val> concat() {
+    if (args.rest.empty())
+      return gen.fail(call.loc(), "concat needs at least two tensors, e.g. "
+                                  "concat(x, h) or x |> concat(h)");
+    int64_t axis = has(1) ? arg(1).integer : -1;
+    SmallVector<Value> inputs = {x};
+    SmallVector<ArrayRef<int64_t>> shapes = {xShape()};
+    for (auto [value, at] : llvm::zip(args.rest, args.restLocs)) {
+      if (failed(sameElementType(value, at, "tensors")))
+        return failure();
+      inputs.push_back(value.tensor);
+      shapes.push_back(value.tensorType().getShape());
+    }
+    std::string error;
+    auto result = shape::concat(shapes, axis, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    if (axis < 0)
+      axis += xShape().size();
+    return Val::ofTensor(b.create<mlp::ConcatOp>(
+        location, resultType(*result), inputs, b.getI64IntegerAttr(axis)));
+  }
+
+  FailureOr<Val> patchEmbed() {
+    for (size_t i : {1, 2})
+      if (arg(i).integer <= 0)
+        return gen.fail(argLoc(i), std::string(i == 1 ? "size" : "dim") +
+                                       " must be a positive integer, got " +
+                                       std::to_string(arg(i).integer));
+    int64_t size = arg(1).integer, dim = arg(2).integer;
+    bool bias = has(3) ? arg(3).boolean : true;
+    int64_t channels = xShape().size() == 4 ? xShape()[1] : 1;
+    SmallVector<int64_t> weightShape = {dim, channels, size, size},
+                         biasShape = {dim};
+    std::string error;
+    auto result = shape::patchEmbed(
+        xShape(), weightShape,
+        bias ? shape::OptionalShape(biasShape) : std::nullopt, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    FailureOr<Value> weight = param("weight", weightShape);
+    if (failed(weight))
+      return failure();
+    Value biasValue;
+    if (bias) {
+      FailureOr<Value> value = param("bias", biasShape);
+      if (failed(value))
+        return failure();
+      biasValue = *value;
+    }
+    return Val::ofTensor(b.create<mlp::PatchEmbedOp>(
+        location, resultType(*result), x, *weight, biasValue));
+  }
+
   MLIRGenImpl &gen;
   OpBuilder &b;
   const CallExprAST &call;
@@ -354,12 +439,17 @@ FailureOr<Val> MLIRGenImpl::callBuiltin(const CallExprAST &call, Frame &frame) {
 
   // Which builtins bind parameters with '@path'.
   bool hasParams = spec->id == Builtin::Linear ||
+                   spec->id == Builtin::PatchEmbed ||
                    (spec->id == Builtin::LayerNorm &&
                     (!args.values[2] || args.values[2]->boolean));
   if (hasParams && !call.binding) {
     if (spec->id == Builtin::Linear)
       return fail(call.loc(), "linear needs '@name' to bind its weight and "
                               "bias, e.g. linear(x, 64) @fc1");
+    if (spec->id == Builtin::PatchEmbed)
+      return fail(call.loc(), "patch_embed needs '@name' to bind its weight "
+                              "and bias, e.g. patch_embed(x, size=16, "
+                              "dim=512) @stem.proj");
     return fail(call.loc(), "layer_norm needs '@name' to bind its weight and "
                             "bias, e.g. layer_norm(x) @norm, or "
                             "affine=false for none");

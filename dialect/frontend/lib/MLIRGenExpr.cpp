@@ -21,6 +21,15 @@ namespace shape = mlp::shape;
 // Expressions
 //===----------------------------------------------------------------------===//
 
+/// A number combined with a tensor: a rank-0 mlp.constant of the tensor's
+/// element type, which the arithmetic ops broadcast.
+static Value scalarConstant(OpBuilder &builder, Location loc, double value,
+                            Type elementType) {
+  return builder.create<mlp::ConstantOp>(
+      loc, RankedTensorType::get({}, elementType),
+      builder.getF64FloatAttr(value));
+}
+
 FailureOr<Val> MLIRGenImpl::eval(const ExprAST &expr, Frame &frame) {
   switch (expr.getKind()) {
   case ExprAST::Kind::Number: {
@@ -41,8 +50,17 @@ FailureOr<Val> MLIRGenImpl::eval(const ExprAST &expr, Frame &frame) {
         eval(*llvm::cast<NegateExprAST>(expr).operand, frame);
     if (failed(operand))
       return failure();
+    if (operand->kind == Val::Kind::Tensor) {
+      // -x == x * -1, exactly.
+      Location location = loc(expr.loc());
+      Value minusOne = scalarConstant(builder, location, -1.0,
+                                      operand->tensorType().getElementType());
+      return Val::ofTensor(builder.create<mlp::MulOp>(
+          location, operand->tensorType(), operand->tensor, minusOne));
+    }
     if (operand->kind != Val::Kind::Number)
-      return fail(expr.loc(), "unary '-' applies only to numbers, got " +
+      return fail(expr.loc(), "unary '-' applies only to numbers and tensors, "
+                              "got " +
                                   operand->describe());
     if (!operand->isInteger)
       return Val::ofNumber(-operand->number);
@@ -115,10 +133,21 @@ FailureOr<Val> MLIRGenImpl::evalBinary(const BinaryExprAST &expr,
     return Val::ofNumber(result);
   }
 
-  if (lhs->kind != Val::Kind::Tensor || rhs->kind != Val::Kind::Tensor)
-    return fail(expr.loc(), "'" + op +
-                                "' needs two tensors or two numbers, got " +
+  auto isOperand = [](const Val &v) {
+    return v.kind == Val::Kind::Tensor || v.kind == Val::Kind::Number;
+  };
+  if (!isOperand(*lhs) || !isOperand(*rhs))
+    return fail(expr.loc(), "'" + op + "' needs tensors or numbers, got " +
                                 lhs->describe() + " and " + rhs->describe());
+  // A number with a tensor, e.g. x * 30.0, is a constant broadcast to it.
+  if (lhs->kind == Val::Kind::Number)
+    lhs = Val::ofTensor(scalarConstant(builder, loc(expr.lhs->loc()),
+                                       lhs->number,
+                                       rhs->tensorType().getElementType()));
+  if (rhs->kind == Val::Kind::Number)
+    rhs = Val::ofTensor(scalarConstant(builder, loc(expr.rhs->loc()),
+                                       rhs->number,
+                                       lhs->tensorType().getElementType()));
   RankedTensorType lhsType = lhs->tensorType(), rhsType = rhs->tensorType();
   if (lhsType.getElementType() != rhsType.getElementType()) {
     std::string message;
@@ -208,6 +237,8 @@ LogicalResult MLIRGenImpl::bindArguments(const CallExprAST &call,
   size_t nextPositional = 0;
   for (const ArgAST &arg : call.args) {
     if (arg.keyword.empty()) {
+      while (nextPositional < fixed && params[nextPositional].keywordOnly)
+        ++nextPositional;
       if (nextPositional < fixed) {
         assigned[nextPositional] = true;
         slots.push_back({&arg, static_cast<int>(nextPositional++)});

@@ -62,6 +62,9 @@ struct ParamSpec {
   ArgKind kind;
   /// The default as written in the signature; empty for required arguments.
   llvm::StringRef defaultText;
+  /// Only given by keyword: positional arguments skip it (and go to a
+  /// variadic tail after it), e.g. concat(x, tensors..., axis=-1).
+  bool keywordOnly = false;
 };
 
 /// The evaluated arguments of a call, in the callee's parameter order.

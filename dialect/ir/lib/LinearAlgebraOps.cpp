@@ -52,3 +52,15 @@ void MatmulOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                            MLIRContext *context) {
   results.add<FoldBiasIntoMatmul>(context);
 }
+
+//===----------------------------------------------------------------------===//
+// PatchEmbedOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PatchEmbedOp::verify() {
+  std::string error;
+  auto expected = shape::patchEmbed(detail::shapeOf(getInput()),
+                                    detail::shapeOf(getWeight()),
+                                    detail::optionalShapeOf(getBias()), error);
+  return detail::verifyResult(*this, expected, error);
+}

@@ -212,3 +212,90 @@ std::optional<Shape> mlp::shape::matmul(llvm::ArrayRef<int64_t> input,
   result.back() = weight[1];
   return result;
 }
+
+std::optional<Shape>
+mlp::shape::concat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs,
+                   int64_t axis, std::string &error) {
+  if (inputs.empty()) {
+    error = "concat needs at least one input";
+    return std::nullopt;
+  }
+  llvm::ArrayRef<int64_t> first = inputs.front();
+  int64_t rank = first.size();
+  if (axis < -rank || axis >= rank) {
+    error = "concat axis " + std::to_string(axis) + " is out of range for " +
+            format(first);
+    return std::nullopt;
+  }
+  if (axis < 0)
+    axis += rank;
+  if (ShapedType::isDynamic(first[axis])) {
+    error = "concat along the dynamic batch dimension is not supported";
+    return std::nullopt;
+  }
+  Shape result(first.begin(), first.end());
+  for (llvm::ArrayRef<int64_t> input : inputs.drop_front()) {
+    if (static_cast<int64_t>(input.size()) != rank) {
+      error = "concat inputs must have one rank, got " + format(first) +
+              " and " + format(input);
+      return std::nullopt;
+    }
+    for (int64_t i = 0; i < rank; ++i) {
+      if (i != axis && input[i] != first[i]) {
+        error = "concat inputs " + format(first) + " and " + format(input) +
+                " differ in dimension " + std::to_string(i) +
+                ", but may differ only along axis " + std::to_string(axis);
+        return std::nullopt;
+      }
+    }
+    result[axis] += input[axis];
+  }
+  return result;
+}
+
+std::optional<Shape> mlp::shape::patchEmbed(llvm::ArrayRef<int64_t> input,
+                                            llvm::ArrayRef<int64_t> weight,
+                                            OptionalShape bias,
+                                            std::string &error) {
+  if (input.size() != 4) {
+    error = "patch_embed needs an (N, C, H, W) image, got " + format(input);
+    return std::nullopt;
+  }
+  for (size_t i = 1; i < 4; ++i) {
+    if (ShapedType::isDynamic(input[i])) {
+      error = "patch_embed needs static C, H, W, got " + format(input);
+      return std::nullopt;
+    }
+  }
+  if (weight.size() != 4) {
+    error = "patch_embed weight must have rank 4 (D, C, ph, pw), got " +
+            format(weight);
+    return std::nullopt;
+  }
+  for (int64_t d : weight) {
+    if (ShapedType::isDynamic(d) || d <= 0) {
+      error = "patch_embed weight must have a static, non-empty shape, got " +
+              format(weight);
+      return std::nullopt;
+    }
+  }
+  if (weight[1] != input[1]) {
+    error = "patch_embed weight " + format(weight) + " expects " +
+            std::to_string(weight[1]) + " input channels, but the image " +
+            format(input) + " has " + std::to_string(input[1]);
+    return std::nullopt;
+  }
+  if (input[2] % weight[2] != 0 || input[3] % weight[3] != 0) {
+    error = "patch_embed image " + format(input) + " is not a whole number of " +
+            std::to_string(weight[2]) + "x" + std::to_string(weight[3]) +
+            " patches";
+    return std::nullopt;
+  }
+  if (bias && !isVector(bias, weight[0])) {
+    error = "patch_embed bias must have shape [" + std::to_string(weight[0]) +
+            "], got " + format(*bias);
+    return std::nullopt;
+  }
+  return Shape{input[0], (input[2] / weight[2]) * (input[3] / weight[3]),
+               weight[0]};
+}

@@ -8,7 +8,7 @@
 #include <memory>
 
 namespace mlp {
-class SafetensorsFile;
+class WeightStore;
 
 #define GEN_PASS_DECL
 #include "mlp/Passes/Passes.h.inc"
@@ -16,9 +16,19 @@ class SafetensorsFile;
 #define GEN_PASS_REGISTRATION
 #include "mlp/Passes/Passes.h.inc"
 
-/// mlp-check-weights against an already opened weights file (the driver's
-/// weight store), instead of opening the `weights` option's path.
-std::unique_ptr<mlir::Pass> createMLPCheckWeights(const SafetensorsFile &store);
+/// The passes working on the driver's weight store instead of opening the
+/// `weights` option's path. Pruning and distillation change the store.
+std::unique_ptr<mlir::Pass> createMLPCheckWeights(const WeightStore &store);
+std::unique_ptr<mlir::Pass> createMLPPrune(const MLPPruneOptions &options,
+                                           WeightStore &store);
+std::unique_ptr<mlir::Pass> createMLPDistill(const MLPDistillOptions &options,
+                                             WeightStore &store);
+
+/// Attribute names of the pruning passes.
+constexpr llvm::StringLiteral kTeacherAttr = "mlp.teacher";
+constexpr llvm::StringLiteral kPrunedAttr = "mlp.pruned";
+constexpr llvm::StringLiteral kKeptAttr = "mlp.kept";
+constexpr llvm::StringLiteral kSparsityAttr = "mlp.sparsity";
 
 /// The optimization passes between the frontend and code generation.
 void addOptimizationPasses(mlir::OpPassManager &pm);

@@ -17,4 +17,77 @@ def MLPCheckWeights : Pass<"mlp-check-weights", "mlir::ModuleOp"> {
   ];
 }
 
+def MLPPrune : Pass<"mlp-prune", "mlir::ModuleOp"> {
+  let summary = "Prune weights: width (Minitron), 2:4 or magnitude";
+  let description = [{
+    `mode=width` (the default) removes hidden neurons, as in Minitron: the
+    model runs on the calibration inputs (evaluated in float64, see
+    Interpreter.h); the importance of hidden neuron j at the input of a
+    prunable linear is the L2 norm over samples of the mean over tokens of
+    |a_j|; the top `ratio` (or `width`) neurons are kept. A linear is
+    prunable when its input comes from another linear through elementwise
+    activations only, and neither weight is shared. The producer's weight
+    rows and bias and the consumer's weight columns are sliced in the weight
+    store and every type on the way shrinks: the IR and the generated code
+    get really smaller shapes, never masks. The unpruned model is kept as a
+    teacher function (`mlp.teacher`) for -mlp-distill.
+
+    `mode=2:4` keeps the 2 largest magnitudes of every 4 weights along the
+    reduction axis of every linear weight; `mode=magnitude` zeroes the
+    `ratio` smallest magnitudes of each. Both record `mlp.sparsity` on the
+    weight's mlp.param, for backends that can exploit it.
+
+    Layers whose producer weight name starts with an `exclude` prefix are
+    left alone. A per-layer report goes to stderr.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"width\"",
+           "width | 2:4 | magnitude">,
+    Option<"ratio", "ratio", "double", /*default=*/"0.5",
+           "width: fraction of neurons kept; magnitude: fraction zeroed">,
+    Option<"width", "width", "int64_t", /*default=*/"0",
+           "width: neurons kept per layer (overrides ratio)">,
+    ListOption<"exclude", "exclude", "std::string",
+               "weight-name prefixes of producer layers not to prune">,
+    Option<"weightsPath", "weights", "std::string", /*default=*/"",
+           "the .safetensors weights (mlp-opt; mlpc passes its store)">,
+    Option<"calibrationPath", "calibration", "std::string", /*default=*/"",
+           "the .safetensors calibration inputs, one tensor per model input">,
+    Option<"keepTeacher", "keep-teacher", "bool", /*default=*/"true",
+           "keep the unpruned model as the teacher of -mlp-distill">
+  ];
+}
+
+def MLPDistill : Pass<"mlp-distill", "mlir::ModuleOp"> {
+  let summary = "Refit pruned layers against the unpruned teacher";
+  let description = [{
+    After -mlp-prune with mode=width: for each pruned layer, in order, the
+    consumer linear's weights (and bias) are refit by ridge-regularized least
+    squares so that its outputs on the pruned model's calibration
+    activations match the teacher's outputs of that layer (the normal
+    equations, solved by Cholesky). With `epochs` > 0, a few epochs of
+    logit distillation follow: Adam on T^2 KL(softmax(teacher/T) ||
+    softmax(student/T)) over the calibration inputs, for models that are a
+    plain chain of linears and activations. Reports the model output error
+    against the teacher (relative L2, and KL divergence of the softmax when
+    the output has several columns) before and after, then drops the
+    teacher.
+  }];
+  let options = [
+    Option<"ridge", "ridge", "double", /*default=*/"1e-5",
+           "regularization, relative to the mean diagonal of the Gram matrix">,
+    Option<"epochs", "epochs", "int64_t", /*default=*/"0",
+           "then this many epochs of logit distillation (Adam on T^2 KL), "
+           "for plain chains of linears and activations">,
+    Option<"learningRate", "learning-rate", "double", /*default=*/"1e-3",
+           "Adam learning rate of logit distillation">,
+    Option<"temperature", "temperature", "double", /*default=*/"2.0",
+           "softmax temperature of logit distillation">,
+    Option<"weightsPath", "weights", "std::string", /*default=*/"",
+           "the .safetensors weights (mlp-opt; mlpc passes its store)">,
+    Option<"calibrationPath", "calibration", "std::string", /*default=*/"",
+           "the .safetensors calibration inputs, one tensor per model input">
+  ];
+}
+
 #endif // MLP_PASSES_PASSES_TD

@@ -39,4 +39,31 @@ def MLP_MatmulOp : MLP_Op<"matmul", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
+def MLP_PatchEmbedOp : MLP_Op<"patch_embed", [Pure]> {
+  let summary = "non-overlapping patch convolution: patchify + matmul";
+  let description = [{
+    The stem of vision MLPs: `Conv2d(C, D, kernel_size=p, stride=p)` on an
+    `(N, C, H, W)` image, followed by `flatten(2).transpose(1, 2)` (timm's
+    `PatchEmbed`), so the result is `(N, (H / ph) * (W / pw), D)`: one token
+    per patch, patches in row-major order. `weight` has the convolution's
+    shape `(D, C, ph, pw)` as stored in the checkpoint and `bias` shape
+    `(D)`; the patch size is the weight's spatial size, and `H`, `W` must be
+    multiples of it. Each token is the dot product of the patch, flattened in
+    `(c, i, j)` order, with the weight flattened the same way.
+
+    ```mlir
+    %x = mlp.patch_embed %image, %w, %b
+        : (tensor<?x3x224x224xf32>, tensor<512x3x16x16xf32>, tensor<512xf32>)
+          -> tensor<?x196x512xf32>
+    ```
+  }];
+  let arguments = (ins MLP_FloatTensor:$input, MLP_FloatTensor:$weight,
+                       Optional<MLP_FloatTensor>:$bias);
+  let results = (outs MLP_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // MLP_IR_LINEARALGEBRAOPS_TD

@@ -53,6 +53,15 @@ std::optional<Shape> matmul(llvm::ArrayRef<int64_t> input,
                             llvm::ArrayRef<int64_t> weight, OptionalShape bias,
                             std::string &error);
 
+/// Conv2d with kernel_size = stride = the weight's (ph, pw) on an (N, C, H, W)
+/// input, flattened to (N, tokens, D).
+std::optional<Shape> patchEmbed(llvm::ArrayRef<int64_t> input,
+                                llvm::ArrayRef<int64_t> weight,
+                                OptionalShape bias, std::string &error);
+/// torch.cat(inputs, dim=axis); a negative axis counts from the end.
+std::optional<Shape> concat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs,
+                            int64_t axis, std::string &error);
+
 } // namespace mlp::shape
 
 #endif // MLP_IR_SHAPERULES_H

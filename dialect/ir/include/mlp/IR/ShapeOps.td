@@ -1,0 +1,37 @@
+//===- ShapeOps.td - joining and splitting tensors ---------*- tablegen -*-===//
+//
+// Included from MLPOps.td: ops that move data between tensors without
+// arithmetic, beyond transpose and reshape.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_IR_SHAPEOPS_TD
+#define MLP_IR_SHAPEOPS_TD
+
+def MLP_ConcatOp : MLP_Op<"concat", [Pure]> {
+  let summary = "joins tensors along one dimension";
+  let description = [{
+    `torch.cat(inputs, dim=axis)`: the inputs have one rank and agree in every
+    dimension but `axis`, along which the result holds them one after the
+    other, in operand order. `axis` is non-negative and must not be the
+    dynamic batch dimension. Frequency encodings and skip connections
+    concatenate along the last dimension. An operand that is itself a
+    concatenation along the same axis, used only there, is spliced in
+    (concat(concat(a, b), c) is concat(a, b, c)), and a concatenation of
+    one tensor folds away.
+
+    ```mlir
+    %y = mlp.concat %x, %h {axis = 1 : i64}
+        : (tensor<?x63xf32>, tensor<?x256xf32>) -> tensor<?x319xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<MLP_FloatTensor>:$inputs, I64Attr:$axis);
+  let results = (outs MLP_FloatTensor:$result);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` functional-type($inputs, results)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+#endif // MLP_IR_SHAPEOPS_TD

@@ -1,0 +1,232 @@
+//===- LogitDistill.cpp - a few epochs of KL distillation -----------------===//
+#include "LogitDistill.h"
+#include "mlp/IR/MLPOps.h"
+
+#include <cmath>
+#include <numeric>
+#include <random>
+
+using namespace mlir;
+
+namespace {
+
+enum class Act { None, Relu, GeluErf, GeluTanh, Silu, Sigmoid, Tanh };
+
+struct Layer {
+  mlp::ParamOp weight, bias;
+  int64_t in = 0, out = 0;
+  Act act = Act::None;
+  std::vector<double> w, b, mw, vw, mb, vb;
+};
+
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+double apply(Act act, double z) {
+  switch (act) {
+  case Act::None:
+    return z;
+  case Act::Relu:
+    return z > 0 ? z : 0;
+  case Act::GeluErf:
+    return 0.5 * z * (1 + std::erf(z / std::sqrt(2.0)));
+  case Act::GeluTanh:
+    return 0.5 * z *
+           (1 + std::tanh(std::sqrt(2 / M_PI) * (z + 0.044715 * z * z * z)));
+  case Act::Silu:
+    return z * sigmoid(z);
+  case Act::Sigmoid:
+    return sigmoid(z);
+  case Act::Tanh:
+    return std::tanh(z);
+  }
+  return z;
+}
+
+double derivative(Act act, double z) {
+  switch (act) {
+  case Act::None:
+    return 1;
+  case Act::Relu:
+    return z > 0 ? 1 : 0;
+  case Act::GeluErf:
+    return 0.5 * (1 + std::erf(z / std::sqrt(2.0))) +
+           z * std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI);
+  case Act::GeluTanh: {
+    double k = std::sqrt(2 / M_PI), u = k * (z + 0.044715 * z * z * z);
+    double t = std::tanh(u);
+    return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * k * (1 + 3 * 0.044715 * z * z);
+  }
+  case Act::Silu: {
+    double s = sigmoid(z);
+    return s + z * s * (1 - s);
+  }
+  case Act::Sigmoid: {
+    double s = sigmoid(z);
+    return s * (1 - s);
+  }
+  case Act::Tanh: {
+    double t = std::tanh(z);
+    return 1 - t * t;
+  }
+  }
+  return 1;
+}
+
+/// The chain x -> linear -> act? -> linear -> ... -> output, or empty.
+std::vector<Layer> chainOf(func::FuncOp model) {
+  std::vector<Layer> layers;
+  if (model.getNumArguments() != 1 || model.getNumResults() != 1)
+    return {};
+  Value current = model.getArgument(0);
+  for (Operation &op : model.getBody().front()) {
+    if (isa<mlp::ParamOp>(op))
+      continue;
+    if (auto ret = dyn_cast<func::ReturnOp>(op))
+      return ret.getOperand(0) == current ? layers : std::vector<Layer>();
+    if (auto linear = dyn_cast<mlp::LinearOp>(op)) {
+      if (linear.getInput() != current)
+        return {};
+      Layer layer;
+      layer.weight = linear.getWeight().getDefiningOp<mlp::ParamOp>();
+      layer.bias = linear.getBias()
+                       ? linear.getBias().getDefiningOp<mlp::ParamOp>()
+                       : nullptr;
+      if (!layer.weight || (linear.getBias() && !layer.bias))
+        return {};
+      layer.out = layer.weight.getType().getDimSize(0);
+      layer.in = layer.weight.getType().getDimSize(1);
+      layers.push_back(layer);
+      current = linear.getResult();
+      continue;
+    }
+    if (layers.empty() || layers.back().act != Act::None ||
+        op.getNumOperands() != 1 || op.getOperand(0) != current)
+      return {};
+    Act act = isa<mlp::ReluOp>(op)      ? Act::Relu
+              : isa<mlp::SiluOp>(op)    ? Act::Silu
+              : isa<mlp::SigmoidOp>(op) ? Act::Sigmoid
+              : isa<mlp::TanhOp>(op)    ? Act::Tanh
+              : isa<mlp::GeluOp>(op)
+                  ? (cast<mlp::GeluOp>(op).getApproximate() == "tanh"
+                         ? Act::GeluTanh
+                         : Act::GeluErf)
+                  : Act::None;
+    if (act == Act::None)
+      return {};
+    layers.back().act = act;
+    current = op.getResult(0);
+  }
+  return {};
+}
+
+void softmax(const double *z, double *p, int64_t c, double temperature) {
+  double mx = -1e300, sum = 0;
+  for (int64_t j = 0; j < c; ++j)
+    mx = std::max(mx, z[j] / temperature);
+  for (int64_t j = 0; j < c; ++j)
+    sum += p[j] = std::exp(z[j] / temperature - mx);
+  for (int64_t j = 0; j < c; ++j)
+    p[j] /= sum;
+}
+
+} // namespace
+
+LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
+                                const HostTensor &input,
+                                const HostTensor &teacherLogits,
+                                const LogitDistillOptions &options,
+                                bool &applied) {
+  applied = false;
+  std::vector<Layer> layers = chainOf(model);
+  if (layers.empty() || options.epochs <= 0 || input.shape.size() != 2)
+    return success();
+  for (Layer &l : layers) {
+    l.w = store.readAsDouble(l.weight.getName().str());
+    l.b = l.bias ? store.readAsDouble(l.bias.getName().str())
+                 : std::vector<double>(l.out, 0.0);
+    l.mw.assign(l.w.size(), 0);
+    l.vw.assign(l.w.size(), 0);
+    l.mb.assign(l.b.size(), 0);
+    l.vb.assign(l.b.size(), 0);
+  }
+  const int64_t rows = input.shape[0], c = layers.back().out;
+  const double t = options.temperature;
+  std::mt19937 rng(0);
+  std::vector<int64_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  int64_t step = 0;
+  for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int64_t start = 0; start < rows; start += options.batch) {
+      int64_t n = std::min(options.batch, rows - start);
+      // Forward, keeping every layer's input and pre-activation.
+      std::vector<std::vector<double>> h(layers.size() + 1), z(layers.size());
+      h[0].resize(n * layers[0].in);
+      for (int64_t r = 0; r < n; ++r)
+        std::copy_n(&input.data[order[start + r] * layers[0].in],
+                    layers[0].in, &h[0][r * layers[0].in]);
+      for (size_t li = 0; li < layers.size(); ++li) {
+        const Layer &l = layers[li];
+        z[li].resize(n * l.out);
+        h[li + 1].resize(n * l.out);
+        for (int64_t r = 0; r < n; ++r)
+          for (int64_t o = 0; o < l.out; ++o) {
+            double acc = l.b[o];
+            for (int64_t k = 0; k < l.in; ++k)
+              acc += h[li][r * l.in + k] * l.w[o * l.in + k];
+            z[li][r * l.out + o] = acc;
+            h[li + 1][r * l.out + o] = apply(l.act, acc);
+          }
+      }
+      // d(T^2 KL)/d logits = T (p_student - p_teacher), averaged over rows.
+      std::vector<double> g(n * c), ps(c), pt(c);
+      for (int64_t r = 0; r < n; ++r) {
+        softmax(&h.back()[r * c], ps.data(), c, t);
+        softmax(&teacherLogits.data[order[start + r] * c], pt.data(), c, t);
+        for (int64_t j = 0; j < c; ++j)
+          g[r * c + j] = t * (ps[j] - pt[j]) / n;
+      }
+      ++step;
+      for (size_t li = layers.size(); li-- > 0;) {
+        Layer &l = layers[li];
+        for (int64_t i = 0; i < n * l.out; ++i)
+          g[i] *= derivative(l.act, z[li][i]);
+        std::vector<double> gw(l.w.size(), 0.0), gb(l.out, 0.0),
+            gin(n * l.in, 0.0);
+        for (int64_t r = 0; r < n; ++r)
+          for (int64_t o = 0; o < l.out; ++o) {
+            double go = g[r * l.out + o];
+            gb[o] += go;
+            for (int64_t k = 0; k < l.in; ++k) {
+              gw[o * l.in + k] += go * h[li][r * l.in + k];
+              gin[r * l.in + k] += go * l.w[o * l.in + k];
+            }
+          }
+        auto adam = [&](std::vector<double> &p, std::vector<double> &m,
+                        std::vector<double> &v, const std::vector<double> &grad) {
+          const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+          for (size_t i = 0; i < p.size(); ++i) {
+            m[i] = b1 * m[i] + (1 - b1) * grad[i];
+            v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
+            double mh = m[i] / (1 - std::pow(b1, step));
+            double vh = v[i] / (1 - std::pow(b2, step));
+            p[i] -= options.learningRate * mh / (std::sqrt(vh) + eps);
+          }
+        };
+        adam(l.w, l.mw, l.vw, gw);
+        if (l.bias)
+          adam(l.b, l.mb, l.vb, gb);
+        g = std::move(gin);
+      }
+    }
+  }
+  for (Layer &l : layers) {
+    store.setFloat32(l.weight.getName().str(), {l.out, l.in},
+                     std::vector<float>(l.w.begin(), l.w.end()));
+    if (l.bias)
+      store.setFloat32(l.bias.getName().str(), {l.out},
+                       std::vector<float>(l.b.begin(), l.b.end()));
+  }
+  applied = true;
+  return success();
+}

@@ -1,0 +1,12 @@
+// RUN: mlp-opt %s | FileCheck %s
+// Round trip: the printed form parses back to the same IR.
+// RUN: mlp-opt %s | mlp-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @concat
+func.func @concat(%x: tensor<?x3xf32>, %h: tensor<?x8xf32>, %t: tensor<?x2x4xf32>) -> (tensor<?x14xf32>, tensor<?x4x4xf32>) {
+  // CHECK: mlp.concat %{{.+}}, %{{.+}}, %{{.+}} {axis = 1 : i64} : (tensor<?x3xf32>, tensor<?x8xf32>, tensor<?x3xf32>) -> tensor<?x14xf32>
+  %a = mlp.concat %x, %h, %x {axis = 1 : i64} : (tensor<?x3xf32>, tensor<?x8xf32>, tensor<?x3xf32>) -> tensor<?x14xf32>
+  // CHECK: mlp.concat %{{.+}}, %{{.+}} {axis = 1 : i64} : (tensor<?x2x4xf32>, tensor<?x2x4xf32>) -> tensor<?x4x4xf32>
+  %b = mlp.concat %t, %t {axis = 1 : i64} : (tensor<?x2x4xf32>, tensor<?x2x4xf32>) -> tensor<?x4x4xf32>
+  return %a, %b : tensor<?x14xf32>, tensor<?x4x4xf32>
+}
