@@ -220,6 +220,36 @@ def compile_times(workdir):
     return "\n".join(lines)
 
 
+def pruning_table(threads, workdir):
+    """Digits classifier: accuracy and speed of the pruned + distilled .so."""
+    sys.path.insert(0, os.path.join(ROOT, "test", "lib"))
+    try:
+        import digits
+    except ImportError:
+        return "(scikit-learn is not installed: no pruning table)"
+    paths, xte, yte = digits.prepare(os.path.join(workdir, "digits"))
+    x = np.random.default_rng().standard_normal((4096, 64)).astype(np.float32)
+    lines = ["| model | hidden widths | test accuracy | batch 4096 ms | speedup |",
+             "|---|---|---|---|---|"]
+    base_ms = None
+    for ratio in (None, "0.5", "0.25", "0.125"):
+        out = os.path.join(workdir, "digits-%s.so" % (ratio or "full"))
+        flags = [] if ratio is None else ["--prune=width:" + ratio, "--distill",
+                                          "--distill-epochs=5"]
+        subprocess.run([mlpc.find_compiler(), paths["model"], "--weights", paths["weights"],
+                        "--calibration", paths["calibration"], "-o", out, *flags],
+                       check=True, stderr=subprocess.DEVNULL)
+        m = mlpc.load(out)
+        m.num_threads = threads
+        ms = median_seconds(lambda: m(x)) * 1e3
+        base_ms = base_ms or ms
+        width = 256 if ratio is None else round(256 * float(ratio))
+        lines.append("| %s | %d, %d | %.4f | %.3f | %.2fx |" % (
+            "unpruned" if ratio is None else "width %s + distill" % ratio, width, width,
+            digits.accuracy(out, xte, yte), ms, base_ms / ms))
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -241,6 +271,7 @@ def main():
                   label="tabular, batch 1 (latency)", cached=cached)
         odd = odd_batches(tabular, args.threads, workdir, cached)
         compiles = compile_times(workdir)
+        pruning = pruning_table(args.threads, workdir)
 
     cpu = "unknown CPU"
     try:
@@ -262,6 +293,10 @@ def main():
         "## Odd batch sizes (tabular MLP)",
         "",
         odd,
+        "",
+        "## Pruning + distillation (digits, 64 -> 256 -> 256 -> 10)",
+        "",
+        pruning,
         "",
         "## Compile time of every zoo model",
         "",

@@ -8,7 +8,7 @@ import lit.formats
 config.name = "mlpc"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".mlp", ".test"]
-config.excludes = ["Inputs", "corpus", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["Inputs", "corpus", "regressions", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mlpc_obj_root, "test")
 

@@ -69,15 +69,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   // A fresh context per input keeps runs independent (uniqued attributes of
   // one input never influence the next) and bounds memory. Threading off: a
   // thread pool per input would dominate the run time.
-  mlir::MLIRContext context(registry(),
-                            mlir::MLIRContext::Threading::DISABLED);
+  mlir::MLIRContext context(registry(), mlir::MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
-  mlir::ScopedDiagnosticHandler silence(
-      &context, [](mlir::Diagnostic &diag) {
-        if (verbose())
-          llvm::errs() << diag << "\n";
-        return mlir::success();
-      });
+  mlir::ScopedDiagnosticHandler silence(&context, [](mlir::Diagnostic &diag) {
+    if (verbose())
+      llvm::errs() << diag << "\n";
+    return mlir::success();
+  });
   auto module = mlp::frontend::emitMLIR(context, *ast);
   if (!module)
     return 0;

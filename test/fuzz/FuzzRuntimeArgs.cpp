@@ -254,9 +254,9 @@ void makeTensor(FuzzedDataProvider &fdp, bool isInput, int64_t batch,
     // Small integers keep the float results exact, whatever the rounding;
     // outputs start as a sentinel that a failed call must leave alone.
     for (size_t i = 0; i + 4 <= s.bufferBytes; i += 4) {
-      float v = isInput ? static_cast<float>(
-                              fdp.ConsumeIntegralInRange<int>(-8, 8))
-                        : -99.0f;
+      float v = isInput
+                    ? static_cast<float>(fdp.ConsumeIntegralInRange<int>(-8, 8))
+                    : -99.0f;
       std::memcpy(s.buffer.get() + i, &v, 4);
     }
     t.data = s.buffer.get() + misalign;
@@ -293,8 +293,8 @@ Verdict tensorVerdict(const TensorStorage &s, int64_t features, int64_t &batch,
   if (!byteSize(s.shape, bytes, count))
     return Verdict::Invalid;
   uintptr_t address;
-  const bool wraps = __builtin_add_overflow(
-      reinterpret_cast<uintptr_t>(t.data), t.byte_offset, &address);
+  const bool wraps = __builtin_add_overflow(reinterpret_cast<uintptr_t>(t.data),
+                                            t.byte_offset, &address);
   if (count == 0) // addresses no element: strides and data are moot, and
     return wraps ? Verdict::Either : Verdict::Valid; // a wrap is garbage
   if (t.strides) {
@@ -314,8 +314,8 @@ Verdict tensorVerdict(const TensorStorage &s, int64_t features, int64_t &batch,
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
   FuzzedDataProvider fdp(bytes, size);
-  mlp_model *m = fdp.ConsumeIntegralInRange<int>(0, 31) == 0 ? nullptr
-                                                              : model();
+  mlp_model *m =
+      fdp.ConsumeIntegralInRange<int>(0, 31) == 0 ? nullptr : model();
   auto pickCount = [&] {
     return fdp.ConsumeIntegralInRange<int>(0, 7) == 0
                ? fdp.PickValueInArray<int32_t>({-1, 0, 2, 3, INT32_MIN})
@@ -339,23 +339,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size) {
     outT.push_back(s.t);
   // An empty array: NULL, or a pointer that must not be read.
   DLTensor none{};
-  const DLTensor *inputs =
-      nullInputs ? nullptr : inT.empty() ? &none : inT.data();
-  DLTensor *outputs = nullOutputs ? nullptr : outT.empty() ? &none : outT.data();
+  const DLTensor *inputs = nullInputs    ? nullptr
+                           : inT.empty() ? &none
+                                         : inT.data();
+  DLTensor *outputs = nullOutputs    ? nullptr
+                      : outT.empty() ? &none
+                                     : outT.data();
 
   // What runtime.h says must happen.
-  Verdict verdict = m && numInputs == 1 && numOutputs == 1 && !nullInputs &&
-                            !nullOutputs
-                        ? Verdict::Valid
-                        : Verdict::Invalid;
+  Verdict verdict =
+      m && numInputs == 1 && numOutputs == 1 && !nullInputs && !nullOutputs
+          ? Verdict::Valid
+          : Verdict::Invalid;
   int64_t runBatch = 0;
   bool batchKnown = false;
   if (verdict != Verdict::Invalid)
-    verdict = both(verdict,
-                   tensorVerdict(in[0], kXFeatures, runBatch, batchKnown));
+    verdict =
+        both(verdict, tensorVerdict(in[0], kXFeatures, runBatch, batchKnown));
   if (verdict != Verdict::Invalid)
-    verdict = both(verdict,
-                   tensorVerdict(out[0], kYFeatures, runBatch, batchKnown));
+    verdict =
+        both(verdict, tensorVerdict(out[0], kYFeatures, runBatch, batchKnown));
 
   std::vector<std::vector<unsigned char>> before;
   for (const TensorStorage &s : out)

@@ -115,7 +115,8 @@ uint64_t checkAndSum(const mlp::SafetensorsFile &file, const uint8_t *bytes,
       if (t.data < previous->data)
         violated("tensors not sorted by offset", t.name);
       if (t.data < previous->data + previous->nbytes)
-        violated("overlapping tensors accepted", previous->name + ", " + t.name);
+        violated("overlapping tensors accepted",
+                 previous->name + ", " + t.name);
     }
     if (t.nbytes) {
       previous = &t;

@@ -93,7 +93,32 @@ def register(Case, linear_params, ln_params):
                     [("logits", (1000,))],
                     lambda p, x: [zoo.mixer_s16(p, x["image"], depth=depth)])
 
+    def patch_embed():
+        # Two patch sizes on a non-square image, with and without bias; run
+        # with external weights too (4-D weights re-laid by the runtime).
+        mlp = """# patch_embed: 16x16 and 8x8 patches of a 32 x 48 image
+model patch_embed {
+  input image: f32[N, 3, 32, 48]
+  output tokens = patch_embed(image, size=16, dim=24) @stem.proj
+  output pooled = patch_embed(image, size=8, dim=5, bias=false) @stem2 |> mean(axis=1)
+}
+"""
+        params = {
+            "stem.proj.weight": ((24, 3, 16, 16), "linear:768"),
+            "stem.proj.bias": ((24,), "linear:768"),
+            "stem2.weight": ((5, 3, 8, 8), "linear:192"),
+        }
+
+        def reference(p, x):
+            img = x["image"]
+            tokens = zoo.conv2d_patches(img, p["stem.proj.weight"], p["stem.proj.bias"])
+            pooled = zoo.conv2d_patches(img, p["stem2.weight"], None).mean(axis=1)
+            return [tokens, pooled]
+        return Case("patch_embed", params, [("image", (3, 32, 48))],
+                    [("tokens", (6, 24)), ("pooled", (5,))], reference, mlp=mlp)
+
     return {
+        "patch_embed": patch_embed,
         "mixer_s16_224": mixer_s16,
         "nerf": nerf,
         "scaling_mlp_b6_wi1024": scaling_mlp,

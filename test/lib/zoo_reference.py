@@ -105,8 +105,11 @@ def conv2d_patches(x, weight, bias):
     p = weight.shape[2]
     windows = np.lib.stride_tricks.sliding_window_view(x, (p, p), axis=(2, 3))
     windows = windows[:, :, ::p, ::p]                    # (B, C, H/p, W/p, p, p)
-    out = np.einsum("bchwij,dcij->bdhw", windows, weight) + f64(bias)[None, :, None, None]
-    return out.reshape(out.shape[0], out.shape[1], -1).transpose(0, 2, 1)
+    out = np.einsum("bchwij,dcij->bdhw", windows, weight)
+    if bias is not None:
+        out = out + f64(bias)[None, :, None, None]
+    b, d, h, w = out.shape
+    return out.reshape(b, d, h * w).transpose(0, 2, 1)
 
 
 def mixer_s16(p, image, depth=8):

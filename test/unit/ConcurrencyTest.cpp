@@ -96,8 +96,8 @@ void runConcurrently(const std::function<void(int)> &body, int seconds = 120) {
 std::vector<float> inputFor(int t, int iteration) {
   std::vector<float> x(3 * (1 + 7 * t));
   for (size_t i = 0; i < x.size(); ++i)
-    x[i] = static_cast<float>((t * 31 + iteration + static_cast<int>(i)) % 17 -
-                              8);
+    x[i] =
+        static_cast<float>((t * 31 + iteration + static_cast<int>(i)) % 17 - 8);
   return x;
 }
 
@@ -107,22 +107,24 @@ std::vector<int> hammer(mlp_model *model, int iterations,
                         std::function<std::vector<float>(int, int)> input,
                         int seconds = 120) {
   std::vector<int> ok(kThreads, 0);
-  runConcurrently([&](int t) {
-    bool good = true;
-    for (int i = 0; i < iterations && good; ++i) {
-      std::vector<float> x = input(t, i);
-      std::vector<float> y(x.size() / 3 * 2, -99.0f);
-      std::vector<int64_t> xs = {static_cast<int64_t>(x.size() / 3), 3},
-                           ys = {xs[0], 2};
-      DLTensor in = tensor(x.data(), xs), out = tensor(y.data(), ys);
-      mlp_status s = mlp_model_run(model, &in, 1, &out, 1);
-      good = s == MLP_OK && y == reference(x);
-      if (!good)
-        std::fprintf(stderr, "thread %d iteration %d: %s %s\n", t, i,
-                     mlp_status_string(s), mlp_last_error());
-    }
-    ok[t] = good;
-  }, seconds);
+  runConcurrently(
+      [&](int t) {
+        bool good = true;
+        for (int i = 0; i < iterations && good; ++i) {
+          std::vector<float> x = input(t, i);
+          std::vector<float> y(x.size() / 3 * 2, -99.0f);
+          std::vector<int64_t> xs = {static_cast<int64_t>(x.size() / 3), 3},
+                               ys = {xs[0], 2};
+          DLTensor in = tensor(x.data(), xs), out = tensor(y.data(), ys);
+          mlp_status s = mlp_model_run(model, &in, 1, &out, 1);
+          good = s == MLP_OK && y == reference(x);
+          if (!good)
+            std::fprintf(stderr, "thread %d iteration %d: %s %s\n", t, i,
+                         mlp_status_string(s), mlp_last_error());
+        }
+        ok[t] = good;
+      },
+      seconds);
   return ok;
 }
 
@@ -158,9 +160,9 @@ struct ThreadCount {
 TEST(Concurrency, EightThreadsOneModelRowBlocks) {
   ThreadCount threads(4);
   mlp_model *model = nullptr;
-  ASSERT_EQ(mlp::rt::createModel({kRowsIndependentMetadata, mlpc_weights_blob,
-                                  mlpc_model_entry},
-                                 nullptr, &model),
+  ASSERT_EQ(mlp::rt::createModel(
+                {kRowsIndependentMetadata, mlpc_weights_blob, mlpc_model_entry},
+                nullptr, &model),
             MLP_OK)
       << mlp_last_error();
   // Batches up to 200 rows: up to 13 blocks of 16 rows per run.
@@ -181,9 +183,9 @@ TEST(Concurrency, PoolRunsManyJobsFromOneThread) {
   // leave the caller waiting for it.
   ThreadCount threads(4);
   mlp_model *model = nullptr;
-  ASSERT_EQ(mlp::rt::createModel({kRowsIndependentMetadata, mlpc_weights_blob,
-                                  mlpc_model_entry},
-                                 nullptr, &model),
+  ASSERT_EQ(mlp::rt::createModel(
+                {kRowsIndependentMetadata, mlpc_weights_blob, mlpc_model_entry},
+                nullptr, &model),
             MLP_OK)
       << mlp_last_error();
   std::atomic<bool> ok{true};

@@ -113,8 +113,8 @@ TEST_F(ModelLeakTest, FailedCreation) {
 TEST_F(ModelLeakTest, SafetensorsOpenClose) {
   // The loader on its own: valid and rejected files.
   std::string good = writeWeights({{"w", "float32", {2, 3}, W, sizeof(W)}});
-  std::string bad = Dir.write("bad.safetensors",
-                              std::string("\x03\0\0\0\0\0\0\0{}x", 11));
+  std::string bad =
+      Dir.write("bad.safetensors", std::string("\x03\0\0\0\0\0\0\0{}x", 11));
   for (int i = 0; i < kIterations; ++i) {
     std::string error;
     ASSERT_NE(mlp::SafetensorsFile::open(good, error), nullptr) << error;

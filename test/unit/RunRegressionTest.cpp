@@ -35,7 +35,8 @@ protected:
   void TearDown() override { mlp_model_destroy(Model); }
 
   mlp_model *Model = nullptr;
-  std::vector<float> X = std::vector<float>(64, 1.0f), Y = std::vector<float>(64);
+  std::vector<float> X = std::vector<float>(64, 1.0f),
+                     Y = std::vector<float>(64);
   std::vector<int64_t> XShape = {2, 3}, YShape = {2, 2};
   DLTensor In{}, Out{};
 };

@@ -315,8 +315,8 @@ TEST_F(SafetensorsTest, NameNotUtf8) {
       "and all header text must be UTF-8)");
   // Overlong "/" (0xc0 0xaf), an encoded surrogate (0xed 0xa0 0x80), a code
   // point above U+10FFFF (0xf4 0x90 ...) and a sequence cut short.
-  for (const char *name : {"a\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                           "ab\xe2\x82"}) {
+  for (const char *name :
+       {"a\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82"}) {
     SCOPED_TRACE(name);
     expectRejected(rawFile("{\"" + std::string(name) + "\":{}}"),
                    "header is not valid UTF-8");
@@ -332,9 +332,10 @@ TEST_F(SafetensorsTest, NameUtf8IsAccepted) {
   std::string name = "caf\xc3\xa9.\xe6\x9d\x83\xe9\x87\x8d.\xf0\x9f\x98\x80";
   std::string path = Dir.write(
       "utf8.safetensors",
-      rawFile("{\"" + name +
-                  "\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
-              kData24));
+      rawFile(
+          "{\"" + name +
+              "\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+          kData24));
   std::string error;
   auto file = SafetensorsFile::open(path, error);
   ASSERT_NE(file, nullptr) << error;

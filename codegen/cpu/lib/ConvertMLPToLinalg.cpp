@@ -251,8 +251,9 @@ SmallVector<ReassociationIndices> mlp::cpu::collapseLeading(int64_t rank) {
 /// it into a higher-rank linalg.generic contraction, which the CPU tiler does
 /// not register-tile (a linear on (N, 196, 512) ran ~400x slower than on
 /// (N * 196, 512)). tensor.reshape bufferizes to a view (memref.reshape).
-static Value reshapeTo(OpBuilder &b, Location loc, Value value,
-                       RankedTensorType type, ArrayRef<OpFoldResult> sizes) {
+Value mlp::cpu::reshapeTo(OpBuilder &b, Location loc, Value value,
+                          RankedTensorType type,
+                          ArrayRef<OpFoldResult> sizes) {
   SmallVector<Value> dims;
   for (OpFoldResult size : sizes)
     dims.push_back(getValueOrCreateConstantIndexOp(b, loc, size));

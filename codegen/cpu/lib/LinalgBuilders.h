@@ -35,6 +35,13 @@ mlir::Value elementwise(
                                    mlir::ValueRange)>
         body,
     mlir::Value init);
+/// `value` reshaped (row-major) to `type`, whose dims are `sizes`, with
+/// tensor.reshape: unlike collapse_shape / expand_shape, elementwise fusion
+/// does not fold it into a neighbouring linalg.matmul (which would become a
+/// linalg.generic contraction that the CPU tiler does not register-tile).
+mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+                      mlir::RankedTensorType type,
+                      llvm::ArrayRef<mlir::OpFoldResult> sizes);
 /// Reassociation that folds all leading dims into one: [[0..r-2], [r-1]].
 llvm::SmallVector<mlir::ReassociationIndices> collapseLeading(int64_t rank);
 /// `input` (..., in) times the (in, out) matrix that `weight()` builds (when

@@ -30,7 +30,8 @@ struct MatmulLowering : public OpConversionPattern<mlp::MatmulOp> {
 /// (N, C, Hp, ph, Wp, pw), transposed to (N, Hp, Wp, C, ph, pw) and viewed as
 /// (N, Hp*Wp, C*ph*pw) rows; the weight (D, C, ph, pw) is transposed to
 /// (C, ph, pw, D), which -mlp-cpu-pack-weights moves into the weight store,
-/// and viewed as the (C*ph*pw, D) matrix of the matmul.
+/// and viewed as the (C*ph*pw, D) matrix of the matmul. The views next to
+/// the matmul are tensor.reshape (see reshapeTo).
 struct PatchEmbedLowering : public OpConversionPattern<mlp::PatchEmbedOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -67,8 +68,12 @@ struct PatchEmbedLowering : public OpConversionPattern<mlp::PatchEmbedOp> {
                             {0, -1, -1, -1, -1, -1}),
                 ArrayRef<int64_t>{0, 2, 4, 1, 3, 5})
             .getResult()[0];
-    Value rows = rewriter.create<tensor::CollapseShapeOp>(
-        loc, patches, SmallVector<ReassociationIndices>{{0}, {1, 2}, {3, 4, 5}});
+    int64_t tokens = hp * wp, features = channels * ph * pw;
+    Value rows = reshapeTo(
+        rewriter, loc, patches,
+        RankedTensorType::get({shape[0], tokens, features}, elementType),
+        {sixD[0], rewriter.getIndexAttr(tokens),
+         rewriter.getIndexAttr(features)});
 
     auto weightMatrix = [&]() -> Value {
       auto transposedType =
@@ -81,8 +86,10 @@ struct PatchEmbedLowering : public OpConversionPattern<mlp::PatchEmbedOp> {
                       loc, transposedType.getShape(), elementType),
                   ArrayRef<int64_t>{1, 2, 3, 0})
               .getResult()[0];
-      return rewriter.create<tensor::CollapseShapeOp>(
-          loc, transposed, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+      return reshapeTo(
+          rewriter, loc, transposed,
+          RankedTensorType::get({features, dim}, elementType),
+          {rewriter.getIndexAttr(features), rewriter.getIndexAttr(dim)});
     };
     rewriter.replaceOp(op, buildRowMatmul(rewriter, loc, rows, weightMatrix,
                                           adaptor.getBias(),
