@@ -220,6 +220,73 @@ def compile_times(workdir):
     return "\n".join(lines)
 
 
+def mixer_row(batch, threads, workdir, rows):
+    """MLP-Mixer S/16 (models/mixer_s16_224.mlp) against the same network in
+    PyTorch (timm's MixerBlock structure: Conv2d stem, LayerNorm eps 1e-6,
+    exact GELU), same random weights."""
+    path = os.path.join(ROOT, "models", "mixer_s16_224.mlp")
+    if not os.path.exists(path):
+        return
+    rng = np.random.default_rng()
+    p = {"stem.proj.weight": rng.standard_normal((512, 3, 16, 16)) * 0.02,
+         "stem.proj.bias": np.zeros(512), "norm.weight": np.ones(512), "norm.bias": np.zeros(512),
+         "head.weight": rng.standard_normal((1000, 512)) * 0.02, "head.bias": np.zeros(1000)}
+    for i in range(8):
+        pre = "blocks.%d." % i
+        for norm in ("norm1", "norm2"):
+            p[pre + norm + ".weight"], p[pre + norm + ".bias"] = np.ones(512), np.zeros(512)
+        for mlp, (n_in, n_hidden) in (("mlp_tokens", (196, 256)), ("mlp_channels", (512, 2048))):
+            p[pre + mlp + ".fc1.weight"] = rng.standard_normal((n_hidden, n_in)) / np.sqrt(n_in)
+            p[pre + mlp + ".fc1.bias"] = np.zeros(n_hidden)
+            p[pre + mlp + ".fc2.weight"] = rng.standard_normal((n_in, n_hidden)) / np.sqrt(n_hidden)
+            p[pre + mlp + ".fc2.bias"] = np.zeros(n_in)
+    p = {k: v.astype(np.float32) for k, v in p.items()}
+    weights = os.path.join(workdir, "mixer.safetensors")
+    mlpc.save_safetensors(p, weights)
+    start = time.perf_counter()
+    lib = mlpc.compile(path, weights=weights, output=os.path.join(workdir, "libmixer.so"))
+    compile_s = time.perf_counter() - start
+    m = mlpc.load(lib)
+    m.num_threads = threads
+    x = rng.standard_normal((batch, 3, 224, 224)).astype(np.float32)
+    t_mlpc = median_seconds(lambda: m(x), min_time=2.0, min_reps=3)
+    t_torch = None
+    if torch is not None:
+        t = {k: torch.from_numpy(v) for k, v in p.items()}
+        F = torch.nn.functional
+
+        def forward(img):
+            h = F.conv2d(img, t["stem.proj.weight"], t["stem.proj.bias"], stride=16)
+            h = h.flatten(2).transpose(1, 2)
+            for i in range(8):
+                pre = "blocks.%d." % i
+                y = F.layer_norm(h, (512,), t[pre + "norm1.weight"], t[pre + "norm1.bias"], 1e-6)
+                y = y.transpose(1, 2)
+                y = F.linear(F.gelu(F.linear(y, t[pre + "mlp_tokens.fc1.weight"],
+                                             t[pre + "mlp_tokens.fc1.bias"])),
+                             t[pre + "mlp_tokens.fc2.weight"], t[pre + "mlp_tokens.fc2.bias"])
+                h = h + y.transpose(1, 2)
+                y = F.layer_norm(h, (512,), t[pre + "norm2.weight"], t[pre + "norm2.bias"], 1e-6)
+                y = F.linear(F.gelu(F.linear(y, t[pre + "mlp_channels.fc1.weight"],
+                                             t[pre + "mlp_channels.fc1.bias"])),
+                             t[pre + "mlp_channels.fc2.weight"], t[pre + "mlp_channels.fc2.bias"])
+                h = h + y
+            h = F.layer_norm(h, (512,), t["norm.weight"], t["norm.bias"], 1e-6).mean(1)
+            return F.linear(h, t["head.weight"], t["head.bias"])
+
+        xt = torch.from_numpy(x)
+        with torch.inference_mode():
+            ref = forward(xt).numpy()
+            t_torch = median_seconds(lambda: forward(xt), min_time=2.0, min_reps=3)
+        err = np.abs(m(x) - ref).max() / np.abs(ref).max()
+        assert err < 1e-4, "mlpc and PyTorch disagree on Mixer: %g" % err
+    flops = 2 * batch * (196 * 768 * 512 + 8 * (2 * 512 * 196 * 256 + 2 * 196 * 512 * 2048)
+                         + 512 * 1000)
+    rows.append({"workload": "MLP-Mixer S/16, batch %d" % batch, "mlpc_ms": t_mlpc * 1e3,
+                 "torch_ms": t_torch * 1e3 if t_torch else None,
+                 "gflops": flops / t_mlpc / 1e9, "blas_gflops": None, "compile_s": compile_s})
+
+
 def pruning_table(threads, workdir):
     """Digits classifier: accuracy and speed of the pruned + distilled .so."""
     sys.path.insert(0, os.path.join(ROOT, "test", "lib"))
@@ -269,6 +336,7 @@ def main():
         cached = bench_mlp(tabular, 4096, args.threads, blas, workdir, rows)
         bench_mlp(tabular, 1, args.threads, blas, workdir, rows,
                   label="tabular, batch 1 (latency)", cached=cached)
+        mixer_row(16, args.threads, workdir, rows)
         odd = odd_batches(tabular, args.threads, workdir, cached)
         compiles = compile_times(workdir)
         pruning = pruning_table(args.threads, workdir)

@@ -33,3 +33,16 @@ func.func @one_minus(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %y = mlp.sub %c, %x : tensor<f32>, tensor<?x8xf32> -> tensor<?x8xf32>
   return %y : tensor<?x8xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @exp_div
+// CHECK: linalg.generic
+// CHECK: arith.divf
+// CHECK: linalg.generic
+// CHECK: math.exp
+func.func @exp_div(%x: tensor<?x8xf32>, %g: tensor<8xf32>) -> tensor<?x8xf32> {
+  %d = mlp.div %x, %g : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>
+  %e = mlp.exp %d : tensor<?x8xf32>
+  return %e : tensor<?x8xf32>
+}

@@ -41,3 +41,15 @@ func.func @unbatched_output(%x: tensor<?x4xf32> {mlp.name = "x"}) -> (tensor<4xf
   %w = mlp.param "w" : tensor<4xf32>
   return %w : tensor<4xf32>
 }
+
+// -----
+
+// A transpose of a weight (a static tensor) does not move the batch.
+// CHECK-LABEL: func.func @weight_transposed
+// CHECK-SAME: mlp.rows_independent
+func.func @weight_transposed(%x: tensor<?x4xf32> {mlp.name = "x"}) -> (tensor<?x8xf32> {mlp.name = "y"}) attributes {mlp.model} {
+  %w = mlp.param "w" : tensor<8x4xf32>
+  %t = mlp.transpose %w [1, 0] : tensor<8x4xf32> -> tensor<4x8xf32>
+  %y = mlp.matmul %x, %t : (tensor<?x4xf32>, tensor<4x8xf32>) -> tensor<?x8xf32>
+  return %y : tensor<?x8xf32>
+}

@@ -1,17 +1,22 @@
 // RUN: mlp-opt %s -split-input-file -convert-mlp-to-linalg | FileCheck %s
 
-// Each input is copied into its slice of the result with linalg.copy, so
-// that bufferization writes every part in place.
+// concat is one generic over the result: along the axis, position j reads the
+// input whose range holds j, at j - offset (indices clamped into each input,
+// a chain of selects), so no strided slices of the result are ever copied.
 // CHECK-LABEL: func.func @concat
 // CHECK-SAME: (%[[X:.+]]: tensor<?x3xf32>, %[[H:.+]]: tensor<?x8xf32>)
 // CHECK: %[[E:.+]] = tensor.empty(%{{.+}}) : tensor<?x11xf32>
-// CHECK: %[[S0:.+]] = tensor.extract_slice %[[E]][0, 0] [%{{.+}}, 3] [1, 1] : tensor<?x11xf32> to tensor<?x3xf32>
-// CHECK: %[[C0:.+]] = linalg.copy ins(%[[X]] : tensor<?x3xf32>) outs(%[[S0]] : tensor<?x3xf32>)
-// CHECK: %[[R0:.+]] = tensor.insert_slice %[[C0]] into %[[E]][0, 0] [%{{.+}}, 3] [1, 1]
-// CHECK: %[[S1:.+]] = tensor.extract_slice %[[R0]][0, 3] [%{{.+}}, 8] [1, 1] : tensor<?x11xf32> to tensor<?x8xf32>
-// CHECK: %[[C1:.+]] = linalg.copy ins(%[[H]] : tensor<?x8xf32>) outs(%[[S1]] : tensor<?x8xf32>)
-// CHECK: %[[R1:.+]] = tensor.insert_slice %[[C1]] into %[[R0]][0, 3] [%{{.+}}, 8] [1, 1]
-// CHECK: return %[[R1]]
+// CHECK: linalg.generic {{.*}} outs(%[[E]] : tensor<?x11xf32>)
+// CHECK: %[[ROW:.+]] = linalg.index 0 : index
+// CHECK: %[[J:.+]] = linalg.index 1 : index
+// CHECK: %[[JH:.+]] = arith.subi %[[J]], %{{.+}} : index
+// CHECK: %[[KH:.+]] = arith.maxsi %[[JH]], %{{.+}} : index
+// CHECK: %[[VH:.+]] = tensor.extract %[[H]][%[[ROW]], %[[KH]]] : tensor<?x8xf32>
+// CHECK: %[[IN_X:.+]] = arith.cmpi slt, %[[J]], %{{.+}} : index
+// CHECK: %[[KX:.+]] = arith.minsi %[[J]], %{{.+}} : index
+// CHECK: %[[VX:.+]] = tensor.extract %[[X]][%[[ROW]], %[[KX]]] : tensor<?x3xf32>
+// CHECK: %[[V:.+]] = arith.select %[[IN_X]], %[[VX]], %[[VH]] : f32
+// CHECK: linalg.yield %[[V]] : f32
 func.func @concat(%x: tensor<?x3xf32>, %h: tensor<?x8xf32>) -> tensor<?x11xf32> {
   %a = mlp.concat %x, %h {axis = 1 : i64} : (tensor<?x3xf32>, tensor<?x8xf32>) -> tensor<?x11xf32>
   return %a : tensor<?x11xf32>
@@ -19,11 +24,36 @@ func.func @concat(%x: tensor<?x3xf32>, %h: tensor<?x8xf32>) -> tensor<?x11xf32> 
 
 // -----
 
-// Along a middle axis.
+// Along a middle axis: the other indices are the result's.
 // CHECK-LABEL: func.func @concat_middle
-// CHECK: tensor.extract_slice %{{.+}}[0, 0, 0] [%{{.+}}, 2, 4] [1, 1, 1]
-// CHECK: tensor.extract_slice %{{.+}}[0, 2, 0] [%{{.+}}, 3, 4] [1, 1, 1]
+// CHECK: %[[I0:.+]] = linalg.index 0 : index
+// CHECK: %[[I1:.+]] = linalg.index 1 : index
+// CHECK: %[[I2:.+]] = linalg.index 2 : index
+// CHECK: tensor.extract %{{.+}}[%[[I0]], %{{.+}}, %[[I2]]] : tensor<?x3x4xf32>
+// CHECK: tensor.extract %{{.+}}[%[[I0]], %{{.+}}, %[[I2]]] : tensor<?x2x4xf32>
 func.func @concat_middle(%x: tensor<?x2x4xf32>, %y: tensor<?x3x4xf32>) -> tensor<?x5x4xf32> {
   %a = mlp.concat %x, %y {axis = 1 : i64} : (tensor<?x2x4xf32>, tensor<?x3x4xf32>) -> tensor<?x5x4xf32>
   return %a : tensor<?x5x4xf32>
+}
+
+// -----
+
+// A slice that feeds other ops is a view (tensor.extract_slice); one that is
+// an output of the model is computed by a generic that reads the input at
+// index + start, never copied from a strided view.
+// CHECK-LABEL: func.func @slice
+// CHECK-SAME: (%[[X:.+]]: tensor<?x4x10xf32>)
+// CHECK: %[[A:.+]] = tensor.extract_slice %[[X]][0, 0, 2] [%{{.+}}, 4, 5] [1, 1, 1] : tensor<?x4x10xf32> to tensor<?x4x5xf32>
+// CHECK: %[[B:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<?x4x5xf32>)
+// CHECK: %[[K:.+]] = linalg.index 2 : index
+// CHECK: %[[K5:.+]] = arith.addi %[[K]], %{{.+}} : index
+// CHECK: tensor.extract %[[X]][%{{.+}}, %{{.+}}, %[[K5]]] : tensor<?x4x10xf32>
+// CHECK: %[[C:.+]] = linalg.generic {{.*}} ins(%[[A]], %[[B]] : tensor<?x4x5xf32>, tensor<?x4x5xf32>)
+// CHECK: arith.mulf
+// CHECK: return %[[C]], %[[B]]
+func.func @slice(%x: tensor<?x4x10xf32>) -> (tensor<?x4x5xf32>, tensor<?x4x5xf32>) {
+  %a = mlp.slice %x {axis = 2 : i64, start = 2 : i64, end = 7 : i64} : tensor<?x4x10xf32> -> tensor<?x4x5xf32>
+  %b = mlp.slice %x {axis = 2 : i64, start = 5 : i64, end = 10 : i64} : tensor<?x4x10xf32> -> tensor<?x4x5xf32>
+  %c = mlp.mul %a, %b : tensor<?x4x5xf32>, tensor<?x4x5xf32> -> tensor<?x4x5xf32>
+  return %c, %b : tensor<?x4x5xf32>, tensor<?x4x5xf32>
 }

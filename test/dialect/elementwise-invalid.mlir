@@ -22,3 +22,19 @@ func.func @sin_type(%x: tensor<?x4xf32>) {
   %y = "mlp.sin"(%x) : (tensor<?x4xf32>) -> tensor<?x5xf32>
   return
 }
+
+// -----
+
+func.func @div_broadcast(%x: tensor<?x4xf32>, %y: tensor<3xf32>) {
+  // expected-error @+1 {{shapes [?, 4] and [3] do not broadcast}}
+  %z = mlp.div %x, %y : tensor<?x4xf32>, tensor<3xf32> -> tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @div_result(%x: tensor<?x4xf32>, %y: tensor<4xf32>) {
+  // expected-error @+1 {{result shape [?, 1] should be [?, 4]}}
+  %z = mlp.div %x, %y : tensor<?x4xf32>, tensor<4xf32> -> tensor<?x1xf32>
+  return
+}

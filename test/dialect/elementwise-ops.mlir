@@ -16,3 +16,12 @@ func.func @math_and_constants(%x: tensor<?x8xf32>) -> tensor<?x8xf32> {
   %h = mlp.constant -1.0 : tensor<f16>
   return %k : tensor<?x8xf32>
 }
+
+// CHECK-LABEL: func.func @exp_div
+func.func @exp_div(%x: tensor<?x4x8xf32>, %g: tensor<8xf32>) -> tensor<?x4x8xf32> {
+  // CHECK: %[[D:.+]] = mlp.div %{{.+}}, %{{.+}} : tensor<?x4x8xf32>, tensor<8xf32> -> tensor<?x4x8xf32>
+  %d = mlp.div %x, %g : tensor<?x4x8xf32>, tensor<8xf32> -> tensor<?x4x8xf32>
+  // CHECK: mlp.exp %[[D]] : tensor<?x4x8xf32>
+  %e = mlp.exp %d : tensor<?x4x8xf32>
+  return %e : tensor<?x4x8xf32>
+}

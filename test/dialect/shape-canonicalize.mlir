@@ -26,3 +26,14 @@ func.func @single(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
   %r = mlp.concat %a {axis = 1 : i64} : (tensor<?x4xf32>) -> tensor<?x4xf32>
   return %r : tensor<?x4xf32>
 }
+
+// -----
+
+// A slice of the whole dimension folds away.
+// CHECK-LABEL: func.func @whole_slice
+// CHECK-SAME: (%[[A:.+]]: tensor<?x4xf32>)
+// CHECK-NEXT: return %[[A]]
+func.func @whole_slice(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %r = mlp.slice %a {axis = 1 : i64, start = 0 : i64, end = 4 : i64} : tensor<?x4xf32> -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}

@@ -53,3 +53,43 @@ func.func @concat_element_type(%x: tensor<?x3xf32>, %y: tensor<?x3xf16>) {
   %z = mlp.concat %x, %y {axis = 1 : i64} : (tensor<?x3xf32>, tensor<?x3xf16>) -> tensor<?x6xf32>
   return
 }
+
+// -----
+
+func.func @slice_batch(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{slice along the dynamic batch dimension is not supported}}
+  %y = mlp.slice %x {axis = 0 : i64, start = 0 : i64, end = 1 : i64} : tensor<?x3xf32> -> tensor<1x3xf32>
+  return
+}
+
+// -----
+
+func.func @slice_axis(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{slice axis 2 is out of range for [?, 3]}}
+  %y = mlp.slice %x {axis = 2 : i64, start = 0 : i64, end = 1 : i64} : tensor<?x3xf32> -> tensor<?x1xf32>
+  return
+}
+
+// -----
+
+func.func @slice_range(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{slice [2, 4) of axis 1 is empty or outside [0, 3) of [?, 3]}}
+  %y = mlp.slice %x {axis = 1 : i64, start = 2 : i64, end = 4 : i64} : tensor<?x3xf32> -> tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @slice_empty(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{slice [2, 2) of axis 1 is empty or outside [0, 3) of [?, 3]}}
+  %y = mlp.slice %x {axis = 1 : i64, start = 2 : i64, end = 2 : i64} : tensor<?x3xf32> -> tensor<?x0xf32>
+  return
+}
+
+// -----
+
+func.func @slice_result(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{result shape [?, 2] should be [?, 1]}}
+  %y = mlp.slice %x {axis = 1 : i64, start = 2 : i64, end = 3 : i64} : tensor<?x3xf32> -> tensor<?x2xf32>
+  return
+}

@@ -10,3 +10,10 @@ func.func @concat(%x: tensor<?x3xf32>, %h: tensor<?x8xf32>, %t: tensor<?x2x4xf32
   %b = mlp.concat %t, %t {axis = 1 : i64} : (tensor<?x2x4xf32>, tensor<?x2x4xf32>) -> tensor<?x4x4xf32>
   return %a, %b : tensor<?x14xf32>, tensor<?x4x4xf32>
 }
+
+// CHECK-LABEL: func.func @slice
+func.func @slice(%h: tensor<?x196x1536xf32>) -> tensor<?x196x768xf32> {
+  // CHECK: mlp.slice %{{.+}} {axis = 2 : i64, end = 1536 : i64, start = 768 : i64} : tensor<?x196x1536xf32> -> tensor<?x196x768xf32>
+  %v = mlp.slice %h {axis = 2 : i64, start = 768 : i64, end = 1536 : i64} : tensor<?x196x1536xf32> -> tensor<?x196x768xf32>
+  return %v : tensor<?x196x768xf32>
+}

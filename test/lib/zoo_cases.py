@@ -8,6 +8,8 @@ does not import the script that runs it.
 
 import math
 
+import numpy as np
+
 import zoo_reference as zoo
 
 
@@ -117,8 +119,95 @@ model patch_embed {
         return Case("patch_embed", params, [("image", (3, 32, 48))],
                     [("tokens", (6, 24)), ("pooled", (5,))], reference, mlp=mlp)
 
+    def resmlp():
+        c, tokens, dc, depth = 384, 196, 1536, 12
+        params = {
+            "stem.proj.weight": ((c, 3, 16, 16), "linear:%d" % (3 * 16 * 16)),
+            "stem.proj.bias": ((c,), "linear:%d" % (3 * 16 * 16)),
+        }
+
+        def affine_params(name):
+            # alpha near 1 and beta near 0, like LayerNorm's affine part.
+            return {name + ".alpha": ((1, 1, c), "ln_weight"),
+                    name + ".beta": ((1, 1, c), "ln_bias")}
+        for i in range(depth):
+            b = "blocks.%d." % i
+            params.update(affine_params(b + "norm1"))
+            params.update(linear_params(b + "linear_tokens", tokens, tokens))
+            params.update(affine_params(b + "norm2"))
+            params.update(linear_params(b + "mlp_channels.fc1", c, dc))
+            params.update(linear_params(b + "mlp_channels.fc2", dc, c))
+            # LayerScale of order 1 (checkpoints start at 1e-4), so that every
+            # block matters to the output.
+            params[b + "ls1"] = ((c,), "ln_weight")
+            params[b + "ls2"] = ((c,), "ln_weight")
+        params.update(affine_params("norm"))
+        params.update(linear_params("head", c, 1000))
+        return Case("resmlp_12_224", params, [("image", (3, 224, 224))],
+                    [("logits", (1000,))],
+                    lambda p, x: [zoo.resmlp(p, x["image"], depth=depth)])
+
+    def gmlp(depth):
+        c, tokens, d = 256, 196, 1536
+        params = {
+            "stem.proj.weight": ((c, 3, 16, 16), "linear:%d" % (3 * 16 * 16)),
+            "stem.proj.bias": ((c,), "linear:%d" % (3 * 16 * 16)),
+        }
+        for i in range(depth):
+            b = "blocks.%d." % i
+            params.update(ln_params(b + "norm", c))
+            params.update(linear_params(b + "mlp_channels.fc1", c, d))
+            params.update(ln_params(b + "mlp_channels.gate.norm", d // 2))
+            params.update(linear_params(b + "mlp_channels.gate.proj", tokens, tokens))
+            params.update(linear_params(b + "mlp_channels.fc2", d // 2, c))
+        params.update(ln_params("norm", c))
+        params.update(linear_params("head", c, 1000))
+        return Case("gmlp_s16_224", params, [("image", (3, 224, 224))],
+                    [("logits", (1000,))],
+                    lambda p, x: [zoo.gmlp(p, x["image"], depth=depth)])
+
+    def efficient_kan():
+        # KAN([784, 64, 10]), G = 5, K = 3. Knot grids as after update_grid:
+        # efficient-kan's uniform grid on [-1, 1] (step 0.4, extended by K
+        # steps each side), moved per feature by up to 0.1 and kept sorted.
+        def knots(rng, shape):
+            uniform = (np.arange(-3, 5 + 3 + 1) * 0.4 - 1.0)[None, :]
+            return uniform + rng.uniform(-0.1, 0.1, shape)
+        params = {}
+        for l, (fin, fout) in enumerate([(784, 64), (64, 10)]):
+            b = "layers.%d." % l
+            params[b + "grid"] = ((fin, 12), knots)
+            params[b + "base_weight"] = ((fout, fin), "linear:%d" % fin)
+            params[b + "spline_weight"] = ((fout, fin, 8), uniform(0.5))
+            params[b + "spline_scaler"] = ((fout, fin), "linear:%d" % fin)
+        # Inputs N(0, 0.7^2): most inside the grid, some outside it.
+        return Case("efficient_kan_mnist", params, [("x", (784,))], [("y", (10,))],
+                    lambda p, x: [zoo.efficient_kan(p, x["x"])], input_scale=0.7)
+
+    def fast_kan():
+        # FastKAN([784, 64, 10]); the RBF grid as stored: linspace(-2, 2, 8),
+        # moved by up to 0.05 so that a grid read as its defaults would fail.
+        def rbf_grid(rng, shape):
+            return np.linspace(-2.0, 2.0, 8) + rng.uniform(-0.05, 0.05, shape)
+        params = {}
+        for l, (fin, fout) in enumerate([(784, 64), (64, 10)]):
+            b = "layers.%d." % l
+            params.update(ln_params(b + "layernorm", fin))
+            params[b + "rbf.grid"] = ((8,), rbf_grid)
+            params[b + "spline_linear.weight"] = ((fout, fin * 8), uniform(0.1))
+            params.update(linear_params(b + "base_linear", fin, fout))
+        return Case("fast_kan_mnist", params, [("x", (784,))], [("y", (10,))],
+                    lambda p, x: [zoo.fast_kan(p, x["x"])])
+
     return {
+        "efficient_kan_mnist": efficient_kan,
+        "fast_kan_mnist": fast_kan,
+        "gmlp_s16_224": lambda: gmlp(30),
+        # models/gmlp_s16_224.mlp with `repeat 2` for `repeat 30`: the full
+        # depth takes about a minute to compile, too long for CI.
+        "gmlp_s16_224_2_blocks": lambda: gmlp(2),
         "patch_embed": patch_embed,
+        "resmlp_12_224": resmlp,
         "mixer_s16_224": mixer_s16,
         "nerf": nerf,
         "scaling_mlp_b6_wi1024": scaling_mlp,

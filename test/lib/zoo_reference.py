@@ -117,3 +117,88 @@ def mixer_s16(p, image, depth=8):
     1e-6), token mean, head; the blocks and head as reference.mixer."""
     x = conv2d_patches(image, p["stem.proj.weight"], p["stem.proj.bias"])
     return ref.mixer(p, x, depth=depth, eps=1e-6)
+
+
+def resmlp(p, image, depth=12):
+    """timm MlpMixer with ResBlock and Affine (resmlp_12_224):
+        affine(x) = beta + alpha * x
+        x = x + ls1 * linear_tokens(norm1(x).transpose(1, 2)).transpose(1, 2)
+        x = x + ls2 * mlp_channels(norm2(x))          # fc1, GELU (erf), fc2
+        logits = head(norm(x).mean(1))"""
+    def affine(name, v):
+        return f64(p[name + ".beta"]) + f64(p[name + ".alpha"]) * v
+
+    x = conv2d_patches(image, p["stem.proj.weight"], p["stem.proj.bias"])
+    for i in range(depth):
+        b = "blocks.%d." % i
+        t = _lin(p, b + "linear_tokens", affine(b + "norm1", x).transpose(0, 2, 1))
+        x = x + f64(p[b + "ls1"]) * t.transpose(0, 2, 1)
+        h = ref.gelu(_lin(p, b + "mlp_channels.fc1", affine(b + "norm2", x)))
+        x = x + f64(p[b + "ls2"]) * _lin(p, b + "mlp_channels.fc2", h)
+    return _lin(p, "head", affine("norm", x).mean(axis=1))
+
+
+def gmlp(p, image, depth=30):
+    """timm MlpMixer with SpatialGatingBlock (gmlp_s16_224):
+        h = gelu(fc1(LN_1e-6(x)));  u, v = h.chunk(2, -1)
+        v = proj(LN_1e-5(v).transpose(-1, -2)).transpose(-1, -2)
+        x = x + fc2(u * v)
+        logits = head(LN_1e-6(x).mean(1))"""
+    x = conv2d_patches(image, p["stem.proj.weight"], p["stem.proj.bias"])
+    for i in range(depth):
+        b = "blocks.%d.mlp_channels." % i
+        h = ref.gelu(_lin(p, b + "fc1", _ln(p, "blocks.%d.norm" % i, x, 1e-6)))
+        u, v = np.split(h, 2, axis=-1)
+        v = _ln(p, b + "gate.norm", v, 1e-5)
+        v = _lin(p, b + "gate.proj", v.transpose(0, 2, 1)).transpose(0, 2, 1)
+        x = x + _lin(p, b + "fc2", u * v)
+    return _lin(p, "head", _ln(p, "norm", x, 1e-6).mean(axis=1))
+
+
+# -- 9. Kolmogorov-Arnold networks ----------------------------------------------
+
+def silu(x):
+    return ref.silu(x)
+
+
+def bspline_basis(x, grid, order):
+    """B-splines of degree `order` by the Cox-de Boor recursion on each
+    feature's knots: x (B, F), grid (F, T) -> (B, F, T - 1 - order), with
+    half-open degree-0 intervals [g_j, g_{j+1})."""
+    x = f64(x)[:, :, None]
+    g = f64(grid)[None, :, :]
+    bases = ((x >= g[:, :, :-1]) & (x < g[:, :, 1:])).astype(np.float64)
+    for p in range(1, order + 1):
+        n = bases.shape[-1] - 1
+        left = (x - g[:, :, :n]) / (g[:, :, p:p + n] - g[:, :, :n])
+        right = (g[:, :, p + 1:p + 1 + n] - x) / (g[:, :, p + 1:p + 1 + n] - g[:, :, 1:1 + n])
+        bases = left * bases[:, :, :-1] + right * bases[:, :, 1:]
+    return bases
+
+
+def efficient_kan(p, x, layers=2, order=3):
+    """Blealtan/efficient-kan KAN of KANLinear layers:
+        y = silu(x) W_base^T + B(x).flatten(1) (W_spline * scaler[..., None]).flatten(1)^T"""
+    h = f64(x)
+    for l in range(layers):
+        b = "layers.%d." % l
+        base = silu(h) @ f64(p[b + "base_weight"]).T
+        w = f64(p[b + "spline_weight"]) * f64(p[b + "spline_scaler"])[:, :, None]
+        bases = bspline_basis(h, p[b + "grid"], order)
+        h = base + bases.reshape(h.shape[0], -1) @ w.reshape(w.shape[0], -1).T
+    return h
+
+
+def fast_kan(p, x, layers=2, grid_min=-2.0, grid_max=2.0, num_grids=8):
+    """ZiyaoLi/fast-kan FastKAN of FastKANLayer:
+        phi = exp(-((LN(x)[..., None] - grid) / h) ** 2),  h = (max - min) / (G - 1)
+        y = spline_linear(phi.flatten(1)) + base_linear(silu(x))"""
+    h = (grid_max - grid_min) / (num_grids - 1)
+    v = f64(x)
+    for l in range(layers):
+        b = "layers.%d." % l
+        z = _ln(p, b + "layernorm", v, 1e-5)
+        phi = np.exp(-((z[..., None] - f64(p[b + "rbf.grid"])) / h) ** 2)
+        v = _lin(p, b + "spline_linear", phi.reshape(v.shape[0], -1)) \
+            + _lin(p, b + "base_linear", silu(v))
+    return v

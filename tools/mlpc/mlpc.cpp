@@ -64,8 +64,8 @@ cl::opt<std::string> cpuName(
     "mcpu", cl::init("native"), cl::cat(category),
     cl::desc("CPU to generate code for: 'native' (this machine, default) or "
              "an LLVM CPU name such as znver4 or x86-64-v3"));
-cl::opt<unsigned> optLevel("O", cl::init(3), cl::Prefix, cl::cat(category),
-                           cl::desc("LLVM optimization level 0-3 (default 3)"));
+cl::opt<unsigned> optLevel("O", cl::init(2), cl::Prefix, cl::cat(category),
+                           cl::desc("LLVM optimization level 0-3 (default 2: as fast as 3 on the vectorized kernels, and half the compile time of big models)"));
 cl::opt<std::string> calibrationFile(
     "calibration", cl::value_desc("file.safetensors"), cl::cat(category),
     cl::desc("Calibration inputs for --prune=width and --distill: one float32 "

@@ -609,9 +609,11 @@ struct ConvertMLPToLinalg
                  UnaryLowering<mlp::TanhOp>,
                  BinaryLowering<mlp::AddOp, arith::AddFOp>,
                  BinaryLowering<mlp::SubOp, arith::SubFOp>,
-                 BinaryLowering<mlp::MulOp, arith::MulFOp>, LinearLowering,
+                 BinaryLowering<mlp::MulOp, arith::MulFOp>,
+                 BinaryLowering<mlp::DivOp, arith::DivFOp>, LinearLowering,
                  LayerNormLowering, MeanLowering, TransposeLowering,
                  ReshapeLowering>(&getContext());
+    populateLowerBasisOpsPatterns(patterns);
     populateLowerElementwiseOpsPatterns(patterns);
     populateLowerLinearAlgebraOpsPatterns(patterns);
     populateLowerShapeOpsPatterns(patterns);

@@ -60,6 +60,7 @@ struct ConstantLowering : public OpConversionPattern<mlp::ConstantOp> {
 void mlp::cpu::populateLowerElementwiseOpsPatterns(
     RewritePatternSet &patterns) {
   patterns.add<MathLowering<mlp::SinOp, math::SinOp>,
-               MathLowering<mlp::CosOp, math::CosOp>, ConstantLowering>(
+               MathLowering<mlp::CosOp, math::CosOp>,
+               MathLowering<mlp::ExpOp, math::ExpOp>, ConstantLowering>(
       patterns.getContext());
 }

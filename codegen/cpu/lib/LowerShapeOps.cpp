@@ -1,7 +1,9 @@
-//===- LowerShapeOps.cpp - concat to linalg -------------------------------===//
+//===- LowerShapeOps.cpp - concat and slice to linalg and tensor ----------===//
 #include "LinalgBuilders.h"
 #include "mlp/IR/MLPOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 using namespace mlir;
@@ -14,12 +16,14 @@ SmallVector<OpFoldResult> sizesOf(OpBuilder &b, Location loc, Value value) {
   return tensor::getMixedSizes(b, loc, value);
 }
 
-/// Each input is copied by a linalg.copy into its slice of the result
-/// (extract_slice, copy, insert_slice): after bufferization every copy writes
-/// straight into the result buffer. A named copy, unlike an identity generic,
-/// survives canonicalization; without it an input would be inserted as is and
-/// bufferization would copy it with a strided memref.copy, which lowers to a
-/// call of the MLIR runtime's memrefCopy, absent from generated libraries.
+/// One linalg.generic over the result: along the axis, position j reads
+/// input i at j - offset_i for the input whose range holds j (a chain of
+/// selects; the other inputs' indices are clamped into their bounds). The
+/// inputs are read with tensor.extract, so the result is computed, never
+/// assembled from strided slices: inserting a tensor into a slice of the
+/// result (insert_slice) can leave a strided memref.copy after bufferization,
+/// which lowers to a call of the MLIR runtime's memrefCopy, absent from the
+/// generated libraries.
 struct ConcatLowering : public OpConversionPattern<mlp::ConcatOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -29,25 +33,98 @@ struct ConcatLowering : public OpConversionPattern<mlp::ConcatOp> {
     Location loc = op.getLoc();
     auto type = cast<RankedTensorType>(op.getType());
     int64_t rank = type.getRank();
-    int64_t axis = op.getAxis();
-    ValueRange inputs = adaptor.getInputs();
-    Value result = emptyLike(rewriter, loc, type, inputs.front());
-    int64_t offset = 0;
-    for (Value input : inputs) {
-      auto inputType = cast<RankedTensorType>(input.getType());
-      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
-      offsets[axis] = rewriter.getIndexAttr(offset);
-      SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, input);
-      SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
-      Value slice = rewriter.create<tensor::ExtractSliceOp>(
-          loc, inputType, result, offsets, sizes, strides);
-      Value copy =
-          rewriter.create<linalg::CopyOp>(loc, input, slice).getResult(0);
-      result = rewriter.create<tensor::InsertSliceOp>(loc, copy, result,
-                                                      offsets, sizes, strides);
-      offset += inputType.getDimSize(axis);
+    auto axis = static_cast<int64_t>(op.getAxis());
+    SmallVector<Value> inputs(adaptor.getInputs());
+    Value init = emptyLike(rewriter, loc, type, inputs.front());
+    auto generic = rewriter.create<linalg::GenericOp>(
+        loc, type, ValueRange(), init,
+        ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+        parallel(rank), [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> indices;
+          for (int64_t i = 0; i < rank; ++i)
+            indices.push_back(b.create<linalg::IndexOp>(l, i));
+          Value j = indices[axis];
+          auto index = [&](int64_t v) {
+            return b.create<arith::ConstantIndexOp>(l, v).getResult();
+          };
+          // Input i's element at position j, its index clamped into bounds.
+          auto read = [&](size_t i, int64_t offset) {
+            int64_t size = cast<RankedTensorType>(inputs[i].getType())
+                               .getDimSize(axis);
+            Value k = offset ? b.create<arith::SubIOp>(l, j, index(offset))
+                             : j;
+            if (i != 0)
+              k = b.create<arith::MaxSIOp>(l, k, index(0));
+            if (i + 1 != inputs.size())
+              k = b.create<arith::MinSIOp>(l, k, index(size - 1));
+            SmallVector<Value> at(indices);
+            at[axis] = k;
+            return b.create<tensor::ExtractOp>(l, inputs[i], at).getResult();
+          };
+          SmallVector<int64_t> offsets;
+          int64_t offset = 0;
+          for (Value input : inputs) {
+            offsets.push_back(offset);
+            offset += cast<RankedTensorType>(input.getType()).getDimSize(axis);
+          }
+          Value value = read(inputs.size() - 1, offsets.back());
+          for (size_t i = inputs.size() - 1; i-- > 0;) {
+            Value inside = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt,
+                                                   j, index(offsets[i + 1]));
+            value = b.create<arith::SelectOp>(l, inside, read(i, offsets[i]),
+                                              value);
+          }
+          b.create<linalg::YieldOp>(l, value);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// A tensor.extract_slice, which consumers read in place; but a slice that
+/// is an output of the model is computed by a linalg.generic reading the
+/// input with tensor.extract, as it would otherwise be copied from a strided
+/// view into the output buffer (see ConcatLowering). (A generic reading the
+/// input through an offset map, (d + start), would avoid the extracts, but
+/// tiling such maps applies the offset twice.)
+struct SliceLowering : public OpConversionPattern<mlp::SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(mlp::SliceOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(op.getType());
+    int64_t rank = type.getRank();
+    auto axis = static_cast<int64_t>(op.getAxis());
+    auto start = static_cast<int64_t>(op.getStart());
+    bool isOutput = llvm::any_of(op->getUsers(), [](Operation *user) {
+      return isa<func::ReturnOp>(user);
+    });
+    if (isOutput) {
+      auto generic = rewriter.create<linalg::GenericOp>(
+          loc, type, ValueRange(), emptyLike(rewriter, loc, type, input),
+          ArrayRef<AffineMap>{rewriter.getMultiDimIdentityMap(rank)},
+          parallel(rank), [&](OpBuilder &b, Location l, ValueRange) {
+            SmallVector<Value> at;
+            for (int64_t i = 0; i < rank; ++i)
+              at.push_back(b.create<linalg::IndexOp>(l, i));
+            at[axis] = b.create<arith::AddIOp>(
+                l, at[axis], b.create<arith::ConstantIndexOp>(l, start));
+            b.create<linalg::YieldOp>(
+                l, b.create<tensor::ExtractOp>(l, input, at).getResult());
+          });
+      rewriter.replaceOp(op, generic.getResult(0));
+      return success();
     }
-    rewriter.replaceOp(op, result);
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0));
+    offsets[axis] = rewriter.getIndexAttr(start);
+    SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, input);
+    sizes[axis] = rewriter.getIndexAttr(type.getDimSize(axis));
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, type, input,
+                                                        offsets, sizes, strides);
     return success();
   }
 };
@@ -55,5 +132,5 @@ struct ConcatLowering : public OpConversionPattern<mlp::ConcatOp> {
 } // namespace
 
 void mlp::cpu::populateLowerShapeOpsPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConcatLowering>(patterns.getContext());
+  patterns.add<ConcatLowering, SliceLowering>(patterns.getContext());
 }

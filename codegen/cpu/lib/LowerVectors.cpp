@@ -1,6 +1,7 @@
 //===- LowerVectors.cpp - vector ops to 1-D FMAs --------------------------===//
 #include "mlp/Codegen/CPU/Passes.h"
 
+#include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
@@ -39,8 +40,11 @@ struct LowerVectors : public mlp::impl::MLPLowerVectorsBase<LowerVectors> {
     if (failed(applyPatternsAndFoldGreedily(func, std::move(lowering))))
       return signalPassFailure();
 
-    // (b) Outer products to FMAs, broadcasts to splats.
+    // (b) Outer products to FMAs, broadcasts to splats; erf and tanh on
+    // vectors as polynomials (libm would scalarize every lane into a call).
     RewritePatternSet fma(ctx);
+    populatePolynomialApproximateErfPattern(fma);
+    populatePolynomialApproximateTanhPattern(fma);
     vector::populateVectorOuterProductLoweringPatterns(fma);
     vector::populateVectorBroadcastLoweringPatterns(fma);
     if (failed(applyPatternsAndFoldGreedily(func, std::move(fma))))

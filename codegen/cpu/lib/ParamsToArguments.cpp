@@ -29,9 +29,11 @@ bool rowsAreIndependent(func::FuncOp func) {
       return false;
   if (!llvm::all_of(func.getResultTypes(), batchLeading))
     return false;
+  // A transpose of a static tensor (a weight) cannot move the batch.
   WalkResult moved = func.walk([](mlp::TransposeOp op) {
-    return op.getPermutation()[0] == 0 ? WalkResult::advance()
-                                       : WalkResult::interrupt();
+    return op.getPermutation()[0] == 0 || op.getInput().getType().hasStaticShape()
+               ? WalkResult::advance()
+               : WalkResult::interrupt();
   });
   return !moved.wasInterrupted();
 }

@@ -41,6 +41,9 @@ enum class Builtin {
   Cos,
   Concat,
   PatchEmbed,
+  Slice,
+  Exp,
+  BSplineBasis,
 };
 
 struct BuiltinSpec {
@@ -88,6 +91,7 @@ const std::vector<BuiltinSpec> &builtins() {
        {{"x", ArgKind::Tensor, ""}, {"w", ArgKind::Tensor, ""}}},
       {"sin", Builtin::Sin, {{"x", ArgKind::Tensor, ""}}},
       {"cos", Builtin::Cos, {{"x", ArgKind::Tensor, ""}}},
+      {"exp", Builtin::Exp, {{"x", ArgKind::Tensor, ""}}},
       {"concat",
        Builtin::Concat,
        {{"x", ArgKind::Tensor, ""},
@@ -100,6 +104,17 @@ const std::vector<BuiltinSpec> &builtins() {
         {"size", ArgKind::Integer, ""},
         {"dim", ArgKind::Integer, ""},
         {"bias", ArgKind::Bool, "true"}}},
+      {"slice",
+       Builtin::Slice,
+       {{"x", ArgKind::Tensor, ""},
+        {"start", ArgKind::Integer, ""},
+        {"end", ArgKind::Integer, ""},
+        {"axis", ArgKind::Integer, "-1"}}},
+      {"bspline_basis",
+       Builtin::BSplineBasis,
+       {{"x", ArgKind::Tensor, ""},
+        {"grid", ArgKind::Tensor, ""},
+        {"order", ArgKind::Integer, "3"}}},
   };
   return table;
 }
@@ -167,10 +182,16 @@ public:
       return unary<mlp::SinOp>();
     case Builtin::Cos:
       return unary<mlp::CosOp>();
+    case Builtin::Exp:
+      return unary<mlp::ExpOp>();
     case Builtin::Concat:
       return concat();
     case Builtin::PatchEmbed:
       return patchEmbed();
+    case Builtin::Slice:
+      return slice();
+    case Builtin::BSplineBasis:
+      return bsplineBasis();
     }
     return gen.fail(call.loc(), "unsupported builtin");
   }
@@ -403,6 +424,49 @@ private:
     }
     return Val::ofTensor(b.create<mlp::PatchEmbedOp>(
         location, resultType(*result), x, *weight, biasValue));
+  }
+
+  /// x[..., start:end, ...] along axis; negative start, end and axis count
+  /// from the end, as in Python.
+  FailureOr<Val> slice() {
+    int64_t rank = xShape().size();
+    int64_t axis = has(3) ? arg(3).integer : -1;
+    if (axis < -rank || axis >= rank)
+      return gen.fail(has(3) ? argLoc(3) : call.loc(),
+                      "slice axis " + std::to_string(axis) +
+                          " is out of range for " + shape::format(xShape()));
+    if (axis < 0)
+      axis += rank;
+    int64_t size = xShape()[axis];
+    int64_t bounds[2] = {arg(1).integer, arg(2).integer};
+    if (!ShapedType::isDynamic(size))
+      for (int64_t &bound : bounds)
+        if (bound < 0)
+          bound += size;
+    std::string error;
+    auto result = shape::slice(xShape(), axis, bounds[0], bounds[1], error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    return Val::ofTensor(b.create<mlp::SliceOp>(
+        location, resultType(*result), x, b.getI64IntegerAttr(axis),
+        b.getI64IntegerAttr(bounds[0]), b.getI64IntegerAttr(bounds[1])));
+  }
+
+  FailureOr<Val> bsplineBasis() {
+    if (failed(sameElementType(arg(1), argLoc(1), "a grid")))
+      return failure();
+    int64_t order = has(2) ? arg(2).integer : 3;
+    std::string error;
+    auto result = shape::bsplineBasis(
+        xShape(), arg(1).tensorType().getShape(), order, error);
+    if (!result)
+      return gen.fail(has(2) && error.find("order must") != std::string::npos
+                          ? argLoc(2)
+                          : call.loc(),
+                      error);
+    return Val::ofTensor(b.create<mlp::BSplineBasisOp>(
+        location, resultType(*result), x, arg(1).tensor,
+        b.getI64IntegerAttr(order)));
   }
 
   MLIRGenImpl &gen;

@@ -60,6 +60,8 @@ llvm::StringRef mlp::frontend::spell(Tok kind) {
     return "'-'";
   case Tok::Star:
     return "'*'";
+  case Tok::Slash:
+    return "'/'";
   case Tok::Pipe:
     return "'|>'";
   case Tok::Eof:
@@ -191,6 +193,8 @@ Token Lexer::next() {
     return make(Tok::Minus, start, startCol);
   case '*':
     return make(Tok::Star, start, startCol);
+  case '/':
+    return make(Tok::Slash, start, startCol);
   case '|':
     if (cur != end && *cur == '>') {
       ++cur;

@@ -115,6 +115,15 @@ FailureOr<Val> MLIRGenImpl::evalBinary(const BinaryExprAST &expr,
 
   // Numbers fold while compiling, e.g. linear(h, 4 * dim).
   if (lhs->kind == Val::Kind::Number && rhs->kind == Val::Kind::Number) {
+    if (expr.op == '/') {
+      // True division, as in Python: 1 / 2 is 0.5.
+      if (rhs->number == 0.0)
+        return fail(expr.loc(), "division by zero");
+      double result = lhs->number / rhs->number;
+      if (!std::isfinite(result))
+        return fail(expr.loc(), "the result of '/' is out of range");
+      return Val::ofNumber(result);
+    }
     if (lhs->isInteger && rhs->isInteger) {
       int64_t result = 0;
       bool overflow =
@@ -170,6 +179,9 @@ FailureOr<Val> MLIRGenImpl::evalBinary(const BinaryExprAST &expr,
   else if (expr.op == '-')
     result =
         builder.create<mlp::SubOp>(location, type, lhs->tensor, rhs->tensor);
+  else if (expr.op == '/')
+    result =
+        builder.create<mlp::DivOp>(location, type, lhs->tensor, rhs->tensor);
   else
     result =
         builder.create<mlp::MulOp>(location, type, lhs->tensor, rhs->tensor);

@@ -52,7 +52,7 @@ ExprPtr Parser::parsePipeStage(ExprPtr input) {
   }
   const Token &next = cur();
   if (next.kind == Tok::Plus || next.kind == Tok::Minus ||
-      next.kind == Tok::Star) {
+      next.kind == Tok::Star || next.kind == Tok::Slash) {
     error(next.loc, "'" + next.spelling +
                         "' cannot follow a pipe stage because '|>' binds "
                         "loosest; put the pipe in parentheses, e.g. "
@@ -79,13 +79,13 @@ ExprPtr Parser::parseSum() {
 
 ExprPtr Parser::parseProduct() {
   ExprPtr lhs = parsePostfix();
-  while (lhs && cur().kind == Tok::Star) {
+  while (lhs && (cur().kind == Tok::Star || cur().kind == Tok::Slash)) {
     const Token &op = consume();
     ExprPtr rhs = parsePostfix();
     if (!rhs)
       return nullptr;
-    lhs = std::make_unique<BinaryExprAST>(op.loc, '*', std::move(lhs),
-                                          std::move(rhs));
+    lhs = std::make_unique<BinaryExprAST>(op.loc, op.spelling[0],
+                                          std::move(lhs), std::move(rhs));
     if (!updateDepth(*lhs))
       return nullptr;
   }

@@ -516,7 +516,8 @@ StmtPtr Parser::parseRepeat(BlockContext context) {
   }
   const Token &next = cur();
   if (next.kind == Tok::Plus || next.kind == Tok::Minus ||
-      next.kind == Tok::Star || next.kind == Tok::Pipe) {
+      next.kind == Tok::Star || next.kind == Tok::Slash ||
+      next.kind == Tok::Pipe) {
     error(next.loc, "a computed repeat count must be in parentheses, e.g. "
                     "repeat (depth - 1)");
     return nullptr;

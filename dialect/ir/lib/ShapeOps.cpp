@@ -1,4 +1,4 @@
-//===- ShapeOps.cpp - concat: verifier and folds ---------------------------===//
+//===- ShapeOps.cpp - concat and slice: verifiers and folds ---------------===//
 #include "OpVerification.h"
 #include "mlp/IR/MLPOps.h"
 
@@ -55,4 +55,24 @@ struct FlattenConcats : public OpRewritePattern<ConcatOp> {
 void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                            MLIRContext *context) {
   results.add<FlattenConcats>(context);
+}
+
+//===----------------------------------------------------------------------===//
+// SliceOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SliceOp::verify() {
+  // I64Attr accessors return the values as unsigned.
+  std::string error;
+  auto expected = shape::slice(detail::shapeOf(getInput()),
+                               static_cast<int64_t>(getAxis()),
+                               static_cast<int64_t>(getStart()),
+                               static_cast<int64_t>(getEnd()), error);
+  return detail::verifyResult(*this, expected, error);
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
 }

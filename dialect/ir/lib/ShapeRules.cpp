@@ -299,3 +299,66 @@ std::optional<Shape> mlp::shape::patchEmbed(llvm::ArrayRef<int64_t> input,
   return Shape{input[0], (input[2] / weight[2]) * (input[3] / weight[3]),
                weight[0]};
 }
+
+std::optional<Shape> mlp::shape::slice(llvm::ArrayRef<int64_t> input,
+                                       int64_t axis, int64_t start,
+                                       int64_t end, std::string &error) {
+  int64_t rank = input.size();
+  if (axis < 0 || axis >= rank) {
+    error = "slice axis " + std::to_string(axis) + " is out of range for " +
+            format(input);
+    return std::nullopt;
+  }
+  if (ShapedType::isDynamic(input[axis])) {
+    error = "slice along the dynamic batch dimension is not supported";
+    return std::nullopt;
+  }
+  if (start < 0 || end <= start || end > input[axis]) {
+    error = "slice [" + std::to_string(start) + ", " + std::to_string(end) +
+            ") of axis " + std::to_string(axis) + " is empty or outside [0, " +
+            std::to_string(input[axis]) + ") of " + format(input);
+    return std::nullopt;
+  }
+  Shape result(input.begin(), input.end());
+  result[axis] = end - start;
+  return result;
+}
+
+std::optional<Shape> mlp::shape::bsplineBasis(llvm::ArrayRef<int64_t> input,
+                                              llvm::ArrayRef<int64_t> grid,
+                                              int64_t order,
+                                              std::string &error) {
+  if (input.empty() || ShapedType::isDynamic(input.back())) {
+    error = "bspline_basis needs a static last dimension (the features), got " +
+            format(input);
+    return std::nullopt;
+  }
+  if (grid.size() != 2 || ShapedType::isDynamic(grid[0]) ||
+      ShapedType::isDynamic(grid[1])) {
+    error = "bspline_basis grid must have a static shape (features, knots), "
+            "got " +
+            format(grid);
+    return std::nullopt;
+  }
+  if (grid[0] != input.back()) {
+    error = "bspline_basis grid " + format(grid) + " has knots for " +
+            std::to_string(grid[0]) + " features, but the input " +
+            format(input) + " has " + std::to_string(input.back());
+    return std::nullopt;
+  }
+  // The recursion is unrolled into the kernel: keep it small.
+  if (order < 0 || order > 10) {
+    error = "bspline_basis order must be between 0 and 10, got " +
+            std::to_string(order);
+    return std::nullopt;
+  }
+  if (grid[1] < order + 2) {
+    error = "bspline_basis of order " + std::to_string(order) +
+            " needs at least " + std::to_string(order + 2) +
+            " knots per feature, got " + std::to_string(grid[1]);
+    return std::nullopt;
+  }
+  Shape result(input.begin(), input.end());
+  result.push_back(grid[1] - 1 - order);
+  return result;
+}

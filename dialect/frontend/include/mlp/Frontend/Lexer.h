@@ -68,6 +68,7 @@ enum class Tok {
   Plus,
   Minus,
   Star,
+  Slash,
   Pipe, // |>
 };
 

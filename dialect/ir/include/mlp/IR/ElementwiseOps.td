@@ -28,6 +28,28 @@ def MLP_CosOp : MLP_UnaryOp<"cos", "cos(x)"> {
   }];
 }
 
+def MLP_ExpOp : MLP_UnaryOp<"exp", "exp(x)"> {
+  let description = [{
+    Exponential, elementwise (Gaussian radial basis functions,
+    `exp(-((x - g) / h)^2)`).
+
+    ```mlir
+    %y = mlp.exp %x : tensor<?x4x8xf32>
+    ```
+  }];
+}
+
+def MLP_DivOp : MLP_BinaryOp<"div", "lhs / rhs"> {
+  let description = [{
+    Elementwise quotient with NumPy broadcasting (see `mlp.add`), e.g. by a
+    constant (`(x - grid) / h`) or by a per-sample standard deviation.
+
+    ```mlir
+    %y = mlp.div %x, %h : tensor<?x4x8xf32>, tensor<f32> -> tensor<?x4x8xf32>
+    ```
+  }];
+}
+
 def MLP_ConstantOp : MLP_Op<"constant", [Pure]> {
   let summary = "a scalar constant as a rank-0 tensor";
   let description = [{

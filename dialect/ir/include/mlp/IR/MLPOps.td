@@ -281,6 +281,7 @@ def MLP_ReshapeOp : MLP_Op<"reshape", [Pure]> {
 // Ops of the model zoo, by kind
 //===----------------------------------------------------------------------===//
 
+include "mlp/IR/BasisOps.td"
 include "mlp/IR/ElementwiseOps.td"
 include "mlp/IR/LinearAlgebraOps.td"
 include "mlp/IR/ShapeOps.td"

@@ -34,4 +34,27 @@ def MLP_ConcatOp : MLP_Op<"concat", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
+def MLP_SliceOp : MLP_Op<"slice", [Pure]> {
+  let summary = "a contiguous range of one dimension";
+  let description = [{
+    Keeps indices `start` to `end` (exclusive, `0 <= start < end <=` the
+    dimension's size) of dimension `axis` and all of the other dimensions,
+    as `x.narrow(axis, start, end - start)`: `x.chunk(2, dim=-1)` of a gated
+    MLP is two slices of the last dimension. `axis` is non-negative and must
+    not be the dynamic batch dimension. A slice of the whole dimension folds
+    away.
+
+    ```mlir
+    %v = mlp.slice %h {axis = 2 : i64, start = 768 : i64, end = 1536 : i64}
+        : tensor<?x196x1536xf32> -> tensor<?x196x768xf32>
+    ```
+  }];
+  let arguments = (ins MLP_FloatTensor:$input, I64Attr:$axis, I64Attr:$start,
+                       I64Attr:$end);
+  let results = (outs MLP_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 #endif // MLP_IR_SHAPEOPS_TD

@@ -58,6 +58,14 @@ std::optional<Shape> matmul(llvm::ArrayRef<int64_t> input,
 std::optional<Shape> patchEmbed(llvm::ArrayRef<int64_t> input,
                                 llvm::ArrayRef<int64_t> weight,
                                 OptionalShape bias, std::string &error);
+/// x.narrow(axis, start, end - start); axis, start and end are non-negative.
+std::optional<Shape> slice(llvm::ArrayRef<int64_t> input, int64_t axis,
+                           int64_t start, int64_t end, std::string &error);
+/// B-splines of degree `order` of (..., F) features on an (F, T) knot grid:
+/// (..., F, T - 1 - order).
+std::optional<Shape> bsplineBasis(llvm::ArrayRef<int64_t> input,
+                                  llvm::ArrayRef<int64_t> grid, int64_t order,
+                                  std::string &error);
 /// torch.cat(inputs, dim=axis); a negative axis counts from the end.
 std::optional<Shape> concat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs,
                             int64_t axis, std::string &error);

@@ -17,7 +17,7 @@ namespace mlp::cpu {
 
 struct TargetOptions {
   std::string cpu = "native"; // or an LLVM CPU name such as "znver4"
-  unsigned optLevel = 3;
+  unsigned optLevel = 2;
 };
 
 /// Translates a module in the LLVM dialect to LLVM IR for the target, adds
