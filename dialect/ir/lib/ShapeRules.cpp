@@ -94,23 +94,35 @@ std::optional<Shape> mlp::shape::layerNorm(llvm::ArrayRef<int64_t> input,
   return Shape(input.begin(), input.end());
 }
 
-std::optional<Shape> mlp::shape::mean(llvm::ArrayRef<int64_t> input,
-                                      int64_t axis, std::string &error) {
+/// A reduction `name` over `axis`, which is removed.
+static std::optional<Shape> reduceAxis(llvm::StringRef name,
+                                       llvm::ArrayRef<int64_t> input,
+                                       int64_t axis, std::string &error) {
   int64_t rank = input.size();
   if (axis < -rank || axis >= rank) {
-    error = "mean axis " + std::to_string(axis) + " is out of range for " +
-            format(input);
+    error = name.str() + " axis " + std::to_string(axis) +
+            " is out of range for " + format(input);
     return std::nullopt;
   }
   if (axis < 0)
     axis += rank;
   if (ShapedType::isDynamic(input[axis])) {
-    error = "mean over the dynamic batch dimension is not supported";
+    error = name.str() + " over the dynamic batch dimension is not supported";
     return std::nullopt;
   }
   Shape result(input.begin(), input.end());
   result.erase(result.begin() + axis);
   return result;
+}
+
+std::optional<Shape> mlp::shape::sum(llvm::ArrayRef<int64_t> input,
+                                     int64_t axis, std::string &error) {
+  return reduceAxis("sum", input, axis, error);
+}
+
+std::optional<Shape> mlp::shape::mean(llvm::ArrayRef<int64_t> input,
+                                      int64_t axis, std::string &error) {
+  return reduceAxis("mean", input, axis, error);
 }
 
 std::optional<Shape> mlp::shape::transpose(llvm::ArrayRef<int64_t> input,

@@ -35,6 +35,8 @@ std::optional<Shape> layerNorm(llvm::ArrayRef<int64_t> input,
                                std::string &error);
 std::optional<Shape> mean(llvm::ArrayRef<int64_t> input, int64_t axis,
                           std::string &error);
+std::optional<Shape> sum(llvm::ArrayRef<int64_t> input, int64_t axis,
+                         std::string &error);
 std::optional<Shape> transpose(llvm::ArrayRef<int64_t> input,
                                llvm::ArrayRef<int64_t> permutation,
                                std::string &error);
