@@ -114,6 +114,13 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
   }
 
   LogicalResult pruneWidth(ModuleOp module, func::FuncOp model) {
+    for (const std::string &entry : layerWidths) {
+      auto [prefix, count] = llvm::StringRef(entry).split('=');
+      int64_t n = 0;
+      if (prefix.empty() || count.getAsInteger(10, n) || n <= 0)
+        return model.emitError("layer width '")
+               << entry << "' is not PREFIX=NEURONS";
+    }
     if (width <= 0 && !(ratio > 0.0 && ratio <= 1.0))
       return model.emitError("pruning ratio must be in (0, 1], got ")
              << ratio;
@@ -188,6 +195,13 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
     int64_t keep = width > 0 ? std::min<int64_t>(width, hidden)
                              : std::max<int64_t>(
                                    1, std::llround(hidden * ratio));
+    for (const std::string &entry : layerWidths) {
+      auto [prefix, count] = llvm::StringRef(entry).split('=');
+      int64_t n = 0;
+      if (layer.producerWeight.getName().starts_with(prefix) &&
+          !count.getAsInteger(10, n) && n > 0)
+        keep = std::min<int64_t>(n, hidden);
+    }
     std::vector<int64_t> order(hidden);
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {

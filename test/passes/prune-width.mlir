@@ -3,6 +3,7 @@
 // RUN: mlp-opt %s -mlp-prune="weights=%t/w.safetensors calibration=%t/calib.safetensors ratio=0.5" 2>%t/prune.log | FileCheck %s --check-prefix=PRUNE
 // RUN: FileCheck %s --check-prefix=LOG < %t/prune.log
 // RUN: mlp-opt %s -mlp-prune="weights=%t/w.safetensors calibration=%t/calib.safetensors width=3 exclude=fc2" 2>/dev/null | FileCheck %s --check-prefix=EXCLUDE
+// RUN: mlp-opt %s -mlp-prune="weights=%t/w.safetensors calibration=%t/calib.safetensors layer-widths=fc1=5,fc2=11" 2>/dev/null | FileCheck %s --check-prefix=PERLAYER
 // RUN: mlp-opt %s -mlp-prune="weights=%t/w.safetensors calibration=%t/calib.safetensors ratio=0.5" -mlp-distill="weights=%t/w.safetensors calibration=%t/calib.safetensors" 2>%t/distill.log | FileCheck %s --check-prefix=DISTILL
 // RUN: FileCheck %s --check-prefix=DLOG < %t/distill.log
 // RUN: not mlp-opt %s -mlp-distill="weights=%t/w.safetensors calibration=%t/calib.safetensors" 2>&1 | FileCheck %s --check-prefix=NOPRUNE
@@ -27,6 +28,11 @@
 // EXCLUDE: mlp.param "fc1.weight" : tensor<3x8xf32>
 // EXCLUDE: mlp.param "fc2.weight" : tensor<16x3xf32>
 // EXCLUDE: mlp.param "fc3.weight" : tensor<4x16xf32>
+
+// PERLAYER-LABEL: func.func @chain(
+// PERLAYER: mlp.param "fc1.weight" : tensor<5x8xf32>
+// PERLAYER: mlp.param "fc2.weight" : tensor<11x5xf32>
+// PERLAYER: mlp.param "fc3.weight" : tensor<4x11xf32>
 
 // DISTILL-NOT: __teacher
 // DISTILL-LABEL: func.func @chain

@@ -101,6 +101,7 @@ private:
   bool exportPrunedModel();
 
   std::unique_ptr<mlp::WeightStore> weights;
+  std::vector<std::string> layerWidths; // storage of the prune options
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
   mlp::cpu::ModelSignature signature;
@@ -238,6 +239,15 @@ bool Compiler::addPruningPasses(mlir::OpPassManager &pm) {
   double value = 0;
   if (kind == "2:4" || spec == "2:4") {
     prune.mode = "2:4";
+  } else if (kind == "width" && amount.contains('=')) {
+    // Per-layer targets: width:fc1=64,fc2=32 (unnamed layers keep all).
+    prune.mode = "width";
+    prune.ratio = 1.0;
+    llvm::SmallVector<llvm::StringRef> entries;
+    amount.split(entries, ',');
+    for (llvm::StringRef entry : entries)
+      layerWidths.push_back(entry.str());
+    prune.layerWidths = layerWidths;
   } else if ((kind == "width" || kind == "magnitude") &&
              !amount.getAsDouble(value)) {
     prune.mode = kind.str();
@@ -247,7 +257,8 @@ bool Compiler::addPruningPasses(mlir::OpPassManager &pm) {
       prune.ratio = value;
   } else {
     fail("--prune=" + spec +
-         ": expected width:RATIO, width:NEURONS, 2:4 or magnitude:RATIO");
+         ": expected width:RATIO, width:NEURONS, width:LAYER=NEURONS,..., "
+         "2:4 or magnitude:RATIO");
     return false;
   }
   if (options.distill && prune.mode != "width") {

@@ -73,7 +73,8 @@ cl::opt<std::string> calibrationFile(
 cl::opt<std::string> pruneSpec(
     "prune", cl::value_desc("spec"), cl::cat(category),
     cl::desc("Prune before compiling: width:RATIO (keep that fraction of "
-             "hidden neurons, Minitron importance), width:NEURONS, 2:4 "
+             "hidden neurons, Minitron importance), width:NEURONS, "
+             "width:fc1=64,fc2=32 (per layer, by producer weight name), 2:4 "
              "(semi-structured), magnitude:RATIO (zero that fraction)"));
 cl::list<std::string> pruneExclude(
     "prune-exclude", cl::value_desc("prefix"), cl::CommaSeparated,

@@ -369,10 +369,10 @@ struct LinearLowering : public OpConversionPattern<mlp::LinearOp> {
 // Reductions: layer_norm and mean
 //===----------------------------------------------------------------------===//
 
-/// Sums `input` (optionally of (x - mean)^2 when `center` is given) over
-/// `axis`, producing a tensor without that axis.
-Value sumOverAxis(OpBuilder &b, Location loc, Value input, int64_t axis,
-                  Value center, int64_t count) {
+} // namespace
+
+Value mlp::cpu::sumOverAxis(OpBuilder &b, Location loc, Value input,
+                            int64_t axis, Value center, int64_t count) {
   auto type = cast<RankedTensorType>(input.getType());
   int64_t rank = type.getRank();
   SmallVector<int64_t> shape, sourceDims;
@@ -416,6 +416,8 @@ Value sumOverAxis(OpBuilder &b, Location loc, Value input, int64_t axis,
           })
       .getResult(0);
 }
+
+namespace {
 
 struct LayerNormLowering : public OpConversionPattern<mlp::LayerNormOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -614,6 +616,7 @@ struct ConvertMLPToLinalg
                  LayerNormLowering, MeanLowering, TransposeLowering,
                  ReshapeLowering>(&getContext());
     populateLowerBasisOpsPatterns(patterns);
+    populateLowerReductionOpsPatterns(patterns);
     populateLowerElementwiseOpsPatterns(patterns);
     populateLowerLinearAlgebraOpsPatterns(patterns);
     populateLowerShapeOpsPatterns(patterns);

@@ -42,6 +42,11 @@ mlir::Value elementwise(
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
                       mlir::RankedTensorType type,
                       llvm::ArrayRef<mlir::OpFoldResult> sizes);
+/// Sums `input` (or, when `center` holds the sums, (x - center / count)^2)
+/// over `axis`, producing a tensor without that axis.
+mlir::Value sumOverAxis(mlir::OpBuilder &b, mlir::Location loc,
+                        mlir::Value input, int64_t axis, mlir::Value center,
+                        int64_t count);
 /// Reassociation that folds all leading dims into one: [[0..r-2], [r-1]].
 llvm::SmallVector<mlir::ReassociationIndices> collapseLeading(int64_t rank);
 /// `input` (..., in) times the (in, out) matrix that `weight()` builds (when
@@ -56,6 +61,7 @@ mlir::Value buildRowMatmul(mlir::OpBuilder &b, mlir::Location loc,
 // Lowering patterns of the model-zoo ops, one file per kind of op.
 void populateLowerBasisOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerElementwiseOpsPatterns(mlir::RewritePatternSet &patterns);
+void populateLowerReductionOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerLinearAlgebraOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerShapeOpsPatterns(mlir::RewritePatternSet &patterns);
 

@@ -44,6 +44,7 @@ enum class Builtin {
   Slice,
   Exp,
   BSplineBasis,
+  Sum,
 };
 
 struct BuiltinSpec {
@@ -110,6 +111,9 @@ const std::vector<BuiltinSpec> &builtins() {
         {"start", ArgKind::Integer, ""},
         {"end", ArgKind::Integer, ""},
         {"axis", ArgKind::Integer, "-1"}}},
+      {"sum",
+       Builtin::Sum,
+       {{"x", ArgKind::Tensor, ""}, {"axis", ArgKind::Integer, "1"}}},
       {"bspline_basis",
        Builtin::BSplineBasis,
        {{"x", ArgKind::Tensor, ""},
@@ -192,6 +196,8 @@ public:
       return slice();
     case Builtin::BSplineBasis:
       return bsplineBasis();
+    case Builtin::Sum:
+      return sum();
     }
     return gen.fail(call.loc(), "unsupported builtin");
   }
@@ -450,6 +456,19 @@ private:
     return Val::ofTensor(b.create<mlp::SliceOp>(
         location, resultType(*result), x, b.getI64IntegerAttr(axis),
         b.getI64IntegerAttr(bounds[0]), b.getI64IntegerAttr(bounds[1])));
+  }
+
+  /// As mean(): the default axis 1 is the first one after the batch.
+  FailureOr<Val> sum() {
+    int64_t axis = has(1) ? arg(1).integer : 1;
+    std::string error;
+    auto result = shape::sum(xShape(), axis, error);
+    if (!result)
+      return gen.fail(has(1) ? argLoc(1) : call.loc(), error);
+    if (axis < 0)
+      axis += xShape().size();
+    return Val::ofTensor(b.create<mlp::SumOp>(location, resultType(*result), x,
+                                              b.getI64IntegerAttr(axis)));
   }
 
   FailureOr<Val> bsplineBasis() {

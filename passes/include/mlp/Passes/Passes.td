@@ -47,6 +47,9 @@ def MLPPrune : Pass<"mlp-prune", "mlir::ModuleOp"> {
            "width: fraction of neurons kept; magnitude: fraction zeroed">,
     Option<"width", "width", "int64_t", /*default=*/"0",
            "width: neurons kept per layer (overrides ratio)">,
+    ListOption<"layerWidths", "layer-widths", "std::string",
+               "width: per-layer targets PREFIX=NEURONS (the layer whose "
+               "producer weight name starts with PREFIX keeps NEURONS)">,
     ListOption<"exclude", "exclude", "std::string",
                "weight-name prefixes of producer layers not to prune">,
     Option<"weightsPath", "weights", "std::string", /*default=*/"",
