@@ -114,6 +114,7 @@ class OpenBLAS:
 
     def __init__(self, threads):
         self.lib = None
+        self.core = "not found"
         for path in self.PATHS:
             if os.path.exists(path):
                 self.lib = ctypes.CDLL(path)
@@ -121,6 +122,8 @@ class OpenBLAS:
         if self.lib is None:
             return
         self.lib.openblas_set_num_threads(threads)
+        self.lib.openblas_get_corename.restype = ctypes.c_char_p
+        self.core = self.lib.openblas_get_corename().decode()
         self.lib.cblas_sgemm.restype = None
         p = ctypes.c_void_p
         i = ctypes.c_int
@@ -353,8 +356,9 @@ def main():
         "Measured by `bash bench/run.sh` on %s (%d threads for every engine), %s." % (
             cpu, args.threads, time.strftime("%Y-%m-%d")),
         "PyTorch %s (Debian python3-torch, eager, `torch.inference_mode`); OpenBLAS sgemm "
-        "through its C API on the same shapes. Medians of repeated runs after warm-up, fresh "
-        "random weights and inputs, fp32." % (torch.__version__ if torch else "(not installed)"),
+        "through its C API on the same shapes (kernel: %s). Medians of repeated runs after "
+        "warm-up, fresh random weights and inputs, fp32." % (
+            torch.__version__ if torch else "(not installed)", blas.core),
         "",
         table(rows),
         "",

@@ -57,3 +57,18 @@ func.func @slice(%x: tensor<?x4x10xf32>) -> (tensor<?x4x5xf32>, tensor<?x4x5xf32
   %c = mlp.mul %a, %b : tensor<?x4x5xf32>, tensor<?x4x5xf32> -> tensor<?x4x5xf32>
   return %c, %b : tensor<?x4x5xf32>, tensor<?x4x5xf32>
 }
+
+// -----
+
+// broadcast_to reads the input with a constant 0 along stretched dimensions;
+// the batch size comes from the input.
+// CHECK-DAG: #[[IN:.+]] = affine_map<(d0, d1, d2) -> (d0, 0, d2)>
+// CHECK-DAG: #[[OUT:.+]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-LABEL: func.func @broadcast_to
+// CHECK: %[[N:.+]] = tensor.dim %{{.+}}, %{{.+}} : tensor<?x1x8xf32>
+// CHECK: %[[E:.+]] = tensor.empty(%[[N]]) : tensor<?x5x8xf32>
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]]{{.*}} outs(%[[E]] : tensor<?x5x8xf32>)
+func.func @broadcast_to(%g: tensor<?x1x8xf32>) -> tensor<?x5x8xf32> {
+  %r = mlp.broadcast_to %g : tensor<?x1x8xf32> -> tensor<?x5x8xf32>
+  return %r : tensor<?x5x8xf32>
+}

@@ -36,3 +36,13 @@ func.func @elementwise(%x: tensor<?x40xf32>, %init: tensor<?x40xf32>) -> tensor<
   } -> tensor<?x40xf32>
   return %r : tensor<?x40xf32>
 }
+
+// A recorded cache panel becomes the outermost loop, around the row tiles.
+// CHECK-LABEL: func.func @panel
+// CHECK: scf.for %{{.+}} = %c0 to %c512 step %c128
+// CHECK: scf.for %{{.+}} = %c0 to %{{.+}} step %c8
+// CHECK: vector.contract
+func.func @panel(%a: tensor<?x512xf32>, %b: tensor<512x512xf32>, %c: tensor<?x512xf32>) -> tensor<?x512xf32> {
+  %r = linalg.matmul {mlp.tile = {cache = array<i64: 0, 128, 0>, register = array<i64: 8, 32, 1>, source = "cost-model"}} ins(%a, %b : tensor<?x512xf32>, tensor<512x512xf32>) outs(%c : tensor<?x512xf32>) -> tensor<?x512xf32>
+  return %r : tensor<?x512xf32>
+}

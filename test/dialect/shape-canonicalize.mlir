@@ -37,3 +37,14 @@ func.func @whole_slice(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
   %r = mlp.slice %a {axis = 1 : i64, start = 0 : i64, end = 4 : i64} : tensor<?x4xf32> -> tensor<?x4xf32>
   return %r : tensor<?x4xf32>
 }
+
+// -----
+
+// A broadcast to the same shape folds away.
+// CHECK-LABEL: func.func @same_broadcast
+// CHECK-SAME: (%[[A:.+]]: tensor<?x4xf32>)
+// CHECK-NEXT: return %[[A]]
+func.func @same_broadcast(%a: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %r = mlp.broadcast_to %a : tensor<?x4xf32> -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}

@@ -93,3 +93,27 @@ func.func @slice_result(%x: tensor<?x3xf32>) {
   %y = mlp.slice %x {axis = 1 : i64, start = 2 : i64, end = 3 : i64} : tensor<?x3xf32> -> tensor<?x2xf32>
   return
 }
+
+// -----
+
+func.func @broadcast_to_shrink(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{cannot broadcast [?, 3] to [?, 6]}}
+  %y = mlp.broadcast_to %x : tensor<?x3xf32> -> tensor<?x6xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to_batch(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{cannot broadcast [?, 1] to [4, 3]}}
+  %y = mlp.broadcast_to %x : tensor<?x1xf32> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @broadcast_to_rank(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{cannot broadcast [2, 3] to [3]}}
+  %y = mlp.broadcast_to %x : tensor<2x3xf32> -> tensor<3xf32>
+  return
+}

@@ -17,3 +17,12 @@ func.func @slice(%h: tensor<?x196x1536xf32>) -> tensor<?x196x768xf32> {
   %v = mlp.slice %h {axis = 2 : i64, start = 768 : i64, end = 1536 : i64} : tensor<?x196x1536xf32> -> tensor<?x196x768xf32>
   return %v : tensor<?x196x768xf32>
 }
+
+// CHECK-LABEL: func.func @broadcast_to
+func.func @broadcast_to(%g: tensor<?x1x512xf32>, %v: tensor<8xf32>) -> (tensor<?x21x512xf32>, tensor<3x8xf32>) {
+  // CHECK: mlp.broadcast_to %{{.+}} : tensor<?x1x512xf32> -> tensor<?x21x512xf32>
+  %r = mlp.broadcast_to %g : tensor<?x1x512xf32> -> tensor<?x21x512xf32>
+  // CHECK: mlp.broadcast_to %{{.+}} : tensor<8xf32> -> tensor<3x8xf32>
+  %s = mlp.broadcast_to %v : tensor<8xf32> -> tensor<3x8xf32>
+  return %r, %s : tensor<?x21x512xf32>, tensor<3x8xf32>
+}

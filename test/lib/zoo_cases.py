@@ -199,7 +199,71 @@ model patch_embed {
         return Case("fast_kan_mnist", params, [("x", (784,))], [("y", (10,))],
                     lambda p, x: [zoo.fast_kan(p, x["x"])])
 
+    def tabm():
+        # TabM.make defaults: W ~ U(+-1/sqrt(in)); r, s of order 1 (random
+        # signs / ones at init; trained values vary), biases per member.
+        def signs(rng, shape):
+            return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)
+        params = {}
+        for i, fin in enumerate([8, 512, 512]):
+            b = "backbone.blocks.%d.0." % i
+            params[b + "weight"] = ((512, fin), "linear:%d" % fin)
+            params[b + "r"] = ((32, fin), signs)
+            params[b + "s"] = ((32, 512), signs)
+            params[b + "bias"] = ((32, 512), "linear:%d" % fin)
+        params["output.weight"] = ((32, 512, 1), "linear:512")
+        params["output.bias"] = ((32, 1), "linear:512")
+        return Case("tabm_california", params, [("x_num", (8,))],
+                    [("y_members", (32, 1)), ("y", (1,))],
+                    lambda p, x: zoo.tabm(p, x["x_num"]))
+
+    def tsmixer():
+        length, channels, ff, horizon = 336, 7, 64, 96
+
+        def bn_params(name, n):
+            # Running statistics of a trained model: means around 0,
+            # variances around 1 (positive).
+            return {name + ".weight": ((n,), "ln_weight"), name + ".bias": ((n,), "ln_bias"),
+                    name + ".running_mean": ((n,), "ln_bias"),
+                    name + ".running_var": ((n,), lambda rng, shape: rng.uniform(0.5, 2.0, shape))}
+        params = {}
+        for l in range(2):
+            b = "mixer_layers.%d." % l
+            params.update(bn_params(b + "time_mixing.norm", length * channels))
+            params.update(linear_params(b + "time_mixing.fc1", length, length))
+            params.update(bn_params(b + "feature_mixing.norm_before", length * channels))
+            params.update(linear_params(b + "feature_mixing.fc1", channels, ff))
+            params.update(linear_params(b + "feature_mixing.fc2", ff, channels))
+        params.update(linear_params("temporal_projection", length, horizon))
+        return Case("tsmixer_etth1", params, [("x_hist", (length, channels))],
+                    [("y", (horizon, channels))],
+                    lambda p, x: [zoo.tsmixer(p, x["x_hist"])])
+
+    def softs():
+        length, series, d, dc, ff, horizon = 96, 21, 512, 512, 2048, 96
+        params = {}
+        params.update(linear_params("enc_embedding.value_embedding", length, d))
+        for l in range(2):
+            b = "encoder.attn_layers.%d." % l
+            params.update(linear_params(b + "attention.gen1", d, d))
+            params.update(linear_params(b + "attention.gen2", d, dc))
+            params.update(linear_params(b + "attention.gen3", d + dc, d))
+            params.update(linear_params(b + "attention.gen4", d, d))
+            params[b + "conv1.weight"] = ((ff, d, 1), "linear:%d" % d)
+            params[b + "conv1.bias"] = ((ff,), "linear:%d" % d)
+            params[b + "conv2.weight"] = ((d, ff, 1), "linear:%d" % ff)
+            params[b + "conv2.bias"] = ((d,), "linear:%d" % ff)
+            params.update(ln_params(b + "norm1", d))
+            params.update(ln_params(b + "norm2", d))
+        params.update(linear_params("projection", d, horizon))
+        return Case("softs_weather", params, [("x_enc", (length, series))],
+                    [("y", (horizon, series))],
+                    lambda p, x: [zoo.softs(p, x["x_enc"])])
+
     return {
+        "softs_weather": softs,
+        "tsmixer_etth1": tsmixer,
+        "tabm_california": tabm,
         "efficient_kan_mnist": efficient_kan,
         "fast_kan_mnist": fast_kan,
         "gmlp_s16_224": lambda: gmlp(30),

@@ -202,3 +202,86 @@ def fast_kan(p, x, layers=2, grid_min=-2.0, grid_max=2.0, num_grids=8):
         v = _lin(p, b + "spline_linear", phi.reshape(v.shape[0], -1)) \
             + _lin(p, b + "base_linear", silu(v))
     return v
+
+
+# -- 5. TabM -----------------------------------------------------------------------
+
+def tabm(p, x_num, k=32, blocks=3):
+    """yandex-research/tabm TabM (arch_type 'tabm', numeric features only):
+        x = x_num[:, None, :] broadcast to k members
+        x = relu(((x * r_i) @ W_i^T) * s_i + bias_i)          LinearBatchEnsemble
+        y[b, m] = x[b, m] @ output.weight[m] + output.bias[m]   LinearEnsemble (k, in, out)
+    Returns [members (B, k, out), their mean (B, out)]."""
+    x = np.broadcast_to(f64(x_num)[:, None, :], (x_num.shape[0], k, x_num.shape[1]))
+    for i in range(blocks):
+        b = "backbone.blocks.%d.0." % i
+        x = ref.relu(((x * f64(p[b + "r"])) @ f64(p[b + "weight"]).T) * f64(p[b + "s"])
+                     + f64(p[b + "bias"]))
+    y = np.einsum("bki,kio->bko", x, f64(p["output.weight"])) + f64(p["output.bias"])
+    return [y, y.mean(axis=1)]
+
+
+# -- 6. TSMixer --------------------------------------------------------------------
+
+def batch_norm(p, name, x, eps=1e-5):
+    """torch.nn.BatchNorm1d in eval mode over the last axis."""
+    return ((f64(x) - f64(p[name + ".running_mean"])) / np.sqrt(f64(p[name + ".running_var"]) + eps)
+            * f64(p[name + ".weight"]) + f64(p[name + ".bias"]))
+
+
+def tsmixer(p, x_hist, layers=2):
+    """ditschuk/pytorch-tsmixer TSMixer (normalize_before, TimeBatchNorm2d):
+        TimeMixing:    x = TBN(x + relu(fc1(x^T))^T)
+        FeatureMixing: x = x + fc2(relu(fc1(TBN(x))))
+        y = temporal_projection(x^T)^T
+    TBN = BatchNorm1d(L * C) on x.reshape(N, L * C)."""
+    x = f64(x_hist)
+    n, length, channels = x.shape
+
+    def tbn(name, v):
+        return batch_norm(p, name, v.reshape(n, length * channels)).reshape(n, length, channels)
+
+    for l in range(layers):
+        b = "mixer_layers.%d." % l
+        t = ref.relu(_lin(p, b + "time_mixing.fc1", x.transpose(0, 2, 1))).transpose(0, 2, 1)
+        x = tbn(b + "time_mixing.norm", x + t)
+        h = ref.relu(_lin(p, b + "feature_mixing.fc1", tbn(b + "feature_mixing.norm_before", x)))
+        x = x + _lin(p, b + "feature_mixing.fc2", h)
+    return _lin(p, "temporal_projection", x.transpose(0, 2, 1)).transpose(0, 2, 1)
+
+
+# -- 7. SOFTS ----------------------------------------------------------------------
+
+def softmax(x, axis):
+    x = f64(x)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softs(p, x_enc, layers=2):
+    """Secilia-Cxy/SOFTS Model.forecast in eval mode (use_norm, no time marks):
+    instance normalization over time, inverted embedding (one token per
+    series), EncoderLayers of STAR + Conv1d(k=1) FFN with post-norms,
+    projection to the horizon, de-normalization."""
+    x = f64(x_enc)
+    means = x.mean(axis=1, keepdims=True)
+    x = x - means
+    stdev = np.sqrt(x.var(axis=1, keepdims=True) + 1e-5)        # biased
+    x = x / stdev
+    h = _lin(p, "enc_embedding.value_embedding", x.transpose(0, 2, 1))
+    for l in range(layers):
+        b = "encoder.attn_layers.%d." % l
+        core = _lin(p, b + "attention.gen2", ref.gelu(_lin(p, b + "attention.gen1", h)))
+        weight = softmax(core, axis=1)
+        pooled = (core * weight).sum(axis=1, keepdims=True)
+        pooled = np.repeat(pooled, h.shape[1], axis=1)
+        o = _lin(p, b + "attention.gen4",
+                 ref.gelu(_lin(p, b + "attention.gen3", np.concatenate([h, pooled], -1))))
+        h = _ln(p, b + "norm1", h + o, 1e-5)
+        # Conv1d(k=1) on h.transpose(-1, 1): out[b, o, n] = sum_i W[o, i, 0] h[b, n, i] + bias[o]
+        w1, w2 = f64(p[b + "conv1.weight"]), f64(p[b + "conv2.weight"])
+        y = ref.gelu(np.einsum("oi,bni->bno", w1[:, :, 0], h) + f64(p[b + "conv1.bias"]))
+        y = np.einsum("oi,bni->bno", w2[:, :, 0], y) + f64(p[b + "conv2.bias"])
+        h = _ln(p, b + "norm2", h + y, 1e-5)
+    out = _lin(p, "projection", h).transpose(0, 2, 1)
+    return out * stdev + means

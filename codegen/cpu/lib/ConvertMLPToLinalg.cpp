@@ -539,6 +539,21 @@ struct ReshapeLowering : public OpConversionPattern<mlp::ReshapeOp> {
     auto inputType = cast<RankedTensorType>(input.getType());
     auto type = cast<RankedTensorType>(op.getType());
     bool batched = inputType.getRank() > 0 && inputType.isDynamicDim(0);
+    // The operand of a contraction: a tensor.reshape, which elementwise
+    // fusion does not fold into the matmul (see reshapeTo).
+    if (llvm::any_of(op->getUsers(), [](Operation *user) {
+          return isa<mlp::LinearOp, mlp::MatmulOp, mlp::PatchEmbedOp>(user);
+        })) {
+      SmallVector<OpFoldResult> sizes;
+      for (int64_t size : type.getShape())
+        sizes.push_back(ShapedType::isDynamic(size)
+                            ? OpFoldResult(
+                                  rewriter.create<tensor::DimOp>(loc, input, 0)
+                                      .getResult())
+                            : rewriter.getIndexAttr(size));
+      rewriter.replaceOp(op, reshapeTo(rewriter, loc, input, type, sizes));
+      return success();
+    }
     int64_t keep = batched ? 1 : 0;
     if (inputType.getRank() == keep || type.getRank() == keep)
       return rewriter.notifyMatchFailure(op, "rank-0 reshape");
@@ -616,6 +631,7 @@ struct ConvertMLPToLinalg
                  LayerNormLowering, MeanLowering, TransposeLowering,
                  ReshapeLowering>(&getContext());
     populateLowerBasisOpsPatterns(patterns);
+    populateLowerNormalizationOpsPatterns(patterns);
     populateLowerReductionOpsPatterns(patterns);
     populateLowerElementwiseOpsPatterns(patterns);
     populateLowerLinearAlgebraOpsPatterns(patterns);

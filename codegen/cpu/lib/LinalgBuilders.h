@@ -61,6 +61,7 @@ mlir::Value buildRowMatmul(mlir::OpBuilder &b, mlir::Location loc,
 // Lowering patterns of the model-zoo ops, one file per kind of op.
 void populateLowerBasisOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerElementwiseOpsPatterns(mlir::RewritePatternSet &patterns);
+void populateLowerNormalizationOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerReductionOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerLinearAlgebraOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerShapeOpsPatterns(mlir::RewritePatternSet &patterns);

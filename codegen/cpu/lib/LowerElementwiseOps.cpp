@@ -61,6 +61,7 @@ void mlp::cpu::populateLowerElementwiseOpsPatterns(
     RewritePatternSet &patterns) {
   patterns.add<MathLowering<mlp::SinOp, math::SinOp>,
                MathLowering<mlp::CosOp, math::CosOp>,
-               MathLowering<mlp::ExpOp, math::ExpOp>, ConstantLowering>(
+               MathLowering<mlp::ExpOp, math::ExpOp>,
+               MathLowering<mlp::SqrtOp, math::SqrtOp>, ConstantLowering>(
       patterns.getContext());
 }

@@ -129,8 +129,43 @@ struct SliceLowering : public OpConversionPattern<mlp::SliceOp> {
   }
 };
 
+/// A generic that reads the input through its broadcasting map (a constant 0
+/// along stretched dimensions, none for missing leading ones).
+struct BroadcastToLowering : public OpConversionPattern<mlp::BroadcastToOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult
+  matchAndRewrite(mlp::BroadcastToOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
+    auto type = cast<RankedTensorType>(op.getType());
+    ArrayRef<int64_t> inputShape =
+        cast<RankedTensorType>(input.getType()).getShape();
+    int64_t offset = type.getRank() - inputShape.size();
+    SmallVector<AffineExpr> exprs;
+    SmallVector<int64_t> sourceDims(type.getRank(), -1);
+    for (auto [i, size] : llvm::enumerate(inputShape)) {
+      int64_t dim = i + offset;
+      bool stretched = size == 1 && type.getDimSize(dim) != 1;
+      exprs.push_back(stretched ? rewriter.getAffineConstantExpr(0)
+                                : rewriter.getAffineDimExpr(dim));
+      if (type.isDynamicDim(dim))
+        sourceDims[dim] = i;
+    }
+    AffineMap map = AffineMap::get(type.getRank(), 0, exprs, getContext());
+    Value result = elementwise(
+        rewriter, loc, type, input, map,
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; },
+        emptyTensor(rewriter, loc, type, input, sourceDims));
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 } // namespace
 
 void mlp::cpu::populateLowerShapeOpsPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConcatLowering, SliceLowering>(patterns.getContext());
+  patterns.add<BroadcastToLowering, ConcatLowering, SliceLowering>(
+      patterns.getContext());
 }

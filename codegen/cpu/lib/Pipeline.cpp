@@ -53,6 +53,15 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
   bufferization.bufferizeFunctionBoundaries = true;
   bufferization.setFunctionBoundaryTypeConversion(
       bufferization::LayoutMapOption::IdentityLayoutMap);
+  // Copies between strided views (rare: a tile that cannot be written in
+  // place) become linalg.copy, which lowers to loops, rather than
+  // memref.copy, which would need the memrefCopy helper of MLIR's C runner
+  // library in every generated .so.
+  bufferization.memCpyFn = [](OpBuilder &b, Location loc, Value from,
+                              Value to) {
+    b.create<linalg::CopyOp>(loc, from, to);
+    return success();
+  };
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   pm.addPass(bufferization::createBufferResultsToOutParamsPass());

@@ -68,9 +68,18 @@ struct Tile : public mlp::impl::MLPTileBase<Tile> {
           cols = cache[key][1].get<int64_t>();
           source = "autotune";
         }
+        // Columns of B per cache panel: the panel (k x panel) stays in a
+        // quarter of L2 while every row tile of the block sweeps it.
+        int64_t panel = n;
+        if (k * n * 4 > static_cast<int64_t>(target.l2Bytes) / 4)
+          panel = std::max<int64_t>(
+              cols, static_cast<int64_t>(target.l2Bytes) / 4 / (k * 4) /
+                        cols * cols);
         op->setAttr(mlp::kTileAttr,
                     b.getDictionaryAttr(
-                        {b.getNamedAttr("register",
+                        {b.getNamedAttr("cache",
+                                        b.getDenseI64ArrayAttr({0, panel, 0})),
+                         b.getNamedAttr("register",
                                         b.getDenseI64ArrayAttr({rows, cols, 1})),
                          b.getNamedAttr("source", b.getStringAttr(source))}));
       });

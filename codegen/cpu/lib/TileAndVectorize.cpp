@@ -70,6 +70,28 @@ struct TileAndVectorize
     // loops, so a remainder row runs the same vector code as a full tile:
     // every row is computed by the same FMAs in the same order, and its
     // result never depends on the batch size or the runtime's row blocks.
+    // 0. Cache panels: a matmul whose B is larger than its L2 share sweeps
+    // B one panel of columns at a time (the outermost loop), so the panel
+    // stays in cache while every row tile of the block reads it.
+    SmallVector<linalg::LinalgOp> panelled;
+    func.walk([&](linalg::LinalgOp op) {
+      if (op.hasPureTensorSemantics() && isMatmul(op))
+        panelled.push_back(op);
+    });
+    for (linalg::LinalgOp op : panelled) {
+      auto tile = op->getAttrOfType<DictionaryAttr>(mlp::kTileAttr);
+      auto cache = tile ? tile.getAs<DenseI64ArrayAttr>("cache") : nullptr;
+      if (!cache || cache.size() != 3)
+        continue;
+      SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+      if (ShapedType::isDynamic(ranges[1]) || cache[1] <= 0 ||
+          cache[1] >= ranges[1])
+        continue;
+      tileAndPeel(rewriter, op, {0, cache[1], 0}, /*peel=*/true);
+    }
+    if (failed(canonicalize(func)))
+      return signalPassFailure();
+
     // The remainder of a matmul goes in halving tiles (4, 2, 1 rows after
     // 8), so that 7 rows read the weights 3 or 4 times rather than 7.
     auto matmulRows = [&](linalg::LinalgOp op) {

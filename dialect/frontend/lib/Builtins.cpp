@@ -45,6 +45,10 @@ enum class Builtin {
   Exp,
   BSplineBasis,
   Sum,
+  Sqrt,
+  BatchNorm,
+  Softmax,
+  BroadcastTo,
 };
 
 struct BuiltinSpec {
@@ -93,6 +97,12 @@ const std::vector<BuiltinSpec> &builtins() {
       {"sin", Builtin::Sin, {{"x", ArgKind::Tensor, ""}}},
       {"cos", Builtin::Cos, {{"x", ArgKind::Tensor, ""}}},
       {"exp", Builtin::Exp, {{"x", ArgKind::Tensor, ""}}},
+      {"sqrt", Builtin::Sqrt, {{"x", ArgKind::Tensor, ""}}},
+      {"batch_norm",
+       Builtin::BatchNorm,
+       {{"x", ArgKind::Tensor, ""},
+        {"eps", ArgKind::Number, "1e-5"},
+        {"affine", ArgKind::Bool, "true"}}},
       {"concat",
        Builtin::Concat,
        {{"x", ArgKind::Tensor, ""},
@@ -114,6 +124,13 @@ const std::vector<BuiltinSpec> &builtins() {
       {"sum",
        Builtin::Sum,
        {{"x", ArgKind::Tensor, ""}, {"axis", ArgKind::Integer, "1"}}},
+      {"softmax",
+       Builtin::Softmax,
+       {{"x", ArgKind::Tensor, ""}, {"axis", ArgKind::Integer, "-1"}}},
+      {"broadcast_to",
+       Builtin::BroadcastTo,
+       {{"x", ArgKind::Tensor, ""}, {"shape", ArgKind::Dim, ""}},
+       /*variadic=*/true},
       {"bspline_basis",
        Builtin::BSplineBasis,
        {{"x", ArgKind::Tensor, ""},
@@ -188,6 +205,10 @@ public:
       return unary<mlp::CosOp>();
     case Builtin::Exp:
       return unary<mlp::ExpOp>();
+    case Builtin::Sqrt:
+      return unary<mlp::SqrtOp>();
+    case Builtin::BatchNorm:
+      return batchNorm();
     case Builtin::Concat:
       return concat();
     case Builtin::PatchEmbed:
@@ -198,6 +219,10 @@ public:
       return bsplineBasis();
     case Builtin::Sum:
       return sum();
+    case Builtin::Softmax:
+      return softmax();
+    case Builtin::BroadcastTo:
+      return broadcastTo();
     }
     return gen.fail(call.loc(), "unsupported builtin");
   }
@@ -458,6 +483,74 @@ private:
         b.getI64IntegerAttr(bounds[0]), b.getI64IntegerAttr(bounds[1])));
   }
 
+  /// BatchNorm1d in eval mode over the last dimension C: binds
+  /// p.running_mean, p.running_var and (affine) p.weight, p.bias, all [C].
+  FailureOr<Val> batchNorm() {
+    double eps = has(1) ? arg(1).number : 1e-5;
+    if (!(eps > 0.0))
+      return gen.fail(argLoc(1),
+                      "eps must be positive, got " + formatNumber(eps));
+    bool affine = has(2) ? arg(2).boolean : true;
+    if (xShape().empty() || ShapedType::isDynamic(xShape().back()))
+      return gen.fail(call.loc(), "batch_norm needs a static last dimension "
+                                  "(the features), got " +
+                                      shape::format(xShape()));
+    SmallVector<int64_t> features = {xShape().back()};
+    FailureOr<Value> mean = param("running_mean", features);
+    if (failed(mean))
+      return failure();
+    FailureOr<Value> variance = param("running_var", features);
+    if (failed(variance))
+      return failure();
+    Value weight, bias;
+    if (affine) {
+      FailureOr<Value> w = param("weight", features);
+      if (failed(w))
+        return failure();
+      FailureOr<Value> bb = param("bias", features);
+      if (failed(bb))
+        return failure();
+      weight = *w;
+      bias = *bb;
+    }
+    return Val::ofTensor(b.create<mlp::BatchNormOp>(
+        location, xType, x, *mean, *variance, weight, bias,
+        b.getF64FloatAttr(eps)));
+  }
+
+  FailureOr<Val> softmax() {
+    int64_t axis = has(1) ? arg(1).integer : -1;
+    std::string error;
+    auto result = shape::softmax(xShape(), axis, error);
+    if (!result)
+      return gen.fail(has(1) ? argLoc(1) : call.loc(), error);
+    if (axis < 0)
+      axis += xShape().size();
+    return Val::ofTensor(b.create<mlp::SoftmaxOp>(location, xType, x,
+                                                  b.getI64IntegerAttr(axis)));
+  }
+
+  /// broadcast_to(x, d0, d1, ...): the full target shape, as reshape's.
+  FailureOr<Val> broadcastTo() {
+    if (args.rest.empty())
+      return gen.fail(call.loc(), "broadcast_to needs the target shape, e.g. "
+                                  "broadcast_to(x, N, 21, 512)");
+    SmallVector<int64_t> target;
+    for (auto [value, at] : llvm::zip(args.rest, args.restLocs)) {
+      if (!ShapedType::isDynamic(value.integer) && value.integer <= 0)
+        return gen.fail(at, "broadcast_to dimensions must be positive "
+                            "integers or the batch symbol, got " +
+                                std::to_string(value.integer));
+      target.push_back(value.integer);
+    }
+    std::string error;
+    auto result = shape::broadcastTo(xShape(), target, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    return Val::ofTensor(
+        b.create<mlp::BroadcastToOp>(location, resultType(*result), x));
+  }
+
   /// As mean(): the default axis 1 is the first one after the batch.
   FailureOr<Val> sum() {
     int64_t axis = has(1) ? arg(1).integer : 1;
@@ -523,12 +616,17 @@ FailureOr<Val> MLIRGenImpl::callBuiltin(const CallExprAST &call, Frame &frame) {
   // Which builtins bind parameters with '@path'.
   bool hasParams = spec->id == Builtin::Linear ||
                    spec->id == Builtin::PatchEmbed ||
+                   spec->id == Builtin::BatchNorm ||
                    (spec->id == Builtin::LayerNorm &&
                     (!args.values[2] || args.values[2]->boolean));
   if (hasParams && !call.binding) {
     if (spec->id == Builtin::Linear)
       return fail(call.loc(), "linear needs '@name' to bind its weight and "
                               "bias, e.g. linear(x, 64) @fc1");
+    if (spec->id == Builtin::BatchNorm)
+      return fail(call.loc(), "batch_norm needs '@name' to bind its running "
+                              "statistics (and weight and bias), e.g. "
+                              "batch_norm(x) @bn");
     if (spec->id == Builtin::PatchEmbed)
       return fail(call.loc(), "patch_embed needs '@name' to bind its weight "
                               "and bias, e.g. patch_embed(x, size=16, "

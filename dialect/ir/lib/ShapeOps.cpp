@@ -76,3 +76,20 @@ OpFoldResult SliceOp::fold(FoldAdaptor) {
     return getInput();
   return {};
 }
+
+//===----------------------------------------------------------------------===//
+// BroadcastToOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastToOp::verify() {
+  std::string error;
+  auto expected = shape::broadcastTo(detail::shapeOf(getInput()),
+                                     getType().getShape(), error);
+  return detail::verifyResult(*this, expected, error);
+}
+
+OpFoldResult BroadcastToOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}

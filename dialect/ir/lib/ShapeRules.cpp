@@ -120,6 +120,13 @@ std::optional<Shape> mlp::shape::sum(llvm::ArrayRef<int64_t> input,
   return reduceAxis("sum", input, axis, error);
 }
 
+std::optional<Shape> mlp::shape::softmax(llvm::ArrayRef<int64_t> input,
+                                         int64_t axis, std::string &error) {
+  if (!reduceAxis("softmax", input, axis, error))
+    return std::nullopt;
+  return Shape(input.begin(), input.end());
+}
+
 std::optional<Shape> mlp::shape::mean(llvm::ArrayRef<int64_t> input,
                                       int64_t axis, std::string &error) {
   return reduceAxis("mean", input, axis, error);
@@ -373,4 +380,54 @@ std::optional<Shape> mlp::shape::bsplineBasis(llvm::ArrayRef<int64_t> input,
   Shape result(input.begin(), input.end());
   result.push_back(grid[1] - 1 - order);
   return result;
+}
+
+std::optional<Shape> mlp::shape::batchNorm(llvm::ArrayRef<int64_t> input,
+                                           llvm::ArrayRef<int64_t> mean,
+                                           llvm::ArrayRef<int64_t> variance,
+                                           OptionalShape weight,
+                                           OptionalShape bias,
+                                           std::string &error) {
+  if (input.empty() || ShapedType::isDynamic(input.back())) {
+    error = "batch_norm needs a static last dimension (the features), got " +
+            format(input);
+    return std::nullopt;
+  }
+  int64_t features = input.back();
+  for (auto [what, shape] :
+       {std::pair{"running_mean", OptionalShape(mean)},
+        {"running_var", OptionalShape(variance)}, {"weight", weight},
+        {"bias", bias}}) {
+    if (shape && !isVector(shape, features)) {
+      error = std::string("batch_norm ") + what + " must have shape [" +
+              std::to_string(features) + "], got " + format(*shape);
+      return std::nullopt;
+    }
+  }
+  return Shape(input.begin(), input.end());
+}
+
+std::optional<Shape> mlp::shape::broadcastTo(llvm::ArrayRef<int64_t> input,
+                                             llvm::ArrayRef<int64_t> target,
+                                             std::string &error) {
+  auto fail = [&] {
+    error = "cannot broadcast " + format(input) + " to " + format(target);
+    return std::nullopt;
+  };
+  if (input.size() > target.size())
+    return fail();
+  size_t offset = target.size() - input.size();
+  for (size_t i = 0; i < target.size(); ++i) {
+    int64_t t = target[i];
+    if (i < offset) {
+      if (ShapedType::isDynamic(t) || t < 1)
+        return fail();
+      continue;
+    }
+    int64_t d = input[i - offset];
+    bool dynamic = ShapedType::isDynamic(d) || ShapedType::isDynamic(t);
+    if (dynamic ? d != t : (t < 1 || (d != t && d != 1)))
+      return fail();
+  }
+  return Shape(target.begin(), target.end());
 }

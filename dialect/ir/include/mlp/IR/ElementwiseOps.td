@@ -39,6 +39,16 @@ def MLP_ExpOp : MLP_UnaryOp<"exp", "exp(x)"> {
   }];
 }
 
+def MLP_SqrtOp : MLP_UnaryOp<"sqrt", "sqrt(x)"> {
+  let description = [{
+    Square root, elementwise (a standard deviation, `sqrt(var + eps)`).
+
+    ```mlir
+    %y = mlp.sqrt %x : tensor<?x1x7xf32>
+    ```
+  }];
+}
+
 def MLP_DivOp : MLP_BinaryOp<"div", "lhs / rhs"> {
   let description = [{
     Elementwise quotient with NumPy broadcasting (see `mlp.add`), e.g. by a

@@ -284,6 +284,7 @@ def MLP_ReshapeOp : MLP_Op<"reshape", [Pure]> {
 include "mlp/IR/BasisOps.td"
 include "mlp/IR/ElementwiseOps.td"
 include "mlp/IR/LinearAlgebraOps.td"
+include "mlp/IR/NormalizationOps.td"
 include "mlp/IR/ReductionOps.td"
 include "mlp/IR/ShapeOps.td"
 

@@ -24,4 +24,22 @@ def MLP_SumOp : MLP_Op<"sum", [Pure]> {
   let hasVerifier = 1;
 }
 
+def MLP_SoftmaxOp : MLP_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax along one axis";
+  let description = [{
+    `y = exp(x - max) / sum(exp(x - max))` along dimension `axis`
+    (non-negative), as `torch.softmax(x, dim=axis)`; not along the dynamic
+    batch dimension. SOFTS pools its series with softmax weights along the
+    series axis.
+
+    ```mlir
+    %w = mlp.softmax %core {axis = 1 : i64} : tensor<?x21x512xf32>
+    ```
+  }];
+  let arguments = (ins MLP_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs MLP_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 #endif // MLP_IR_REDUCTIONOPS_TD

@@ -34,6 +34,26 @@ def MLP_ConcatOp : MLP_Op<"concat", [Pure]> {
   let hasCanonicalizer = 1;
 }
 
+def MLP_BroadcastToOp : MLP_Op<"broadcast_to", [Pure]> {
+  let summary = "repeats a tensor to a larger shape (NumPy broadcasting)";
+  let description = [{
+    `np.broadcast_to(x, shape)` / `x.expand(shape)`: the result shape is the
+    input's under NumPy broadcasting (aligned at the last dimension, size-1
+    and missing leading dimensions stretch). The dynamic batch dimension is
+    kept. Used where an op needs equal shapes, such as a concatenation with
+    a pooled vector repeated over the series (`repeat(1, N, 1)`).
+
+    ```mlir
+    %r = mlp.broadcast_to %g : tensor<?x1x512xf32> -> tensor<?x21x512xf32>
+    ```
+  }];
+  let arguments = (ins MLP_FloatTensor:$input);
+  let results = (outs MLP_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
 def MLP_SliceOp : MLP_Op<"slice", [Pure]> {
   let summary = "a contiguous range of one dimension";
   let description = [{

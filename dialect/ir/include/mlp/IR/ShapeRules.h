@@ -37,6 +37,9 @@ std::optional<Shape> mean(llvm::ArrayRef<int64_t> input, int64_t axis,
                           std::string &error);
 std::optional<Shape> sum(llvm::ArrayRef<int64_t> input, int64_t axis,
                          std::string &error);
+/// softmax along `axis` (negative counts from the end): the input's shape.
+std::optional<Shape> softmax(llvm::ArrayRef<int64_t> input, int64_t axis,
+                             std::string &error);
 std::optional<Shape> transpose(llvm::ArrayRef<int64_t> input,
                                llvm::ArrayRef<int64_t> permutation,
                                std::string &error);
@@ -68,6 +71,16 @@ std::optional<Shape> slice(llvm::ArrayRef<int64_t> input, int64_t axis,
 std::optional<Shape> bsplineBasis(llvm::ArrayRef<int64_t> input,
                                   llvm::ArrayRef<int64_t> grid, int64_t order,
                                   std::string &error);
+/// Per-feature statistics and affine parameters over the last dimension.
+std::optional<Shape> batchNorm(llvm::ArrayRef<int64_t> input,
+                               llvm::ArrayRef<int64_t> mean,
+                               llvm::ArrayRef<int64_t> variance,
+                               OptionalShape weight, OptionalShape bias,
+                               std::string &error);
+/// np.broadcast_to(input, target); the batch dimension stays where it is.
+std::optional<Shape> broadcastTo(llvm::ArrayRef<int64_t> input,
+                                 llvm::ArrayRef<int64_t> target,
+                                 std::string &error);
 /// torch.cat(inputs, dim=axis); a negative axis counts from the end.
 std::optional<Shape> concat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs,
                             int64_t axis, std::string &error);
