@@ -41,7 +41,9 @@ except ImportError:  # run from a checkout without PYTHONPATH
 class Case:
     """name: the model name in the .mlp; params: {name: (shape, init)} where
     init is "linear:<fan_in>", "ln_weight", "ln_bias" or "normal";
-    inputs: [(name, shape without batch)]; outputs: [(name, shape without
+    inputs: [(name, shape without batch)] for float32 inputs N(0,
+    input_scale^2), or [(name, shape, gen)] with gen(rng, shape) -> array of
+    the input's dtype (integer ids, say); outputs: [(name, shape without
     batch)]; reference(params, inputs) -> [outputs]; mlp: built-in source or
     None; input_scale: std of the random inputs."""
 
@@ -304,10 +306,16 @@ def main(argv=None):
     failures = []
 
     def check(model, batch, label):
-        xs = {name: (case.input_scale * rng.standard_normal((batch,) + shape)).astype(np.float32)
-              for name, shape in case.inputs}
+        xs = {}
+        for name, shape, *gen in case.inputs:
+            if gen:
+                xs[name] = np.asarray(gen[0](rng, (batch,) + shape))
+            else:
+                xs[name] = (case.input_scale
+                            * rng.standard_normal((batch,) + shape)).astype(np.float32)
         out = model.run(xs)
-        want = case.reference(p64, {k: v.astype(np.float64) for k, v in xs.items()})
+        want = case.reference(p64, {k: v.astype(np.float64) if v.dtype.kind == "f" else v
+                                    for k, v in xs.items()})
         results = []
         for (name, shape), w in zip(case.outputs, want):
             y = out[name]
@@ -326,7 +334,7 @@ def main(argv=None):
         return xs, results
 
     with mlpc.load(so) as m:
-        want_in = [(n, (None,) + s) for n, s in case.inputs]
+        want_in = [(i[0], (None,) + i[1]) for i in case.inputs]
         want_out = [(n, (None,) + s) for n, s in case.outputs]
         got_in = [(s.name, s.shape) for s in m.inputs]
         got_out = [(s.name, s.shape) for s in m.outputs]
@@ -334,8 +342,13 @@ def main(argv=None):
                                                            got_in, got_out))
         if m.name != case.name or got_in != want_in or got_out != want_out:
             failures.append("signature: expected %r %s -> %s" % (case.name, want_in, want_out))
-        if any(s.dtype != np.float32 for s in m.inputs + m.outputs):
-            failures.append("signature: expected float32 tensors, got %s" % (m.inputs + m.outputs))
+        sample = np.random.default_rng(0)
+        want_dtypes = [np.dtype(i[2](sample, (1,) + i[1]).dtype) if len(i) > 2
+                       else np.dtype(np.float32) for i in case.inputs]
+        if [s.dtype for s in m.inputs] != want_dtypes or any(
+                s.dtype != np.float32 for s in m.outputs):
+            failures.append("signature: expected input dtypes %s and float32 outputs, got %s"
+                            % (want_dtypes, m.inputs + m.outputs))
         for batch in batches:
             check(m, batch, "embedded")
 

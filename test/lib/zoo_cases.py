@@ -260,7 +260,126 @@ model patch_embed {
                     [("y", (horizon, series))],
                     lambda p, x: [zoo.softs(p, x["x_enc"])])
 
+    def ids(vocabulary):
+        """gen(rng, shape): int64 ids, mostly valid, some 0 (padding) and a
+        few out of the vocabulary (zero embeddings)."""
+        def gen(rng, shape):
+            return rng.integers(-2, vocabulary + 2, shape).astype(np.int64)
+        return gen
+
+    def finalmlp():
+        d, fields = 16, zoo.FRAPPE_FIELDS
+        emb = "embedding_layer.embedding_layer.embedding_layers."
+        params = {}
+        for f, vocabulary in fields:
+            params[emb + f + ".weight"] = ((vocabulary, d), "normal")
+        width = d * len(fields)
+        for k in (1, 2):
+            params["fs_module.fs%d_ctx_bias" % k] = ((1, d), "normal")
+            g = "fs_module.fs%d_gate.mlp." % k
+            params.update(linear_params(g + "0", d, 1024))
+            params.update(linear_params(g + "2", 1024, 512))
+            params.update(linear_params(g + "4", 512, width))
+        params.update(linear_params("mlp1.mlp.0", width, 1024))
+        params.update(linear_params("mlp1.mlp.2", 1024, 512))
+        params.update(linear_params("mlp2.mlp.0", width, 1024))
+        params.update(linear_params("mlp2.mlp.2", 1024, 512))
+        params.update(linear_params("mlp2.mlp.4", 512, 256))
+        params.update(linear_params("fusion_module.w_x", 512, 1))
+        params.update(linear_params("fusion_module.w_y", 256, 1))
+        params["fusion_module.w_xy"] = ((2 * 256 * 128, 1), uniform(0.02))
+        inputs = [(f, (), ids(vocabulary)) for f, vocabulary in fields]
+        return Case("finalmlp_frappe", params, inputs, [("y_pred", (1,))],
+                    lambda p, x: [zoo.finalmlp(p, x)])
+
+    def din():
+        d = 10
+        vocab = {"user_id": 192405, "item_id": 63003, "cate_id": 803}
+        emb = "embedding_layer.embedding_layers."
+        params = {emb + f + ".weight": ((n, d), "normal") for f, n in vocab.items()}
+        att = "attention_layers.0.attention_layer.mlp."
+        params.update(linear_params(att + "0", 8 * d, 64))
+        params[att + "1.alpha"] = ((64,), "normal")
+        params[att + "1.bn.running_mean"] = ((64,), "ln_bias")
+        params[att + "1.bn.running_var"] = ((64,), lambda rng, shape: rng.uniform(0.5, 2.0, shape))
+        params.update(linear_params(att + "2", 64, 1))
+        for i, (fin, fout) in enumerate([(5 * d, 512), (512, 128), (128, 64), (64, 1)]):
+            params.update(linear_params("dnn.mlp.%d" % (2 * i), fin, fout))
+
+        def history(vocabulary):
+            # Histories padded with 0 at the end, of random lengths.
+            def gen(rng, shape):
+                h = rng.integers(1, vocabulary, shape).astype(np.int64)
+                lengths = rng.integers(0, shape[1] + 1, shape[0])
+                h[np.arange(shape[1])[None, :] >= lengths[:, None]] = 0
+                return h
+            return gen
+        inputs = [("user_id", (), ids(vocab["user_id"])), ("item_id", (), ids(vocab["item_id"])),
+                  ("cate_id", (), ids(vocab["cate_id"])),
+                  ("click_history", (50,), history(vocab["item_id"])),
+                  ("cate_history", (50,), history(vocab["cate_id"]))]
+        return Case("din_amazon", params, inputs, [("y_pred", (1,))],
+                    lambda p, x: [zoo.din(p, x)])
+
+    def poolformer():
+        dims, depths = [64, 128, 320, 512], [2, 2, 6, 2]
+        params = {"stem.conv.weight": ((64, 3, 7, 7), "linear:%d" % (3 * 49)),
+                  "stem.conv.bias": ((64,), "linear:%d" % (3 * 49))}
+        for s, (c, depth) in enumerate(zip(dims, depths)):
+            if s > 0:
+                d = "stages.%d.downsample.conv." % s
+                params[d + "weight"] = ((c, dims[s - 1], 3, 3), "linear:%d" % (dims[s - 1] * 9))
+                params[d + "bias"] = ((c,), "linear:%d" % (dims[s - 1] * 9))
+            for j in range(depth):
+                b = "stages.%d.blocks.%d." % (s, j)
+                params.update(ln_params(b + "norm1", c))
+                params.update(ln_params(b + "norm2", c))
+                params[b + "mlp.fc1.weight"] = ((4 * c, c, 1, 1), "linear:%d" % c)
+                params[b + "mlp.fc1.bias"] = ((4 * c,), "linear:%d" % c)
+                params[b + "mlp.fc2.weight"] = ((c, 4 * c, 1, 1), "linear:%d" % (4 * c))
+                params[b + "mlp.fc2.bias"] = ((c,), "linear:%d" % (4 * c))
+                # LayerScale of order 1 (checkpoints start at 1e-5).
+                params[b + "layer_scale1.scale"] = ((c,), "ln_weight")
+                params[b + "layer_scale2.scale"] = ((c,), "ln_weight")
+        params.update(ln_params("head.norm", 512))
+        params.update(linear_params("head.fc", 512, 1000))
+        return Case("poolformer_s12", params, [("image", (3, 224, 224))],
+                    [("logits", (1000,))], lambda p, x: [zoo.poolformer(p, x["image"])])
+
+    def conv_pool():
+        # conv2d (strided, padded, pointwise, no bias), avg_pool2d in both
+        # modes and group_norm on a small non-square image, with external
+        # weights too (4-D conv weights re-laid by the runtime).
+        mlp = """# conv2d, avg_pool2d and group_norm, channels last
+model conv_pool {
+  input image: f32[N, 3, 13, 10]
+  x = transpose(image, 1, 2) |> transpose(2, 3)
+  a = conv2d(x, 8, 5, stride=3, padding=2) @c1
+  output b = group_norm(a) @gn |> conv2d(6, 1, bias=false) @c2
+  output c = avg_pool2d(a, 3, stride=1, padding=1, count_include_pad=false)
+  output d = avg_pool2d(x, 2, stride=2)
+}
+"""
+        params = {"c1.weight": ((8, 3, 5, 5), "linear:75"), "c1.bias": ((8,), "linear:75"),
+                  "c2.weight": ((6, 8, 1, 1), "linear:8")}
+        params.update(ln_params("gn", 8))
+
+        def reference(p, x):
+            a = zoo.conv2d_nchw(x["image"], p["c1.weight"], p["c1.bias"], 3, 2)
+            g = zoo.group_norm1(a, p["gn.weight"], p["gn.bias"])
+            b = np.einsum("oc,bchw->bhwo", p["c2.weight"][:, :, 0, 0], g)
+            c = zoo.avg_pool3x3_exclude_pad(a).transpose(0, 2, 3, 1)
+            img = x["image"]
+            d = img[:, :, :12, :10].reshape(img.shape[0], 3, 6, 2, 5, 2).mean(axis=(3, 5))
+            return [b, c, d.transpose(0, 2, 3, 1)]
+        return Case("conv_pool", params, [("image", (3, 13, 10))],
+                    [("b", (5, 4, 6)), ("c", (5, 4, 8)), ("d", (6, 5, 3))], reference, mlp=mlp)
+
     return {
+        "conv_pool": conv_pool,
+        "poolformer_s12": poolformer,
+        "din_amazon": din,
+        "finalmlp_frappe": finalmlp,
         "softs_weather": softs,
         "tsmixer_etth1": tsmixer,
         "tabm_california": tabm,

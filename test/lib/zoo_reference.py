@@ -285,3 +285,139 @@ def softs(p, x_enc, layers=2):
         h = _ln(p, b + "norm2", h + y, 1e-5)
     out = _lin(p, "projection", h).transpose(0, 2, 1)
     return out * stdev + means
+
+
+# -- 8. CTR models (FuxiCTR) ----------------------------------------------------------
+
+def embedding(table, ids):
+    """nn.Embedding lookup; ids outside the table give zero rows (the
+    compiled models' convention; PyTorch raises an error)."""
+    table = f64(table)
+    ids = np.asarray(ids)
+    inside = (ids >= 0) & (ids < table.shape[0])
+    return np.where(inside[..., None], table[np.where(inside, ids, 0)], 0.0)
+
+
+FRAPPE_FIELDS = [("user", 959), ("item", 4084), ("daytime", 9), ("weekday", 9),
+                 ("isweekend", 4), ("homework", 5), ("cost", 4), ("weather", 11),
+                 ("country", 82), ("city", 235)]
+
+
+def finalmlp(p, x, heads=2):
+    """reczoo/FuxiCTR FinalMLP.forward without context features, written after
+    the reference's own operations (FeatureSelection, InteractionAggregation
+    with its two matmuls)."""
+    emb = "embedding_layer.embedding_layer.embedding_layers."
+    flat = np.stack([embedding(p[emb + f + ".weight"], x[f]) for f, _ in FRAPPE_FIELDS],
+                    axis=1)
+    flat = flat.reshape(flat.shape[0], -1)
+    b = flat.shape[0]
+
+    def mlp(prefix, v, n, out_act=None):
+        for i in range(n):
+            v = _lin(p, "%s.mlp.%d" % (prefix, 2 * i), v)
+            if i + 1 < n or out_act is None:
+                v = ref.relu(v) if out_act is None or i + 1 < n else v
+        return out_act(v) if out_act else v
+
+    def gate(k):
+        ctx = np.repeat(f64(p["fs_module.fs%d_ctx_bias" % k]), b, axis=0)
+        return mlp("fs_module.fs%d_gate" % k, ctx, 3, ref.sigmoid) * 2
+    feat1, feat2 = flat * gate(1), flat * gate(2)
+    h1, h2 = mlp("mlp1", feat1, 2), mlp("mlp2", feat2, 3)
+    out = _lin(p, "fusion_module.w_x", h1) + _lin(p, "fusion_module.w_y", h2)
+    hx = h1.reshape(b, heads, -1)
+    hy = h2.reshape(b, heads, -1)
+    w_xy = f64(p["fusion_module.w_xy"])
+    xy = np.matmul(np.matmul(hx[:, :, None, :], w_xy.reshape(heads, hx.shape[2], -1))
+                   .reshape(b, heads, 1, hy.shape[2]), hy[:, :, :, None])[..., 0]
+    out = out + xy.sum(axis=1)
+    return ref.sigmoid(out)
+
+
+def din(p, x, seq_len=50, d=10):
+    """reczoo/FuxiCTR DIN.forward with DIN_Attention (Dice, no softmax) on one
+    target (item_id, cate_id) / sequence (click_history, cate_history) pair;
+    the sequences share the item and category tables."""
+    emb = "embedding_layer.embedding_layers."
+    e = {f: embedding(p[emb + f + ".weight"], x[f]) for f in ("user_id", "item_id", "cate_id")}
+    e["click_history"] = embedding(p[emb + "item_id.weight"], x["click_history"])
+    e["cate_history"] = embedding(p[emb + "cate_id.weight"], x["cate_history"])
+    target = np.concatenate([e["item_id"], e["cate_id"]], -1)
+    sequence = np.concatenate([e["click_history"], e["cate_history"]], -1)
+    mask = x["click_history"] != 0
+    b = target.shape[0]
+    target = np.broadcast_to(target[:, None, :], sequence.shape)
+    a = np.concatenate([target, sequence, target - sequence, target * sequence], -1)
+    a = a.reshape(-1, a.shape[-1])
+    att = "attention_layers.0.attention_layer.mlp."
+    h = _lin(p, att + "0", a)
+    bn = (h - f64(p[att + "1.bn.running_mean"])) / np.sqrt(f64(p[att + "1.bn.running_var"]) + 1e-9)
+    prob = ref.sigmoid(bn)
+    h = prob * h + f64(p[att + "1.alpha"]) * (1 - prob) * h
+    w = _lin(p, att + "2", h).reshape(b, seq_len) * mask
+    pooled = (w[:, :, None] * sequence).sum(axis=1)
+    e["click_history"], e["cate_history"] = pooled[:, :d], pooled[:, d:]
+    z = np.concatenate([e[f] for f in ("user_id", "item_id", "cate_id", "click_history",
+                                        "cate_history")], -1)
+    for i in (0, 2, 4):
+        z = ref.relu(_lin(p, "dnn.mlp.%d" % i, z))
+    return ref.sigmoid(_lin(p, "dnn.mlp.6", z))
+
+
+# -- 4. PoolFormer -------------------------------------------------------------------
+
+def conv2d_nchw(x, weight, bias, stride, padding):
+    """torch.nn.functional.conv2d on NCHW by its definition (zero padding)."""
+    x = np.pad(f64(x), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    weight = f64(weight)
+    k = weight.shape[2]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride]              # (B, C, OH, OW, k, k)
+    out = np.einsum("bchwij,ocij->bohw", windows, weight)
+    return out if bias is None else out + f64(bias)[None, :, None, None]
+
+
+def group_norm1(x, weight, bias, eps=1e-5):
+    """nn.GroupNorm(1, C) on NCHW: statistics over (C, H, W) per sample."""
+    x = f64(x)
+    mean = x.mean(axis=(1, 2, 3), keepdims=True)
+    var = x.var(axis=(1, 2, 3), keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * f64(weight)[None, :, None, None] \
+        + f64(bias)[None, :, None, None]
+
+
+def avg_pool3x3_exclude_pad(x):
+    """nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False) on NCHW."""
+    x = f64(x)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    ones = np.pad(np.ones(x.shape[2:]), 1)
+    total = sum(padded[:, :, i:i + x.shape[2], j:j + x.shape[3]]
+                for i in range(3) for j in range(3))
+    count = sum(ones[i:i + x.shape[2], j:j + x.shape[3]] for i in range(3) for j in range(3))
+    return total / count
+
+
+def poolformer(p, image, depths=(2, 2, 6, 2)):
+    """timm MetaFormer poolformer_s12 (v1: GroupNorm1, Pooling, 1x1-conv Mlp,
+    LayerScale; stem and downsampling without norm; head: global average
+    pool, LayerNorm2d eps 1e-6, fc), in NCHW as the reference."""
+    x = conv2d_nchw(image, p["stem.conv.weight"], p["stem.conv.bias"], 4, 2)
+    for s, depth in enumerate(depths):
+        if s > 0:
+            d = "stages.%d.downsample.conv." % s
+            x = conv2d_nchw(x, p[d + "weight"], p[d + "bias"], 2, 1)
+        for j in range(depth):
+            b = "stages.%d.blocks.%d." % (s, j)
+
+            def scale(name, v):
+                return f64(p[b + name + ".scale"])[None, :, None, None] * v
+            y = group_norm1(x, p[b + "norm1.weight"], p[b + "norm1.bias"])
+            x = x + scale("layer_scale1", avg_pool3x3_exclude_pad(y) - y)
+            y = group_norm1(x, p[b + "norm2.weight"], p[b + "norm2.bias"])
+            w1, w2 = f64(p[b + "mlp.fc1.weight"])[:, :, 0, 0], f64(p[b + "mlp.fc2.weight"])[:, :, 0, 0]
+            h = ref.gelu(np.einsum("oc,bchw->bohw", w1, y) + f64(p[b + "mlp.fc1.bias"])[None, :, None, None])
+            h = np.einsum("oc,bchw->bohw", w2, h) + f64(p[b + "mlp.fc2.bias"])[None, :, None, None]
+            x = x + scale("layer_scale2", h)
+    pooled = x.mean(axis=(2, 3))
+    return _lin(p, "head.fc", _ln(p, "head.norm", pooled, 1e-6))

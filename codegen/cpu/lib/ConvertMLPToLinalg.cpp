@@ -540,8 +540,12 @@ struct ReshapeLowering : public OpConversionPattern<mlp::ReshapeOp> {
     auto type = cast<RankedTensorType>(op.getType());
     bool batched = inputType.getRank() > 0 && inputType.isDynamicDim(0);
     // The operand of a contraction: a tensor.reshape, which elementwise
-    // fusion does not fold into the matmul (see reshapeTo).
-    if (llvm::any_of(op->getUsers(), [](Operation *user) {
+    // fusion does not fold into the matmul (see reshapeTo). So is a reshape
+    // from or to the batch alone ([N] <-> [N, 1]), which has no reassociation
+    // besides the batch's.
+    bool batchOnly =
+        batched && (inputType.getRank() == 1 || type.getRank() == 1);
+    if (batchOnly || llvm::any_of(op->getUsers(), [](Operation *user) {
           return isa<mlp::LinearOp, mlp::MatmulOp, mlp::PatchEmbedOp>(user);
         })) {
       SmallVector<OpFoldResult> sizes;
@@ -634,8 +638,10 @@ struct ConvertMLPToLinalg
     populateLowerNormalizationOpsPatterns(patterns);
     populateLowerReductionOpsPatterns(patterns);
     populateLowerElementwiseOpsPatterns(patterns);
+    populateLowerEmbeddingOpsPatterns(patterns);
     populateLowerLinearAlgebraOpsPatterns(patterns);
     populateLowerShapeOpsPatterns(patterns);
+    populateLowerSpatialOpsPatterns(patterns);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       return signalPassFailure();
     module.walk([](func::ReturnOp ret) { copyReturnedArguments(ret); });

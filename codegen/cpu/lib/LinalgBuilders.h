@@ -28,13 +28,13 @@ mlir::Value constantF32(mlir::OpBuilder &b, mlir::Location loc, double value);
 llvm::SmallVector<mlir::utils::IteratorType> parallel(int64_t rank);
 /// An elementwise linalg.generic over `inputs` read through `inputMaps`,
 /// writing `init`, whose body yields `body(args)`.
-mlir::Value elementwise(
-    mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
-    mlir::ValueRange inputs, llvm::ArrayRef<mlir::AffineMap> inputMaps,
-    llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
-                                   mlir::ValueRange)>
-        body,
-    mlir::Value init);
+mlir::Value
+elementwise(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
+            mlir::ValueRange inputs, llvm::ArrayRef<mlir::AffineMap> inputMaps,
+            llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                           mlir::ValueRange)>
+                body,
+            mlir::Value init);
 /// `value` reshaped (row-major) to `type`, whose dims are `sizes`, with
 /// tensor.reshape: unlike collapse_shape / expand_shape, elementwise fusion
 /// does not fold it into a neighbouring linalg.matmul (which would become a
@@ -61,10 +61,12 @@ mlir::Value buildRowMatmul(mlir::OpBuilder &b, mlir::Location loc,
 // Lowering patterns of the model-zoo ops, one file per kind of op.
 void populateLowerBasisOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerElementwiseOpsPatterns(mlir::RewritePatternSet &patterns);
+void populateLowerEmbeddingOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerNormalizationOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerReductionOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerLinearAlgebraOpsPatterns(mlir::RewritePatternSet &patterns);
 void populateLowerShapeOpsPatterns(mlir::RewritePatternSet &patterns);
+void populateLowerSpatialOpsPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace mlp::cpu
 

@@ -43,10 +43,11 @@ struct BSplineBasisLowering : public OpConversionPattern<mlp::BSplineBasisOp> {
           Value j = b.create<linalg::IndexOp>(l, rank - 1);
           SmallVector<Value> knots;
           for (int64_t t = 0; t <= order + 1; ++t) {
-            Value at = t == 0 ? j
-                              : b.create<arith::AddIOp>(
-                                     l, j, b.create<arith::ConstantIndexOp>(l, t))
-                                    .getResult();
+            Value at = t == 0
+                           ? j
+                           : b.create<arith::AddIOp>(
+                                  l, j, b.create<arith::ConstantIndexOp>(l, t))
+                                 .getResult();
             knots.push_back(
                 b.create<tensor::ExtractOp>(l, grid, ValueRange{f, at}));
           }

@@ -17,11 +17,11 @@ struct MatmulLowering : public OpConversionPattern<mlp::MatmulOp> {
   LogicalResult
   matchAndRewrite(mlp::MatmulOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
-    rewriter.replaceOp(
-        op, buildRowMatmul(
-                rewriter, op.getLoc(), adaptor.getInput(),
-                [&] { return adaptor.getWeight(); }, adaptor.getBias(),
-                           cast<RankedTensorType>(op.getType())));
+    rewriter.replaceOp(op, buildRowMatmul(
+                               rewriter, op.getLoc(), adaptor.getInput(),
+                               [&] { return adaptor.getWeight(); },
+                               adaptor.getBias(),
+                               cast<RankedTensorType>(op.getType())));
     return success();
   }
 };
@@ -50,24 +50,25 @@ struct PatchEmbedLowering : public OpConversionPattern<mlp::PatchEmbedOp> {
 
     SmallVector<OpFoldResult> sixD = {
         tensor::getMixedSize(rewriter, loc, image, 0),
-        rewriter.getIndexAttr(channels), rewriter.getIndexAttr(hp),
-        rewriter.getIndexAttr(ph),       rewriter.getIndexAttr(wp),
+        rewriter.getIndexAttr(channels),
+        rewriter.getIndexAttr(hp),
+        rewriter.getIndexAttr(ph),
+        rewriter.getIndexAttr(wp),
         rewriter.getIndexAttr(pw)};
-    auto sixDType = RankedTensorType::get(
-        {shape[0], channels, hp, ph, wp, pw}, elementType);
+    auto sixDType = RankedTensorType::get({shape[0], channels, hp, ph, wp, pw},
+                                          elementType);
     Value blocks = rewriter.create<tensor::ExpandShapeOp>(
         loc, sixDType, image,
         SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}}, sixD);
     auto patchesType = RankedTensorType::get(
         {shape[0], hp, wp, channels, ph, pw}, elementType);
-    Value patches =
-        rewriter
-            .create<linalg::TransposeOp>(
-                loc, blocks,
-                emptyTensor(rewriter, loc, patchesType, blocks,
-                            {0, -1, -1, -1, -1, -1}),
-                ArrayRef<int64_t>{0, 2, 4, 1, 3, 5})
-            .getResult()[0];
+    Value patches = rewriter
+                        .create<linalg::TransposeOp>(
+                            loc, blocks,
+                            emptyTensor(rewriter, loc, patchesType, blocks,
+                                        {0, -1, -1, -1, -1, -1}),
+                            ArrayRef<int64_t>{0, 2, 4, 1, 3, 5})
+                        .getResult()[0];
     int64_t tokens = hp * wp, features = channels * ph * pw;
     Value rows = reshapeTo(
         rewriter, loc, patches,
@@ -91,9 +92,9 @@ struct PatchEmbedLowering : public OpConversionPattern<mlp::PatchEmbedOp> {
           RankedTensorType::get({features, dim}, elementType),
           {rewriter.getIndexAttr(features), rewriter.getIndexAttr(dim)});
     };
-    rewriter.replaceOp(op, buildRowMatmul(rewriter, loc, rows, weightMatrix,
-                                          adaptor.getBias(),
-                                          cast<RankedTensorType>(op.getType())));
+    rewriter.replaceOp(
+        op, buildRowMatmul(rewriter, loc, rows, weightMatrix, adaptor.getBias(),
+                           cast<RankedTensorType>(op.getType())));
     return success();
   }
 };

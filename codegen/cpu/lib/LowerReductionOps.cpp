@@ -23,8 +23,8 @@ struct SumLowering : public OpConversionPattern<mlp::SumOp> {
     auto axis = static_cast<int64_t>(op.getAxis());
     Value input = adaptor.getInput();
     int64_t count = cast<RankedTensorType>(input.getType()).getDimSize(axis);
-    rewriter.replaceOp(op, sumOverAxis(rewriter, op.getLoc(), input, axis,
-                                       Value(), count));
+    rewriter.replaceOp(
+        op, sumOverAxis(rewriter, op.getLoc(), input, axis, Value(), count));
     return success();
   }
 };
@@ -63,23 +63,21 @@ struct SoftmaxLowering : public OpConversionPattern<mlp::SoftmaxOp> {
 
     // max over the axis
     Value lowest = rewriter.create<arith::ConstantOp>(
-        loc, rewriter.getFloatAttr(
-                 type.getElementType(),
-                 -std::numeric_limits<double>::infinity()));
+        loc, rewriter.getFloatAttr(type.getElementType(),
+                                   -std::numeric_limits<double>::infinity()));
     Value init = emptyTensor(rewriter, loc, reducedType, input, sourceDims);
     Value filled =
         rewriter.create<linalg::FillOp>(loc, lowest, init).getResult(0);
-    Value max =
-        rewriter
-            .create<linalg::GenericOp>(
-                loc, reducedType, input, filled,
-                ArrayRef<AffineMap>{id, reduced}, iterators,
-                [&](OpBuilder &b, Location l, ValueRange args) {
-                  b.create<linalg::YieldOp>(
-                      l, ValueRange{b.create<arith::MaximumFOp>(l, args[0],
-                                                                args[1])});
-                })
-            .getResult(0);
+    Value max = rewriter
+                    .create<linalg::GenericOp>(
+                        loc, reducedType, input, filled,
+                        ArrayRef<AffineMap>{id, reduced}, iterators,
+                        [&](OpBuilder &b, Location l, ValueRange args) {
+                          b.create<linalg::YieldOp>(
+                              l, ValueRange{b.create<arith::MaximumFOp>(
+                                     l, args[0], args[1])});
+                        })
+                    .getResult(0);
     // exp(x - max), then its sum over the axis
     Value shifted = elementwise(
         rewriter, loc, type, {input, max}, {id, reduced},

@@ -49,10 +49,9 @@ struct ConcatLowering : public OpConversionPattern<mlp::ConcatOp> {
           };
           // Input i's element at position j, its index clamped into bounds.
           auto read = [&](size_t i, int64_t offset) {
-            int64_t size = cast<RankedTensorType>(inputs[i].getType())
-                               .getDimSize(axis);
-            Value k = offset ? b.create<arith::SubIOp>(l, j, index(offset))
-                             : j;
+            int64_t size =
+                cast<RankedTensorType>(inputs[i].getType()).getDimSize(axis);
+            Value k = offset ? b.create<arith::SubIOp>(l, j, index(offset)) : j;
             if (i != 0)
               k = b.create<arith::MaxSIOp>(l, k, index(0));
             if (i + 1 != inputs.size())
@@ -123,8 +122,8 @@ struct SliceLowering : public OpConversionPattern<mlp::SliceOp> {
     SmallVector<OpFoldResult> sizes = sizesOf(rewriter, loc, input);
     sizes[axis] = rewriter.getIndexAttr(type.getDimSize(axis));
     SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
-    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, type, input,
-                                                        offsets, sizes, strides);
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, type, input, offsets, sizes, strides);
     return success();
   }
 };

@@ -21,6 +21,11 @@ static std::string dtypeName(Type type) {
     return "bfloat16";
   if (type.isF64())
     return "float64";
+  // Integer inputs: the ids of categorical features.
+  if (type.isSignlessInteger(64))
+    return "int64";
+  if (type.isSignlessInteger(32))
+    return "int32";
   return "";
 }
 

@@ -49,6 +49,11 @@ enum class Builtin {
   BatchNorm,
   Softmax,
   BroadcastTo,
+  Embedding,
+  PaddingMask,
+  Conv2D,
+  AvgPool2D,
+  GroupNorm,
 };
 
 struct BuiltinSpec {
@@ -131,6 +136,35 @@ const std::vector<BuiltinSpec> &builtins() {
        Builtin::BroadcastTo,
        {{"x", ArgKind::Tensor, ""}, {"shape", ArgKind::Dim, ""}},
        /*variadic=*/true},
+      {"embedding",
+       Builtin::Embedding,
+       {{"ids", ArgKind::Ids, ""},
+        {"vocabulary", ArgKind::Integer, ""},
+        {"dim", ArgKind::Integer, ""}}},
+      {"padding_mask",
+       Builtin::PaddingMask,
+       {{"ids", ArgKind::Ids, ""}, {"padding_idx", ArgKind::Integer, "0"}}},
+      {"conv2d",
+       Builtin::Conv2D,
+       {{"x", ArgKind::Tensor, ""},
+        {"out_channels", ArgKind::Integer, ""},
+        {"kernel", ArgKind::Integer, ""},
+        {"stride", ArgKind::Integer, "1"},
+        {"padding", ArgKind::Integer, "0"},
+        {"bias", ArgKind::Bool, "true"}}},
+      {"group_norm",
+       Builtin::GroupNorm,
+       {{"x", ArgKind::Tensor, ""},
+        {"groups", ArgKind::Integer, "1"},
+        {"eps", ArgKind::Number, "1e-5"},
+        {"affine", ArgKind::Bool, "true"}}},
+      {"avg_pool2d",
+       Builtin::AvgPool2D,
+       {{"x", ArgKind::Tensor, ""},
+        {"kernel", ArgKind::Integer, ""},
+        {"stride", ArgKind::Integer, "1"},
+        {"padding", ArgKind::Integer, "0"},
+        {"count_include_pad", ArgKind::Bool, "true"}}},
       {"bspline_basis",
        Builtin::BSplineBasis,
        {{"x", ArgKind::Tensor, ""},
@@ -221,6 +255,16 @@ public:
       return sum();
     case Builtin::Softmax:
       return softmax();
+    case Builtin::Embedding:
+      return embedding();
+    case Builtin::Conv2D:
+      return conv2d();
+    case Builtin::AvgPool2D:
+      return avgPool2d();
+    case Builtin::GroupNorm:
+      return groupNorm();
+    case Builtin::PaddingMask:
+      return paddingMask();
     case Builtin::BroadcastTo:
       return broadcastTo();
     }
@@ -518,6 +562,157 @@ private:
         b.getF64FloatAttr(eps)));
   }
 
+  /// nn.Embedding(vocabulary, dim) @p: binds p.weight [vocabulary, dim] (f32)
+  /// and looks up the rows of the integer ids.
+  FailureOr<Val> embedding() {
+    for (size_t i : {1, 2})
+      if (arg(i).integer <= 0)
+        return gen.fail(argLoc(i), std::string(i == 1 ? "vocabulary" : "dim") +
+                                       " must be a positive integer, got " +
+                                       std::to_string(arg(i).integer));
+    SmallVector<int64_t> tableShape = {arg(1).integer, arg(2).integer};
+    std::string error;
+    auto result = shape::embedding(xShape(), tableShape, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    Type f32 = b.getF32Type();
+    FailureOr<std::string> name = gen.paramName(call, frame, "weight");
+    if (failed(name))
+      return failure();
+    FailureOr<Value> table = gen.getParam(*name, tableShape, f32, call.loc());
+    if (failed(table))
+      return failure();
+    return Val::ofTensor(b.create<mlp::EmbeddingOp>(
+        location, RankedTensorType::get(*result, f32), x, *table));
+  }
+
+  /// Conv2d(C, out_channels, kernel, stride, padding) on a channels-last
+  /// (N, H, W, C) input; binds p.weight [out, C, kernel, kernel], p.bias.
+  FailureOr<Val> conv2d() {
+    int64_t out = arg(1).integer, kernel = arg(2).integer;
+    int64_t stride = has(3) ? arg(3).integer : 1;
+    int64_t padding = has(4) ? arg(4).integer : 0;
+    bool bias = has(5) ? arg(5).boolean : true;
+    if (out <= 0)
+      return gen.fail(argLoc(1), "out_channels must be a positive integer, "
+                                 "got " +
+                                     std::to_string(out));
+    if (kernel < 1)
+      return gen.fail(argLoc(2), "kernel must be a positive integer, got " +
+                                     std::to_string(kernel));
+    int64_t channels = xShape().size() == 4 ? xShape()[3] : 1;
+    SmallVector<int64_t> weightShape = {out, channels, kernel, kernel},
+                         biasShape = {out};
+    std::string error;
+    auto result =
+        shape::conv2d(xShape(), weightShape,
+                      bias ? shape::OptionalShape(biasShape) : std::nullopt,
+                      stride, padding, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    FailureOr<Value> weight = param("weight", weightShape);
+    if (failed(weight))
+      return failure();
+    Value biasValue;
+    if (bias) {
+      FailureOr<Value> value = param("bias", biasShape);
+      if (failed(value))
+        return failure();
+      biasValue = *value;
+    }
+    return Val::ofTensor(b.create<mlp::Conv2DOp>(
+        location, resultType(*result), x, *weight, biasValue,
+        b.getI64IntegerAttr(stride), b.getI64IntegerAttr(padding)));
+  }
+
+  /// GroupNorm(1, C) on a channels-last (N, ..., C) input: statistics over
+  /// all of a sample's elements, then a per-channel affine (p.weight,
+  /// p.bias [C]). Emitted as mlp ops on an (N, P, C) view: the mean and the
+  /// biased variance are means over C and then over P, which keeps fp32
+  /// sums short (a sample of PoolFormer's first stage has 200 K elements).
+  FailureOr<Val> groupNorm() {
+    int64_t groups = has(1) ? arg(1).integer : 1;
+    if (groups != 1)
+      return gen.fail(argLoc(1), "group_norm supports groups=1 only "
+                                 "(GroupNorm(1, C)), got " +
+                                     std::to_string(groups));
+    double eps = has(2) ? arg(2).number : 1e-5;
+    if (!(eps > 0.0))
+      return gen.fail(argLoc(2),
+                      "eps must be positive, got " + formatNumber(eps));
+    bool affine = has(3) ? arg(3).boolean : true;
+    ArrayRef<int64_t> shape = xShape();
+    int64_t positions = 1;
+    bool valid = shape.size() >= 3 && ShapedType::isDynamic(shape[0]);
+    for (int64_t d : shape.drop_front()) {
+      if (ShapedType::isDynamic(d))
+        valid = false;
+      else
+        positions *= d;
+    }
+    if (!valid)
+      return gen.fail(call.loc(), "group_norm needs a batched channels-last "
+                                  "input (N, ..., C) of rank >= 3 with static "
+                                  "dimensions after the batch, got " +
+                                      shape::format(shape));
+    int64_t n = shape[0], channels = shape.back();
+    positions /= channels;
+    auto typeOf = [&](ArrayRef<int64_t> dims) { return resultType(dims); };
+    auto meanOverSample = [&](Value v) -> Value {
+      Value m = b.create<mlp::MeanOp>(location, typeOf({n, positions}), v,
+                                      b.getI64IntegerAttr(2));
+      m = b.create<mlp::MeanOp>(location, typeOf({n}), m,
+                                b.getI64IntegerAttr(1));
+      return b.create<mlp::ReshapeOp>(location, typeOf({n, 1, 1}), m);
+    };
+    auto view = typeOf({n, positions, channels});
+    Value r = b.create<mlp::ReshapeOp>(location, view, x);
+    Value d = b.create<mlp::SubOp>(location, view, r, meanOverSample(r));
+    Value var = meanOverSample(b.create<mlp::MulOp>(location, view, d, d));
+    Value epsValue = b.create<mlp::ConstantOp>(
+        location, RankedTensorType::get({}, xType.getElementType()),
+        b.getF64FloatAttr(eps));
+    Value sd = b.create<mlp::SqrtOp>(
+        location, typeOf({n, 1, 1}),
+        b.create<mlp::AddOp>(location, typeOf({n, 1, 1}), var, epsValue));
+    Value v = b.create<mlp::DivOp>(location, view, d, sd);
+    v = b.create<mlp::ReshapeOp>(location, xType, v);
+    if (affine) {
+      SmallVector<int64_t> channelShape = {channels};
+      FailureOr<Value> w = param("weight", channelShape);
+      if (failed(w))
+        return failure();
+      FailureOr<Value> bb = param("bias", channelShape);
+      if (failed(bb))
+        return failure();
+      v = b.create<mlp::MulOp>(location, xType, v, *w);
+      v = b.create<mlp::AddOp>(location, xType, v, *bb);
+    }
+    return Val::ofTensor(v);
+  }
+
+  FailureOr<Val> avgPool2d() {
+    int64_t kernel = arg(1).integer;
+    int64_t stride = has(2) ? arg(2).integer : 1;
+    int64_t padding = has(3) ? arg(3).integer : 0;
+    bool includePad = has(4) ? arg(4).boolean : true;
+    std::string error;
+    auto result = shape::avgPool2d(xShape(), kernel, stride, padding, error);
+    if (!result)
+      return gen.fail(call.loc(), error);
+    return Val::ofTensor(b.create<mlp::AvgPool2DOp>(
+        location, resultType(*result), x, b.getI64IntegerAttr(kernel),
+        b.getI64IntegerAttr(stride), b.getI64IntegerAttr(padding),
+        b.getBoolAttr(includePad)));
+  }
+
+  FailureOr<Val> paddingMask() {
+    int64_t padding = has(1) ? arg(1).integer : 0;
+    return Val::ofTensor(b.create<mlp::PaddingMaskOp>(
+        location, RankedTensorType::get(xShape(), b.getF32Type()), x,
+        b.getI64IntegerAttr(padding)));
+  }
+
   FailureOr<Val> softmax() {
     int64_t axis = has(1) ? arg(1).integer : -1;
     std::string error;
@@ -614,15 +809,28 @@ FailureOr<Val> MLIRGenImpl::callBuiltin(const CallExprAST &call, Frame &frame) {
     return failure();
 
   // Which builtins bind parameters with '@path'.
-  bool hasParams = spec->id == Builtin::Linear ||
-                   spec->id == Builtin::PatchEmbed ||
-                   spec->id == Builtin::BatchNorm ||
-                   (spec->id == Builtin::LayerNorm &&
-                    (!args.values[2] || args.values[2]->boolean));
+  bool hasParams =
+      spec->id == Builtin::Linear || spec->id == Builtin::PatchEmbed ||
+      spec->id == Builtin::Embedding || spec->id == Builtin::Conv2D ||
+      (spec->id == Builtin::GroupNorm &&
+       (!args.values[3] || args.values[3]->boolean)) ||
+      spec->id == Builtin::BatchNorm ||
+      (spec->id == Builtin::LayerNorm &&
+       (!args.values[2] || args.values[2]->boolean));
   if (hasParams && !call.binding) {
     if (spec->id == Builtin::Linear)
       return fail(call.loc(), "linear needs '@name' to bind its weight and "
                               "bias, e.g. linear(x, 64) @fc1");
+    if (spec->id == Builtin::GroupNorm)
+      return fail(call.loc(), "group_norm needs '@name' to bind its weight "
+                              "and bias, e.g. group_norm(x) @norm1, or "
+                              "affine=false for none");
+    if (spec->id == Builtin::Conv2D)
+      return fail(call.loc(), "conv2d needs '@name' to bind its weight and "
+                              "bias, e.g. conv2d(x, 64, 3, padding=1) @conv");
+    if (spec->id == Builtin::Embedding)
+      return fail(call.loc(), "embedding needs '@name' to bind its table, "
+                              "e.g. embedding(ids, 1000, 16) @item_id");
     if (spec->id == Builtin::BatchNorm)
       return fail(call.loc(), "batch_norm needs '@name' to bind its running "
                               "statistics (and weight and bias), e.g. "

@@ -76,6 +76,9 @@ Val Val::ofBool(bool value) {
 std::string Val::describe() const {
   switch (kind) {
   case Kind::Tensor:
+    if (tensorType().getElementType().isInteger())
+      return "an integer tensor of shape " +
+             shape::format(tensorType().getShape());
     return "a tensor of shape " + shape::format(tensorType().getShape());
   case Kind::Number:
     if (isInteger)
@@ -244,18 +247,37 @@ LogicalResult MLIRGenImpl::checkAssignable(const std::string &name,
   return success();
 }
 
-FailureOr<RankedTensorType> MLIRGenImpl::convertType(const TypeAST &type,
-                                                     bool isParam) {
+FailureOr<RankedTensorType>
+MLIRGenImpl::convertType(const TypeAST &type, bool isParam, Frame *frame) {
   Type element = llvm::StringSwitch<Type>(type.elementType)
                      .Case("f16", builder.getF16Type())
                      .Case("bf16", builder.getBF16Type())
                      .Case("f64", builder.getF64Type())
+                     .Case("i32", builder.getI32Type())
+                     .Case("i64", builder.getI64Type())
                      .Default(builder.getF32Type());
+  if (isParam && element.isInteger())
+    return fail(type.loc, "parameters must have a floating-point type, got " +
+                              type.elementType);
   SmallVector<int64_t> shape;
   for (auto [i, dim] : llvm::enumerate(type.dims)) {
     if (dim.symbol.empty()) {
       shape.push_back(dim.size);
       continue;
+    }
+    // A parameter dimension may be an integer variable: f32[c] in a def.
+    if (isParam && frame && dim.symbol != batchSymbol) {
+      auto it = frame->vars.find(dim.symbol);
+      if (it != frame->vars.end()) {
+        const Val &value = it->second.value;
+        if (value.kind != Val::Kind::Number || !value.isInteger ||
+            value.integer <= 0)
+          return fail(dim.loc, "dimension '" + dim.symbol +
+                                   "' must be a positive integer, got " +
+                                   value.describe());
+        shape.push_back(value.integer);
+        continue;
+      }
     }
     if (isParam)
       return fail(dim.loc, "parameter shapes must be static; '" + dim.symbol +
@@ -308,9 +330,11 @@ LogicalResult MLIRGenImpl::evalOutput(const OutputStmtAST &stmt, Frame &frame) {
   FailureOr<Val> value = eval(*stmt.value, frame);
   if (failed(value))
     return failure();
-  if (value->kind != Val::Kind::Tensor)
+  if (value->kind != Val::Kind::Tensor ||
+      value->tensorType().getElementType().isInteger())
     return fail(stmt.value->loc(), "output '" + stmt.name +
-                                       "' must be a tensor, got " +
+                                       "' must be a floating-point tensor, "
+                                       "got " +
                                        value->describe());
   outputs.push_back({stmt.name, stmt.loc(), value->tensor});
   frame.vars[stmt.name] = {*value, stmt.loc()};
@@ -320,7 +344,7 @@ LogicalResult MLIRGenImpl::evalOutput(const OutputStmtAST &stmt, Frame &frame) {
 LogicalResult MLIRGenImpl::evalParam(const ParamStmtAST &stmt, Frame &frame) {
   if (failed(checkAssignable(stmt.name, stmt.nameLoc, frame)))
     return failure();
-  FailureOr<RankedTensorType> type = convertType(stmt.type, true);
+  FailureOr<RankedTensorType> type = convertType(stmt.type, true, &frame);
   if (failed(type))
     return failure();
   FailureOr<std::string> path = interpolate(stmt.path, frame);

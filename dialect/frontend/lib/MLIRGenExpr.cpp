@@ -50,7 +50,8 @@ FailureOr<Val> MLIRGenImpl::eval(const ExprAST &expr, Frame &frame) {
         eval(*llvm::cast<NegateExprAST>(expr).operand, frame);
     if (failed(operand))
       return failure();
-    if (operand->kind == Val::Kind::Tensor) {
+    if (operand->kind == Val::Kind::Tensor &&
+        !operand->tensorType().getElementType().isInteger()) {
       // -x == x * -1, exactly.
       Location location = loc(expr.loc());
       Value minusOne = scalarConstant(builder, location, -1.0,
@@ -59,8 +60,8 @@ FailureOr<Val> MLIRGenImpl::eval(const ExprAST &expr, Frame &frame) {
           location, operand->tensorType(), operand->tensor, minusOne));
     }
     if (operand->kind != Val::Kind::Number)
-      return fail(expr.loc(), "unary '-' applies only to numbers and tensors, "
-                              "got " +
+      return fail(expr.loc(), "unary '-' applies only to numbers and "
+                              "floating-point tensors, got " +
                                   operand->describe());
     if (!operand->isInteger)
       return Val::ofNumber(-operand->number);
@@ -143,10 +144,14 @@ FailureOr<Val> MLIRGenImpl::evalBinary(const BinaryExprAST &expr,
   }
 
   auto isOperand = [](const Val &v) {
-    return v.kind == Val::Kind::Tensor || v.kind == Val::Kind::Number;
+    return (v.kind == Val::Kind::Tensor &&
+            !v.tensorType().getElementType().isInteger()) ||
+           v.kind == Val::Kind::Number;
   };
   if (!isOperand(*lhs) || !isOperand(*rhs))
-    return fail(expr.loc(), "'" + op + "' needs tensors or numbers, got " +
+    return fail(expr.loc(), "'" + op +
+                                "' needs floating-point tensors or numbers, "
+                                "got " +
                                 lhs->describe() + " and " + rhs->describe());
   // A number with a tensor, e.g. x * 30.0, is a constant broadcast to it.
   if (lhs->kind == Val::Kind::Number)
@@ -197,7 +202,7 @@ static std::string kindText(ArgKind kind) {
   case ArgKind::Any:
     return "a value";
   case ArgKind::Tensor:
-    return "a tensor";
+    return "a floating-point tensor";
   case ArgKind::Integer:
     return "an integer";
   case ArgKind::Number:
@@ -208,6 +213,8 @@ static std::string kindText(ArgKind kind) {
     return "true or false";
   case ArgKind::Dim:
     return "an integer or the batch symbol";
+  case ArgKind::Ids:
+    return "an integer tensor (ids)";
   }
   return "a value";
 }
@@ -217,7 +224,11 @@ static bool hasKind(const Val &value, ArgKind kind) {
   case ArgKind::Any:
     return true;
   case ArgKind::Tensor:
-    return value.kind == Val::Kind::Tensor;
+    return value.kind == Val::Kind::Tensor &&
+           !value.tensorType().getElementType().isInteger();
+  case ArgKind::Ids:
+    return value.kind == Val::Kind::Tensor &&
+           value.tensorType().getElementType().isInteger();
   case ArgKind::Integer:
   case ArgKind::Dim:
     return value.kind == Val::Kind::Number && value.isInteger;

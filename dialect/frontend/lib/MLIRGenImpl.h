@@ -55,6 +55,7 @@ enum class ArgKind {
   String,
   Bool,
   Dim, // an integer, or the batch symbol (becomes a dynamic dimension)
+  Ids, // an integer tensor (categorical ids); Tensor means floating point
 };
 
 struct ParamSpec {
@@ -170,8 +171,10 @@ private:
   mlir::FailureOr<Val> callDef(const DefAST &def, const CallExprAST &call,
                                Frame &frame);
   mlir::FailureOr<std::string> interpolate(const PathAST &path, Frame &frame);
-  mlir::FailureOr<mlir::RankedTensorType> convertType(const TypeAST &type,
-                                                      bool isParam);
+  /// `frame` resolves dimensions written as integer variables (in param
+  /// types, e.g. f32[c] in a def with an argument c).
+  mlir::FailureOr<mlir::RankedTensorType>
+  convertType(const TypeAST &type, bool isParam, Frame *frame = nullptr);
 
   mlir::MLIRContext &context;
   const ModuleAST &module;

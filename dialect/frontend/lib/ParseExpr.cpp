@@ -241,9 +241,10 @@ std::optional<TypeAST> Parser::parseType() {
     errorExpected("a tensor type such as f32[N, 128]");
     return std::nullopt;
   }
-  if (!llvm::is_contained({"f16", "bf16", "f32", "f64"}, element.spelling)) {
+  if (!llvm::is_contained({"f16", "bf16", "f32", "f64", "i32", "i64"},
+                          element.spelling)) {
     error(element.loc, "unknown element type '" + element.spelling +
-                           "'; expected f16, bf16, f32 or f64");
+                           "'; expected f16, bf16, f32, f64, i32 or i64");
     return std::nullopt;
   }
   consume();

@@ -14,9 +14,9 @@ using namespace mlp;
 
 LogicalResult MatmulOp::verify() {
   std::string error;
-  auto expected = shape::matmul(detail::shapeOf(getInput()),
-                                detail::shapeOf(getWeight()),
-                                detail::optionalShapeOf(getBias()), error);
+  auto expected =
+      shape::matmul(detail::shapeOf(getInput()), detail::shapeOf(getWeight()),
+                    detail::optionalShapeOf(getBias()), error);
   return detail::verifyResult(*this, expected, error);
 }
 
@@ -37,9 +37,8 @@ struct FoldBiasIntoMatmul : public OpRewritePattern<AddOp> {
       if (biasType.getRank() != 1 ||
           biasType.getDimSize(0) != matmul.getType().getShape().back())
         continue;
-      rewriter.replaceOpWithNewOp<MatmulOp>(add, add.getType(),
-                                            matmul.getInput(),
-                                            matmul.getWeight(), bias);
+      rewriter.replaceOpWithNewOp<MatmulOp>(
+          add, add.getType(), matmul.getInput(), matmul.getWeight(), bias);
       rewriter.eraseOp(matmul);
       return success();
     }

@@ -64,10 +64,9 @@ void ConcatOp::getCanonicalizationPatterns(RewritePatternSet &results,
 LogicalResult SliceOp::verify() {
   // I64Attr accessors return the values as unsigned.
   std::string error;
-  auto expected = shape::slice(detail::shapeOf(getInput()),
-                               static_cast<int64_t>(getAxis()),
-                               static_cast<int64_t>(getStart()),
-                               static_cast<int64_t>(getEnd()), error);
+  auto expected = shape::slice(
+      detail::shapeOf(getInput()), static_cast<int64_t>(getAxis()),
+      static_cast<int64_t>(getStart()), static_cast<int64_t>(getEnd()), error);
   return detail::verifyResult(*this, expected, error);
 }
 

@@ -431,3 +431,104 @@ std::optional<Shape> mlp::shape::broadcastTo(llvm::ArrayRef<int64_t> input,
   }
   return Shape(target.begin(), target.end());
 }
+
+std::optional<Shape> mlp::shape::embedding(llvm::ArrayRef<int64_t> ids,
+                                           llvm::ArrayRef<int64_t> table,
+                                           std::string &error) {
+  if (table.size() != 2 || ShapedType::isDynamic(table[0]) ||
+      ShapedType::isDynamic(table[1]) || table[0] < 1) {
+    error = "embedding table must have a static shape (vocabulary, dim), got " +
+            format(table);
+    return std::nullopt;
+  }
+  Shape result(ids.begin(), ids.end());
+  result.push_back(table[1]);
+  return result;
+}
+
+/// The output size of a window of `kernel` sliding by `stride` over `size`
+/// positions padded by `padding` on both sides, or -1 if it does not fit.
+static int64_t windows(int64_t size, int64_t kernel, int64_t stride,
+                       int64_t padding) {
+  int64_t span = size + 2 * padding - kernel;
+  return span < 0 ? -1 : span / stride + 1;
+}
+
+/// Checks the (N, H, W, C) input and the window parameters common to conv2d
+/// and avg_pool2d; returns (OH, OW).
+static std::optional<std::pair<int64_t, int64_t>>
+checkWindows(llvm::StringRef name, llvm::ArrayRef<int64_t> input, int64_t kh,
+             int64_t kw, int64_t stride, int64_t padding, std::string &error) {
+  if (input.size() != 4 || ShapedType::isDynamic(input[1]) ||
+      ShapedType::isDynamic(input[2]) || ShapedType::isDynamic(input[3])) {
+    error = name.str() +
+            " needs a channels-last (N, H, W, C) input with a "
+            "static H, W, C, got " +
+            format(input);
+    return std::nullopt;
+  }
+  if (kh < 1 || kw < 1 || kh > 64 || kw > 64 || stride < 1 || stride > 64 ||
+      padding < 0 || padding > 64) {
+    error = name.str() + " window " + std::to_string(kh) + "x" +
+            std::to_string(kw) + ", stride " + std::to_string(stride) +
+            ", padding " + std::to_string(padding) +
+            " is invalid: kernel sizes and strides must be 1 to 64, padding 0 "
+            "to 64";
+    return std::nullopt;
+  }
+  int64_t oh = windows(input[1], kh, stride, padding),
+          ow = windows(input[2], kw, stride, padding);
+  if (oh < 1 || ow < 1) {
+    error = name.str() + " window " + std::to_string(kh) + "x" +
+            std::to_string(kw) + " does not fit in the " +
+            std::to_string(input[1]) + "x" + std::to_string(input[2]) +
+            " input padded by " + std::to_string(padding);
+    return std::nullopt;
+  }
+  return std::make_pair(oh, ow);
+}
+
+std::optional<Shape> mlp::shape::conv2d(llvm::ArrayRef<int64_t> input,
+                                        llvm::ArrayRef<int64_t> weight,
+                                        OptionalShape bias, int64_t stride,
+                                        int64_t padding, std::string &error) {
+  if (weight.size() != 4 || llvm::any_of(weight, [](int64_t d) {
+        return ShapedType::isDynamic(d) || d < 1;
+      })) {
+    error = "conv2d weight must have a static shape (O, C, kh, kw), got " +
+            format(weight);
+    return std::nullopt;
+  }
+  auto out = checkWindows("conv2d", input, weight[2], weight[3], stride,
+                          padding, error);
+  if (!out)
+    return std::nullopt;
+  if (weight[1] != input[3]) {
+    error = "conv2d weight " + format(weight) + " expects " +
+            std::to_string(weight[1]) + " input channels, but the input " +
+            format(input) + " has " + std::to_string(input[3]);
+    return std::nullopt;
+  }
+  if (bias && !isVector(bias, weight[0])) {
+    error = "conv2d bias must have shape [" + std::to_string(weight[0]) +
+            "], got " + format(*bias);
+    return std::nullopt;
+  }
+  return Shape{input[0], out->first, out->second, weight[0]};
+}
+
+std::optional<Shape> mlp::shape::avgPool2d(llvm::ArrayRef<int64_t> input,
+                                           int64_t kernel, int64_t stride,
+                                           int64_t padding,
+                                           std::string &error) {
+  auto out =
+      checkWindows("avg_pool2d", input, kernel, kernel, stride, padding, error);
+  if (!out)
+    return std::nullopt;
+  if (2 * padding > kernel) {
+    error = "avg_pool2d padding " + std::to_string(padding) +
+            " must be at most half the kernel " + std::to_string(kernel);
+    return std::nullopt;
+  }
+  return Shape{input[0], out->first, out->second, input[3]};
+}

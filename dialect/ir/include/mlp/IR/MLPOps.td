@@ -283,9 +283,11 @@ def MLP_ReshapeOp : MLP_Op<"reshape", [Pure]> {
 
 include "mlp/IR/BasisOps.td"
 include "mlp/IR/ElementwiseOps.td"
+include "mlp/IR/EmbeddingOps.td"
 include "mlp/IR/LinearAlgebraOps.td"
 include "mlp/IR/NormalizationOps.td"
 include "mlp/IR/ReductionOps.td"
 include "mlp/IR/ShapeOps.td"
+include "mlp/IR/SpatialOps.td"
 
 #endif // MLP_IR_MLPOPS_TD

@@ -81,6 +81,20 @@ std::optional<Shape> batchNorm(llvm::ArrayRef<int64_t> input,
 std::optional<Shape> broadcastTo(llvm::ArrayRef<int64_t> input,
                                  llvm::ArrayRef<int64_t> target,
                                  std::string &error);
+/// nn.Embedding: ids of any shape S and a (V, D) table give (S..., D).
+std::optional<Shape> embedding(llvm::ArrayRef<int64_t> ids,
+                               llvm::ArrayRef<int64_t> table,
+                               std::string &error);
+/// Conv2d on a channels-last (N, H, W, C) input with an (O, C, kh, kw)
+/// weight: (N, OH, OW, O).
+std::optional<Shape> conv2d(llvm::ArrayRef<int64_t> input,
+                            llvm::ArrayRef<int64_t> weight, OptionalShape bias,
+                            int64_t stride, int64_t padding,
+                            std::string &error);
+/// AvgPool2d on a channels-last (N, H, W, C) input: (N, OH, OW, C).
+std::optional<Shape> avgPool2d(llvm::ArrayRef<int64_t> input, int64_t kernel,
+                               int64_t stride, int64_t padding,
+                               std::string &error);
 /// torch.cat(inputs, dim=axis); a negative axis counts from the end.
 std::optional<Shape> concat(llvm::ArrayRef<llvm::ArrayRef<int64_t>> inputs,
                             int64_t axis, std::string &error);
