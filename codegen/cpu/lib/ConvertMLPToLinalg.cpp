@@ -53,6 +53,17 @@ Value emptyLike(OpBuilder &b, Location loc, RankedTensorType type,
   return emptyTensor(b, loc, type, source, dims);
 }
 
+void appendAffineOperands(SmallVectorImpl<Value> &inputs,
+                          SmallVectorImpl<AffineMap> &maps, Value weight,
+                          Value bias, AffineMap map) {
+  for (Value v : {weight, bias}) {
+    if (v) {
+      inputs.push_back(v);
+      maps.push_back(map);
+    }
+  }
+}
+
 Value constantF32(OpBuilder &b, Location loc, double value) {
   return b.create<arith::ConstantOp>(loc, b.getF32FloatAttr(value));
 }
@@ -445,14 +456,7 @@ struct LayerNormLowering : public OpConversionPattern<mlp::LayerNormOp> {
     SmallVector<Value> inputs = {input, sum, sqsum};
     SmallVector<AffineMap> maps = {id, row, row};
     Value weight = adaptor.getWeight(), bias = adaptor.getBias();
-    if (weight) {
-      inputs.push_back(weight);
-      maps.push_back(channel);
-    }
-    if (bias) {
-      inputs.push_back(bias);
-      maps.push_back(channel);
-    }
+    appendAffineOperands(inputs, maps, weight, bias, channel);
     double eps = op.getEps().convertToDouble();
     Value result = elementwise(
         rewriter, loc, type, inputs, maps,

@@ -26,6 +26,12 @@ mlir::Value emptyLike(mlir::OpBuilder &b, mlir::Location loc,
                       mlir::RankedTensorType type, mlir::Value source);
 mlir::Value constantF32(mlir::OpBuilder &b, mlir::Location loc, double value);
 llvm::SmallVector<mlir::utils::IteratorType> parallel(int64_t rank);
+/// Appends the optional affine weight and bias of a normalization (each
+/// read through `map`) to the operands of an elementwise generic.
+void appendAffineOperands(llvm::SmallVectorImpl<mlir::Value> &inputs,
+                          llvm::SmallVectorImpl<mlir::AffineMap> &maps,
+                          mlir::Value weight, mlir::Value bias,
+                          mlir::AffineMap map);
 /// An elementwise linalg.generic over `inputs` read through `inputMaps`,
 /// writing `init`, whose body yields `body(args)`.
 mlir::Value

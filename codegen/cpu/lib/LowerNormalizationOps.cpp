@@ -30,14 +30,7 @@ struct BatchNormLowering : public OpConversionPattern<mlp::BatchNormOp> {
                                  adaptor.getVariance()};
     SmallVector<AffineMap> maps = {id, feature, feature};
     Value weight = adaptor.getWeight(), bias = adaptor.getBias();
-    if (weight) {
-      inputs.push_back(weight);
-      maps.push_back(feature);
-    }
-    if (bias) {
-      inputs.push_back(bias);
-      maps.push_back(feature);
-    }
+    appendAffineOperands(inputs, maps, weight, bias, feature);
     double eps = op.getEps().convertToDouble();
     Value result = elementwise(
         rewriter, loc, type, inputs, maps,
