@@ -44,6 +44,10 @@ config.available_features.add("cpu")
 if shutil.which("nvidia-smi") and subprocess.call(
         ["nvidia-smi", "-L"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("cuda-gpu")
+# nvcc compiles the CUDA backend's kernels (CI has it and no GPU).
+if os.environ.get("MLPC_NVCC") or shutil.which("nvcc") or os.access(
+        "/usr/local/cuda/bin/nvcc", os.X_OK):
+    config.available_features.add("nvcc")
 try:
     with open("/proc/cpuinfo") as f:
         if " avx512f" in f.read():

@@ -89,7 +89,7 @@ class Model:
     close() must not race with them.
     """
 
-    def __init__(self, path, weights=None):
+    def __init__(self, path, weights=None, device=None):
         self._handle = None
         self._lock = threading.Lock()
         self.path = os.path.abspath(os.fspath(path))
@@ -112,7 +112,11 @@ class Model:
 
         handle = ctypes.c_void_p()
         arg = os.fsencode(self.weights) if self.weights is not None else None
-        self._check(self._lib.mlp_model_create(arg, ctypes.byref(handle)))
+        if device is None:
+            self._check(self._lib.mlp_model_create(arg, ctypes.byref(handle)))
+        else:
+            self._check(self._lib.mlp_model_create_on_device(
+                arg, _parse_device(device), ctypes.byref(handle)))
         if not handle.value:
             raise MlpcError("MLP_ERR_INTERNAL", "mlp_model_create returned MLP_OK and no model")
         self._handle = handle
@@ -232,11 +236,16 @@ class Model:
         outs = self._run(values, None)
         return outs[0] if len(outs) == 1 else tuple(outs)
 
-    def run(self, inputs, out=None):
+    def run(self, inputs, out=None, stream=None):
         """Runs the model on {input name: array}; returns {output name: array}.
 
         out: optional {output name: array} of preallocated, writable, C-contiguous
-        outputs to write into (others are allocated).
+        outputs to write into (others are allocated). Arrays may be NumPy arrays
+        or, for a model with CUDA code, CUDA tensors (objects with
+        __cuda_array_interface__, such as PyTorch's); CUDA outputs must be given.
+        stream: for CUDA tensors, the stream to queue the work on (an integer
+        handle, e.g. torch.cuda.current_stream().cuda_stream); the call then
+        returns without waiting for it.
         """
         unknown = set(inputs) - set(self._input_index)
         if unknown:
@@ -255,12 +264,43 @@ class Model:
             raise MlpcError("MLP_ERR_INVALID_ARGUMENT", "model '%s' has no output named %s"
                             % (self.name, ", ".join("'%s'" % u for u in sorted(set(out) - names))))
         outs = self._run([inputs[s.name] for s in self.inputs],
-                         [out.get(s.name) for s in self.outputs])
+                         [out.get(s.name) for s in self.outputs], stream)
         return {s.name: a for s, a in zip(self.outputs, outs)}
+
+    @staticmethod
+    def _describe_cuda(role, spec, array, keep):
+        """A DLTensor for an object with __cuda_array_interface__ (a PyTorch or
+        CuPy CUDA tensor, on the model's device)."""
+        iface = array.__cuda_array_interface__
+        dtype = np.dtype(iface["typestr"])
+        dl_dtype = _abi.numpy_to_dl_dtype(dtype)
+        if dl_dtype is None:
+            raise MlpcError("MLP_ERR_DTYPE", "%s '%s': unsupported CUDA dtype %s"
+                            % (role, spec.name, iface["typestr"]))
+        dims = tuple(int(d) for d in iface["shape"])
+        shape = (ctypes.c_int64 * len(dims))(*dims)
+        strides = None
+        if iface.get("strides") is not None:
+            strides = (ctypes.c_int64 * len(dims))(*(int(s) // dtype.itemsize
+                                                     for s in iface["strides"]))
+        keep.extend((array, shape, strides))
+        t = _abi.DLTensor()
+        t.data = int(iface["data"][0])
+        device = getattr(getattr(array, "device", None), "index", None)
+        t.device = _abi.DLDevice(_abi.kDLCUDA, int(device or 0))
+        t.ndim = len(dims)
+        t.dtype = dl_dtype
+        t.shape = ctypes.cast(shape, ctypes.POINTER(ctypes.c_int64))
+        t.strides = (ctypes.cast(strides, ctypes.POINTER(ctypes.c_int64))
+                     if strides is not None else None)
+        t.byte_offset = 0
+        return t, array
 
     @staticmethod
     def _describe(role, spec, array, keep, allow_copy):
         """Fills a DLTensor for `array`; `keep` collects what must outlive the call."""
+        if hasattr(array, "__cuda_array_interface__"):
+            return Model._describe_cuda(role, spec, array, keep)
         dl_dtype = _abi.numpy_to_dl_dtype(array.dtype)
         if dl_dtype is None:
             raise MlpcError("MLP_ERR_DTYPE", "%s '%s': expected dtype %s, got NumPy dtype %s, "
@@ -298,14 +338,15 @@ class Model:
             raise MlpcError("MLP_ERR_INVALID_ARGUMENT", "model '%s' is closed" % self.name)
         return handle
 
-    def _run(self, values, outs):
+    def _run(self, values, outs, stream=None):
         handle = self._live()
         keep = []
         n_in, n_out = len(self.inputs), len(self.outputs)
         inputs = (_abi.DLTensor * n_in)()
         batch = None
         for i, (spec, value) in enumerate(zip(self.inputs, values)):
-            array = value if isinstance(value, np.ndarray) else np.asarray(value)
+            array = value if isinstance(value, np.ndarray) or hasattr(
+                value, "__cuda_array_interface__") else np.asarray(value)
             inputs[i], _ = self._describe("input", spec, array, keep, True)
             if batch is None and array.ndim == len(spec.shape):
                 for d, want in enumerate(spec.shape):
@@ -323,16 +364,35 @@ class Model:
             if array is None:
                 array = np.empty(tuple(batch if d is None else d for d in spec.shape),
                                  dtype=spec.dtype)
+            elif hasattr(array, "__cuda_array_interface__"):
+                pass
             elif not isinstance(array, np.ndarray) or not array.flags.writeable:
                 raise MlpcError("MLP_ERR_INVALID_ARGUMENT",
                                 "output '%s': expected a writable NumPy array" % spec.name)
             outputs[i], array = self._describe("output", spec, array, keep, False)
             results.append(array)
-        self._check(self._lib.mlp_model_run(handle, inputs, n_in, outputs, n_out))
+        if stream is not None:
+            self._check(self._lib.mlp_model_run_async(handle, inputs, n_in, outputs, n_out,
+                                                      ctypes.c_void_p(int(stream))))
+        else:
+            self._check(self._lib.mlp_model_run(handle, inputs, n_in, outputs, n_out))
         return results
 
 
-def load(path, weights=None):
+def _parse_device(device):
+    """'cpu', 'cuda' or 'cuda:N' as a DLDevice."""
+    text = str(device)
+    if text == "cpu":
+        return _abi.DLDevice(_abi.kDLCPU, 0)
+    if text == "cuda" or text.startswith("cuda:"):
+        index = text[5:] or "0"
+        if index.isdigit():
+            return _abi.DLDevice(_abi.kDLCUDA, int(index))
+    raise MlpcError("MLP_ERR_INVALID_ARGUMENT",
+                    "device %r: expected 'cpu', 'cuda' or 'cuda:N'" % (device,))
+
+
+def load(path, weights=None, device=None):
     """Loads a library generated by mlpc and creates its model.
 
     weights: None to use the weights embedded in the library, or the path of a
@@ -341,8 +401,10 @@ def load(path, weights=None):
     Note that dlopen() hands back the library already loaded from a path, so
     a library rebuilt in place is only seen by a new process: compile to a new
     path instead.
+    device: None (the CPU, or the GPU for a CUDA-only library), 'cpu',
+    'cuda' or 'cuda:N'.
     """
-    return Model(path, weights)
+    return Model(path, weights, device)
 
 
 # -- the compiler --------------------------------------------------------------

@@ -16,6 +16,7 @@ import numpy as np
 # DLDeviceType / DLDataTypeCode (dlpack.h); kDLBool only exists from DLPack 0.8
 # on, the runtime accepts its value anyway.
 kDLCPU = 1
+kDLCUDA = 2
 kDLInt = 0
 kDLUInt = 1
 kDLFloat = 2
@@ -165,4 +166,17 @@ def bind(lib):
         fn = getattr(lib, name)
         fn.restype = restype
         fn.argtypes = argtypes
+    # Device selection and asynchronous runs (CUDA); bound when present.
+    optional = {
+        "mlp_model_create_on_device": (status, [ctypes.c_char_p, DLDevice,
+                                                ctypes.POINTER(c_model_p)]),
+        "mlp_model_run_async": (status, [c_model_p, ctypes.POINTER(DLTensor), ctypes.c_int32,
+                                         ctypes.POINTER(DLTensor), ctypes.c_int32,
+                                         ctypes.c_void_p]),
+    }
+    for name, (restype, argtypes) in optional.items():
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = restype
+            fn.argtypes = argtypes
     return lib

@@ -192,6 +192,24 @@ bool parseMetadata(const char *text, ModelMetadata &out, std::string &error) {
     }
     out.scratchBytesPerRow = root["scratch_bytes_per_row"].get<uint64_t>();
   }
+  if (root.contains("cpu")) {
+    if (!root["cpu"].is_boolean()) {
+      error = "'cpu' must be a boolean";
+      return false;
+    }
+    out.hasCpu = root["cpu"].get<bool>();
+  }
+  if (root.contains("cuda")) {
+    out.hasCuda = true;
+    if (!parseCudaPlan(root["cuda"], out, out.cuda, error)) {
+      error = "cuda: " + error;
+      return false;
+    }
+  }
+  if (!out.hasCpu && !out.hasCuda) {
+    error = "the library holds neither CPU nor CUDA code";
+    return false;
+  }
   out.embedded = (*weights)["embedded"].get<bool>();
   if (!out.embedded)
     return true;

@@ -8,6 +8,8 @@
 #ifndef MLP_RUNTIME_METADATA_H
 #define MLP_RUNTIME_METADATA_H
 
+#include "CudaPlan.h"
+
 #include <dlpack/dlpack.h>
 
 #include <cstdint>
@@ -44,6 +46,10 @@ struct ModelMetadata {
   uint64_t scratchBytesPerRow = 0;
   /// The row block the compiler's cost model chose (0: the runtime picks).
   int64_t rowsPerBlock = 0;
+  /// The library holds CPU code (mlpc_model_entry) / CUDA kernels.
+  bool hasCpu = true;
+  bool hasCuda = false;
+  CudaPlan cuda;
 };
 
 /// Parses the metadata JSON; false and a message on any inconsistency.

@@ -14,7 +14,10 @@ extern "C" {
 __attribute__((visibility("hidden"))) extern const char mlpc_model_metadata[];
 __attribute__((
     visibility("hidden"))) extern const unsigned char mlpc_weights_blob[];
-__attribute__((visibility("hidden"))) void mlpc_model_entry(void **args);
+// Weak: a library compiled for one target only lacks the other's symbol.
+__attribute__((visibility("hidden"), weak)) void mlpc_model_entry(void **args);
+__attribute__((visibility("hidden"),
+               weak)) extern const unsigned char mlpc_cuda_fatbin[];
 }
 
 namespace mlp::rt {
@@ -133,25 +136,59 @@ void AlignedDelete::operator()(void *p) const {
 }
 
 mlp_status createModel(const ModelDefinition &def, const char *weightsPath,
-                       mlp_model **out) {
+                       mlp_model **out, const DLDevice *device) {
   if (!out)
     return fail(MLP_ERR_INVALID_ARGUMENT, "mlp_model_create: 'out' is NULL");
   *out = nullptr;
   return guard("mlp_model_create", [&] {
     auto model = std::make_unique<mlp_model>();
     std::string error;
-    if (!def.metadata || !def.entry ||
-        !parseMetadata(def.metadata, model->meta, error))
+    if (!def.metadata || !parseMetadata(def.metadata, model->meta, error))
       return fail(MLP_ERR_INTERNAL,
                   "mlp_model_create: the model's embedded metadata is "
                   "invalid: " +
                       error);
+    if (model->meta.hasCpu && !def.entry)
+      return fail(MLP_ERR_INTERNAL,
+                  "mlp_model_create: the library's CPU code is missing");
     model->entry = def.entry;
+    int32_t deviceType = kDLCPU, deviceId = 0;
+    if (device) {
+      // Read as integers: a C caller may pass a value outside the enum.
+      std::memcpy(&deviceType, &device->device_type, sizeof deviceType);
+      deviceId = device->device_id;
+    } else if (!model->meta.hasCpu) {
+      deviceType = kDLCUDA;
+    }
+    if (deviceType != kDLCPU && deviceType != kDLCUDA)
+      return fail(MLP_ERR_DEVICE, "mlp_model_create: device type " +
+                                      std::to_string(deviceType) +
+                                      " is not supported (kDLCPU or kDLCUDA)");
+    if (deviceType == kDLCPU && !model->meta.hasCpu)
+      return fail(MLP_ERR_DEVICE,
+                  "mlp_model_create: model '" + model->meta.name +
+                      "' was compiled for CUDA only (--target=cuda); "
+                      "recompile with --target=cpu,cuda to run it on the CPU");
+    if (deviceType == kDLCUDA && !model->meta.hasCuda)
+      return fail(MLP_ERR_DEVICE,
+                  "mlp_model_create: model '" + model->meta.name +
+                      "' was compiled without CUDA code; recompile with "
+                      "--target=cuda or --target=cpu,cuda");
     mlp_status status = weightsPath ? bindFileWeights(*model, weightsPath)
                                     : bindEmbeddedWeights(*model, def.weights);
     if (status != MLP_OK)
       return status;
     alignParams(*model);
+    if (model->meta.hasCuda && (deviceType == kDLCUDA || !device)) {
+      status = CudaModel::create(model->meta, model->params, def.cudaFatbin,
+                                 deviceId, model->cuda);
+      if (status != MLP_OK) {
+        // Without a device named, a library with CPU code still runs there.
+        if (deviceType == kDLCUDA)
+          return status;
+        model->cudaUnavailable = mlp_last_error();
+      }
+    }
     model->inputInfo = makeInfo(model->meta.inputs);
     model->outputInfo = makeInfo(model->meta.outputs);
     *out = model.release();
@@ -182,9 +219,17 @@ MLP_API const char *mlp_model_name(void) {
 }
 
 MLP_API mlp_status mlp_model_create(const char *weights_path, mlp_model **out) {
-  return createModel(
-      ModelDefinition{mlpc_model_metadata, mlpc_weights_blob, mlpc_model_entry},
-      weights_path, out);
+  return createModel(ModelDefinition{mlpc_model_metadata, mlpc_weights_blob,
+                                     mlpc_model_entry, mlpc_cuda_fatbin},
+                     weights_path, out);
+}
+
+MLP_API mlp_status mlp_model_create_on_device(const char *weights_path,
+                                              DLDevice device,
+                                              mlp_model **out) {
+  return createModel(ModelDefinition{mlpc_model_metadata, mlpc_weights_blob,
+                                     mlpc_model_entry, mlpc_cuda_fatbin},
+                     weights_path, out, &device);
 }
 
 MLP_API void mlp_model_destroy(mlp_model *model) { delete model; }

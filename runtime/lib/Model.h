@@ -9,6 +9,7 @@
 #ifndef MLP_RUNTIME_MODEL_H
 #define MLP_RUNTIME_MODEL_H
 
+#include "CudaModel.h"
 #include "Metadata.h"
 
 #include "mlp/runtime.h"
@@ -22,16 +23,20 @@ namespace mlp::rt {
 
 using EntryFn = void (*)(void **args);
 
-/// The three symbols a generated object defines (docs/runtime-abi.md).
+/// The symbols a generated object defines (docs/runtime-abi.md); entry is
+/// null in a library without CPU code, cudaFatbin in one without CUDA code.
 struct ModelDefinition {
   const char *metadata;
   const unsigned char *weights;
   EntryFn entry;
+  const unsigned char *cudaFatbin = nullptr;
 };
 
-/// mlp_model_create for an explicit model definition.
+/// mlp_model_create for an explicit model definition. `device` NULL picks
+/// the CPU when the library has CPU code (setting up CUDA device 0 as well
+/// when it has CUDA code and a GPU is there), else CUDA device 0.
 mlp_status createModel(const ModelDefinition &def, const char *weightsPath,
-                       mlp_model **out);
+                       mlp_model **out, const DLDevice *device = nullptr);
 
 /// Frees memory obtained with 64-byte aligned operator new.
 struct AlignedDelete {
@@ -54,6 +59,10 @@ struct mlp_model {
   std::vector<mlp_tensor_info> inputInfo, outputInfo;
   /// Cap on a run's working memory in bytes (0 = none).
   std::atomic<uint64_t> memoryLimit{0};
+  /// The GPU side, when the library has CUDA code and it could be set up;
+  /// otherwise why not (for the error of a run given CUDA tensors).
+  std::unique_ptr<mlp::rt::CudaModel> cuda;
+  std::string cudaUnavailable;
 };
 
 #endif // MLP_RUNTIME_MODEL_H

@@ -55,18 +55,33 @@ std::string formatDims(const int64_t *dims, int64_t ndim) {
 
 /// Checks `t` against `spec`, resolving or checking the batch size; on
 /// success `data` is the address of its first element.
-mlp_status checkTensor(const char *role, const TensorSpec &spec,
-                       const DLTensor &t, Batch &batch, void *&data) {
-  const std::string who = std::string(role) + " '" + spec.name + "'";
-  // Pinned CUDA host memory is ordinary host memory for the CPU.
-  // A C caller may pass any int here; loading a value outside the enum's
-  // range as a DLDeviceType would be undefined, so read it as an integer.
+/// The tensor's device type, read as an integer: a C caller may pass any
+/// int, and loading a value outside the enum's range as a DLDeviceType would
+/// be undefined.
+int32_t deviceTypeOf(const DLTensor &t) {
   int32_t device;
   static_assert(sizeof(device) == sizeof(t.device.device_type));
   std::memcpy(&device, &t.device.device_type, sizeof device);
-  if (device != kDLCPU && device != kDLCUDAHost)
-    return fail(MLP_ERR_DEVICE, who + ": expected a CPU tensor (kDLCPU), got " +
-                                    deviceName(device));
+  return device;
+}
+
+mlp_status checkTensor(const char *role, const TensorSpec &spec,
+                       const DLTensor &t, Batch &batch, void *&data,
+                       const CudaModel *gpu = nullptr) {
+  const std::string who = std::string(role) + " '" + spec.name + "'";
+  // Pinned CUDA host memory is ordinary host memory for the CPU.
+  int32_t device = deviceTypeOf(t);
+  if (device == kDLCUDA && gpu && t.device.device_id != gpu->device())
+    return fail(MLP_ERR_DEVICE, who + ": tensor on CUDA device " +
+                                    std::to_string(t.device.device_id) +
+                                    " but the model runs on device " +
+                                    std::to_string(gpu->device()));
+  if (device != kDLCPU && device != kDLCUDAHost && !(device == kDLCUDA && gpu))
+    return fail(MLP_ERR_DEVICE,
+                who + ": expected a " +
+                    (gpu ? "CPU or CUDA tensor (kDLCPU, kDLCUDAHost, kDLCUDA)"
+                         : "CPU tensor (kDLCPU)") +
+                    ", got " + deviceName(device));
   if (t.dtype.code != spec.dtype.code || t.dtype.bits != spec.dtype.bits ||
       t.dtype.lanes != spec.dtype.lanes)
     return fail(MLP_ERR_DTYPE, who + ": expected dtype " + spec.dtypeName +
@@ -180,8 +195,47 @@ mlp_status checkArray(const void *array, int32_t count, size_t expected,
   return MLP_OK;
 }
 
+/// The run on the GPU: every tensor checked, then the plan launched.
+mlp_status runCuda(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
+                   DLTensor *outputs, int32_t numOutputs, void *stream,
+                   bool synchronous) {
+  const ModelMetadata &meta = model->meta;
+  CudaModel &gpu = *model->cuda;
+  Batch batch;
+  mlp_status s;
+  std::vector<CudaTensorArg> in(numInputs), out(numOutputs);
+  for (int32_t i = 0; i < numInputs + numOutputs; ++i) {
+    bool isInput = i < numInputs;
+    const DLTensor &t = isInput ? inputs[i] : outputs[i - numInputs];
+    const TensorSpec &spec =
+        isInput ? meta.inputs[i] : meta.outputs[i - numInputs];
+    CudaTensorArg &arg = isInput ? in[i] : out[i - numInputs];
+    if ((s = checkTensor(isInput ? "input" : "output", spec, t, batch,
+                         arg.data, &gpu)) != MLP_OK)
+      return s;
+    arg.onDevice = deviceTypeOf(t) == kDLCUDA;
+    if (arg.onDevice && batch.size > 0 &&
+        (s = gpu.checkDevicePointer(arg.data, std::string(isInput ? "input"
+                                                                  : "output") +
+                                                  " '" + spec.name + "'")) !=
+            MLP_OK)
+      return s;
+  }
+  if (!batch.known || batch.size == 0)
+    return MLP_OK;
+  return gpu.run(meta, batch.size, in, out, stream, synchronous);
+}
+
+bool anyOnCuda(const DLTensor *list, int32_t n) {
+  for (int32_t i = 0; i < n; ++i)
+    if (deviceTypeOf(list[i]) == kDLCUDA)
+      return true;
+  return false;
+}
+
 mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
-               DLTensor *outputs, int32_t numOutputs) {
+               DLTensor *outputs, int32_t numOutputs, void *stream = nullptr,
+               bool synchronous = true) {
   if (!model)
     return fail(MLP_ERR_INVALID_ARGUMENT, "mlp_model_run: model is NULL");
   const ModelMetadata &meta = model->meta;
@@ -191,6 +245,21 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
       (s = checkArray(outputs, numOutputs, meta.outputs.size(), "outputs",
                       meta.name)) != MLP_OK)
     return s;
+  // CUDA tensors, or a library without CPU code, run on the GPU.
+  if (anyOnCuda(inputs, numInputs) || anyOnCuda(outputs, numOutputs) ||
+      !meta.hasCpu) {
+    if (model->cuda)
+      return runCuda(model, inputs, numInputs, outputs, numOutputs, stream,
+                     synchronous);
+    if (meta.hasCuda)
+      return fail(MLP_ERR_DEVICE, "mlp_model_run: CUDA tensors given, but the "
+                                  "model could not use the GPU: " +
+                                      model->cudaUnavailable);
+    return fail(MLP_ERR_DEVICE,
+                "mlp_model_run: CUDA tensors given, but model '" + meta.name +
+                    "' was compiled without CUDA code (--target=cuda or "
+                    "--target=cpu,cuda)");
+  }
 
   Batch batch;
   std::vector<void *> inData(numInputs), outData(numOutputs);
@@ -267,5 +336,17 @@ extern "C" MLP_API mlp_status mlp_model_run(mlp_model *model,
                                             int32_t num_outputs) {
   return mlp::rt::guard("mlp_model_run", [&] {
     return mlp::rt::run(model, inputs, num_inputs, outputs, num_outputs);
+  });
+}
+
+extern "C" MLP_API mlp_status mlp_model_run_async(mlp_model *model,
+                                                  const DLTensor *inputs,
+                                                  int32_t num_inputs,
+                                                  DLTensor *outputs,
+                                                  int32_t num_outputs,
+                                                  void *stream) {
+  return mlp::rt::guard("mlp_model_run_async", [&] {
+    return mlp::rt::run(model, inputs, num_inputs, outputs, num_outputs,
+                        stream, /*synchronous=*/false);
   });
 }

@@ -285,12 +285,18 @@ TEST_F(ModelAbiTest, NullShape) {
 }
 
 TEST_F(ModelAbiTest, CudaDevice) {
+  // The fake model has CPU code only.
   In.device = {kDLCUDA, 0};
   EXPECT_ERROR(run(), MLP_ERR_DEVICE,
-               "input 'x': expected a CPU tensor (kDLCPU), got kDLCUDA");
+               "CUDA tensors given, but model 'fake' was compiled without "
+               "CUDA code");
   In.device = {kDLCPU, 0};
   Out.device = {kDLCUDA, 1};
-  EXPECT_ERROR(run(), MLP_ERR_DEVICE, "output 'y'");
+  EXPECT_ERROR(run(), MLP_ERR_DEVICE, "compiled without CUDA code");
+  In.device = {kDLROCM, 0};
+  Out.device = {kDLCPU, 0};
+  EXPECT_ERROR(run(), MLP_ERR_DEVICE,
+               "input 'x': expected a CPU tensor (kDLCPU), got kDLROCM");
   expectUntouched();
 }
 

@@ -5,6 +5,8 @@
 
 #include "mlp/Codegen/CPU/DialectRegistration.h"
 #include "mlp/Codegen/CPU/ModelSignature.h"
+#include "mlp/Codegen/CPU/Passes.h"
+#include "mlp/Codegen/CUDA/Program.h"
 #include "mlp/Frontend/MLIRGen.h"
 #include "mlp/Frontend/Parser.h"
 #include "mlp/Passes/Passes.h"
@@ -60,6 +62,8 @@ StageInfo info(Stage stage) {
     return {"obj", "o"};
   case Stage::SharedLib:
     return {"so", "so"};
+  case Stage::Cuda:
+    return {"cuda", "cu"};
   }
   return {"?", "txt"};
 }
@@ -99,6 +103,17 @@ private:
   llvm::SourceMgr sourceMgr;
   bool addPruningPasses(mlir::OpPassManager &pm);
   bool exportPrunedModel();
+  mlir::func::FuncOp modelFunction();
+  /// -1 to go on, else the exit code.
+  int buildCudaProgram();
+  bool compileCuda(const std::string &workDir, std::string &error);
+  int emitCudaOnlyLibrary();
+  int emitLibrary(llvm::Module &module, const std::string &dir);
+
+  bool wantCpu = true, wantCuda = false;
+  std::optional<mlp::cuda::Program> cudaProgram;
+  std::string fatbinPath;
+  uint64_t fatbinBytes = 0;
 
   std::unique_ptr<mlp::WeightStore> weights;
   std::vector<std::string> layerWidths; // storage of the prune options
@@ -121,8 +136,10 @@ std::string Compiler::defaultOutput(Stage stage) const {
 bool Compiler::writeStage(
     Stage stage, const std::function<void(llvm::raw_ostream &)> &print) {
   if (!options.dumpStagesDir.empty()) {
+    // The CUDA source branches off after mlp-opt (stage 2).
+    int index = stage == Stage::Cuda ? 2 : static_cast<int>(stage);
     std::string file = (llvm::Twine(options.dumpStagesDir) + "/" +
-                        llvm::Twine(static_cast<int>(stage)) + "-" +
+                        llvm::Twine(index) + "-" +
                         info(stage).name + "." + info(stage).extension)
                            .str();
     if (llvm::Error e = llvm::writeToOutput(file, [&](llvm::raw_ostream &os) {
@@ -317,9 +334,33 @@ bool Compiler::exportPrunedModel() {
 }
 
 int Compiler::run() {
-  if (options.target != "cpu")
-    return fail("unsupported --target=" + options.target +
-                " (available: cpu; the CUDA backend is not built yet)");
+  llvm::SmallVector<llvm::StringRef> targets;
+  llvm::StringRef(options.target).split(targets, ',');
+  wantCpu = wantCuda = false;
+  for (llvm::StringRef t : targets) {
+    if (t == "cpu")
+      wantCpu = true;
+    else if (t == "cuda")
+      wantCuda = true;
+    else
+      return fail("unsupported --target=" + options.target +
+                  " (expected cpu, cuda or cpu,cuda)");
+  }
+  if (options.emit == Stage::Cuda && !wantCuda)
+    return fail("--emit=cuda needs --target=cuda (or cpu,cuda)");
+  if (!wantCpu && options.emit >= Stage::Linalg &&
+      options.emit <= Stage::Assembly)
+    return fail("--emit=" + std::string(info(options.emit).name) +
+                " is a stage of the CPU backend; use --target=cpu or cpu,cuda");
+  mlp::cuda::Precision precision;
+  if (!options.precision.empty() &&
+      !mlp::cuda::parsePrecision(options.precision, precision))
+    return fail("--precision=" + options.precision +
+                ": expected f32, f16 or bf16");
+  if (!wantCuda && !options.precision.empty() && options.precision != "f32")
+    return fail("--precision=" + options.precision +
+                " applies to the CUDA target; the CPU backend computes in "
+                "the model's types");
   bool wantsLibrary =
       options.emit == Stage::SharedLib || options.emit == Stage::Object;
   if (wantsLibrary && options.embedWeights && options.weightsFile.empty())
@@ -384,6 +425,13 @@ int Compiler::run() {
     return 1;
   if (stop)
     return 0;
+  if (wantCuda) {
+    int code = buildCudaProgram();
+    if (code >= 0)
+      return code;
+  }
+  if (!wantCpu)
+    return emitCudaOnlyLibrary();
   std::string targetError;
   mlp::cpu::CpuTarget target =
       mlp::cpu::describeTarget(options.targetOptions, targetError);
@@ -432,12 +480,16 @@ int Compiler::run() {
     if (!writeWeightBlob(blobPath, error))
       return fail(error);
   }
+  if (wantCuda && wantsLibrary && !compileCuda(scratch.path.str().str(), error))
+    return fail(error);
   llvm::LLVMContext llvmContext;
   auto llvmModule =
       mlp::cpu::translateToLLVMIR(*module, llvmContext, signature, blobPath,
                                   options.targetOptions, error);
   if (!llvmModule)
     return fail(error);
+  if (!fatbinPath.empty())
+    mlp::cpu::addCudaFatbin(*llvmModule, fatbinPath, fatbinBytes);
   if (writeStage(Stage::LLVMIR,
                  [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); }))
     return failed;
@@ -453,13 +505,18 @@ int Compiler::run() {
       return failed;
   }
 
-  std::string objectPath = (scratch.path + "/model.o").str();
+  return emitLibrary(*llvmModule, scratch.path.str().str());
+}
+
+int Compiler::emitLibrary(llvm::Module &llvmModule, const std::string &dir) {
+  std::string error;
+  std::string objectPath = dir + "/model.o";
   {
     std::error_code ec;
     llvm::raw_fd_ostream os(objectPath, ec);
     if (ec)
       return fail("cannot write " + objectPath + ": " + ec.message());
-    if (!mlp::cpu::emitCode(*llvmModule, os, mlp::cpu::CodeKind::Object,
+    if (!mlp::cpu::emitCode(llvmModule, os, mlp::cpu::CodeKind::Object,
                             options.targetOptions, error))
       return fail(error);
   }
@@ -474,6 +531,95 @@ int Compiler::run() {
                                    runtimeExports(), output, error))
     return fail(error);
   return 0;
+}
+
+mlir::func::FuncOp Compiler::modelFunction() {
+  for (auto func : module->getOps<mlir::func::FuncOp>())
+    if (func->hasAttr("mlp.model"))
+      return func;
+  return nullptr;
+}
+
+int Compiler::buildCudaProgram() {
+  mlir::func::FuncOp model = modelFunction();
+  if (!model)
+    return fail("no model function");
+  mlp::cuda::Precision precision = mlp::cuda::Precision::F32;
+  if (!options.precision.empty()) {
+    mlp::cuda::parsePrecision(options.precision, precision);
+  } else if (model.getNumArguments() > 0) {
+    // Without --precision, the inputs' element type decides.
+    auto type = llvm::dyn_cast<mlir::RankedTensorType>(
+        model.getArgument(0).getType());
+    if (type && type.getElementType().isF16())
+      precision = mlp::cuda::Precision::F16;
+    else if (type && type.getElementType().isBF16())
+      precision = mlp::cuda::Precision::BF16;
+  }
+  auto program = mlp::cuda::buildProgram(model, precision);
+  if (mlir::failed(program))
+    return 1;
+  cudaProgram = std::move(*program);
+  if (writeStage(Stage::Cuda, [&](llvm::raw_ostream &os) {
+        os << cudaProgram->source;
+      }))
+    return failed;
+  return -1;
+}
+
+bool Compiler::compileCuda(const std::string &workDir, std::string &error) {
+  if (!mlp::cuda::compileFatbin(cudaProgram->source, workDir,
+                                options.cudaArchs, fatbinPath, error))
+    return false;
+  if (std::error_code ec = llvm::sys::fs::file_size(fatbinPath, fatbinBytes)) {
+    error = "cannot read " + fatbinPath + ": " + ec.message();
+    return false;
+  }
+  std::map<std::string, int> paramIndex;
+  for (auto [i, p] : llvm::enumerate(signature.params))
+    paramIndex[p.name] = static_cast<int>(i);
+  signature.cudaSection =
+      mlp::cuda::toJson(*cudaProgram, paramIndex, fatbinBytes);
+  return true;
+}
+
+int Compiler::emitCudaOnlyLibrary() {
+  bool wantsLibrary =
+      options.emit == Stage::SharedLib || options.emit == Stage::Object;
+  if (!wantsLibrary)
+    return 0;
+  // The signature in the checkpoint's layout: the CUDA runtime builds its
+  // own weight images from the parameters.
+  mlir::PassManager pm(context.get());
+  pm.addPass(mlp::createMLPParamsToArguments());
+  if (mlir::failed(pm.run(*module)))
+    return 1;
+  auto extracted = mlp::cpu::extractSignature(*module);
+  if (mlir::failed(extracted))
+    return 1;
+  signature = *extracted;
+  signature.weightsEmbedded = options.embedWeights && weights;
+  signature.hasCpuCode = false;
+  signature.rowsIndependent = false;
+  ScratchDir scratch;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("mlpc", scratch.path))
+    return fail("cannot create a temporary directory: " + ec.message());
+  std::string error, blobPath;
+  if (signature.weightsEmbedded) {
+    blobPath = (scratch.path + "/weights.bin").str();
+    if (!writeWeightBlob(blobPath, error))
+      return fail(error);
+  }
+  if (!compileCuda(scratch.path.str().str(), error))
+    return fail(error);
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = mlp::cpu::makeDataOnlyModule(
+      llvmContext, signature, blobPath, fatbinPath, fatbinBytes,
+      options.targetOptions, error);
+  if (!llvmModule)
+    return fail(error);
+  return emitLibrary(*llvmModule, scratch.path.str().str());
 }
 
 } // namespace

@@ -21,7 +21,9 @@ enum class Stage {
   LLVMIR,
   Assembly,
   Object,
-  SharedLib
+  SharedLib,
+  /// The CUDA backend's C++ source; it branches off after MLPOpt.
+  Cuda
 };
 
 struct Options {
@@ -31,7 +33,9 @@ struct Options {
   Stage emit = Stage::SharedLib;
   std::string dumpStagesDir; // empty: no dumps
   bool embedWeights = true;
-  std::string target = "cpu";
+  std::string target = "cpu";      // cpu, cuda or cpu,cuda
+  std::string precision;            // CUDA: f32|f16|bf16 ("" = the inputs')
+  std::vector<std::string> cudaArchs = {"80", "90a"};
   mlp::cpu::TargetOptions targetOptions;
   mlp::cpu::LoopOptions loopOptions;
   std::string calibrationFile; // --calibration

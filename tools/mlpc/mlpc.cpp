@@ -49,7 +49,9 @@ cl::opt<mlpc::Stage> emitStage(
         clEnumValN(mlpc::Stage::Assembly, "asm", "target assembly"),
         clEnumValN(mlpc::Stage::Object, "obj", "an object file"),
         clEnumValN(mlpc::Stage::SharedLib, "so",
-                   "a shared library with the runtime (default)")));
+                   "a shared library with the runtime (default)"),
+        clEnumValN(mlpc::Stage::Cuda, "cuda",
+                   "the CUDA C++ of the CUDA target (after mlp-opt)")));
 cl::opt<std::string> dumpStagesDir(
     "dump-stages", cl::value_desc("dir"), cl::cat(category),
     cl::desc("Also write every stage up to --emit into DIR, one file each"));
@@ -59,7 +61,16 @@ cl::opt<bool> noEmbedWeights(
              "file given to mlp_model_create"));
 cl::opt<std::string> targetName(
     "target", cl::init("cpu"), cl::cat(category),
-    cl::desc("Target device: cpu (cuda is not available yet)"));
+    cl::desc("Target devices: cpu (default), cuda, or cpu,cuda for one "
+             "library holding both"));
+cl::opt<std::string> precisionName(
+    "precision", cl::init(""), cl::cat(category),
+    cl::desc("CUDA arithmetic: f32, f16 or bf16 (tensor cores, fp32 "
+             "accumulation); default: the model inputs' type"));
+cl::list<std::string> cudaArchs(
+    "cuda-arch", cl::CommaSeparated, cl::cat(category),
+    cl::desc("GPU architectures to build SASS for (default 80,90a; the "
+             "first also gets PTX for newer GPUs)"));
 cl::opt<std::string> cpuName(
     "mcpu", cl::init("native"), cl::cat(category),
     cl::desc("CPU to generate code for: 'native' (this machine, default) or "
@@ -138,6 +149,9 @@ int main(int argc, char **argv) {
   options.dumpStagesDir = dumpStagesDir;
   options.embedWeights = !noEmbedWeights;
   options.target = targetName;
+  options.precision = precisionName;
+  if (!cudaArchs.empty())
+    options.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
   options.targetOptions.cpu = cpuName;
   options.targetOptions.optLevel = optLevel;
   options.loopOptions.vectorize = !noVectorize;

@@ -132,6 +132,9 @@ std::string mlp::cpu::toMetadataJson(const ModelSignature &signature) {
       {"rows_per_block", signature.rowsPerBlock},
       {"weights",
        {{"embedded", signature.weightsEmbedded},
-        {"nbytes", signature.weightsEmbedded ? signature.weightsBytes : 0}}}};
+        {"nbytes", signature.weightsEmbedded ? signature.weightsBytes : 0}}},
+      {"cpu", signature.hasCpuCode}};
+  if (!signature.cudaSection.empty())
+    json["cuda"] = nlohmann::json::parse(signature.cudaSection);
   return json.dump();
 }

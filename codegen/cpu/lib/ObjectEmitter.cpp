@@ -116,24 +116,54 @@ static void addMetadata(llvm::Module &module, const std::string &json) {
                            "mlpc_model_metadata");
 }
 
-/// The weight blob goes in through the assembler's .incbin, so that its
-/// bytes never pass through LLVM IR (models reach hundreds of megabytes).
-static void addWeightBlob(llvm::Module &module, const std::string &path,
-                          uint64_t nbytes) {
+/// Embeds a file through the assembler's .incbin, so that its bytes never
+/// pass through LLVM IR (weight blobs reach hundreds of megabytes). An empty
+/// path embeds 64 zero bytes.
+static void embedFile(llvm::Module &module, const std::string &symbol,
+                      const std::string &path, uint64_t nbytes) {
   std::string body;
   if (path.empty())
     body = "  .zero 64\n";
   else
     body = "  .incbin \"" + llvm::Twine(path).str() + "\"\n";
   module.appendModuleInlineAsm(
-      "  .section .rodata.mlpc_weights,\"a\",@progbits\n"
+      "  .section .rodata." + symbol + ",\"a\",@progbits\n"
       "  .p2align 6\n"
-      "  .globl mlpc_weights_blob\n"
-      "  .hidden mlpc_weights_blob\n"
-      "  .type mlpc_weights_blob,@object\n"
-      "mlpc_weights_blob:\n" +
-      body + "  .size mlpc_weights_blob, " +
+      "  .globl " + symbol + "\n"
+      "  .hidden " + symbol + "\n"
+      "  .type " + symbol + ",@object\n" +
+      symbol + ":\n" + body + "  .size " + symbol + ", " +
       std::to_string(path.empty() ? 64 : nbytes) + "\n  .text\n");
+}
+
+static void addWeightBlob(llvm::Module &module, const std::string &path,
+                          uint64_t nbytes) {
+  embedFile(module, "mlpc_weights_blob", path, nbytes);
+}
+
+void mlp::cpu::addCudaFatbin(llvm::Module &module, const std::string &path,
+                             uint64_t bytes) {
+  embedFile(module, "mlpc_cuda_fatbin", path, bytes);
+}
+
+std::unique_ptr<llvm::Module> mlp::cpu::makeDataOnlyModule(
+    llvm::LLVMContext &context, const ModelSignature &signature,
+    const std::string &weightsBlobPath, const std::string &fatbinPath,
+    uint64_t fatbinBytes, const TargetOptions &target, std::string &error) {
+  auto module = std::make_unique<llvm::Module>(signature.name, context);
+  auto machine = createTargetMachine(target, error);
+  if (!machine)
+    return nullptr;
+  module->setDataLayout(machine->createDataLayout());
+  module->setTargetTriple(machine->getTargetTriple().getTriple());
+  addMetadata(*module, toMetadataJson(signature));
+  addWeightBlob(*module, weightsBlobPath, signature.weightsBytes);
+  if (!fatbinPath.empty())
+    addCudaFatbin(*module, fatbinPath, fatbinBytes);
+  for (llvm::GlobalValue &value : module->global_values())
+    if (!value.isDeclaration())
+      value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  return module;
 }
 
 std::unique_ptr<llvm::Module> mlp::cpu::translateToLLVMIR(

@@ -33,7 +33,7 @@ bool mlp::cpu::linkSharedLibrary(const std::vector<std::string> &objects,
   // linked; the version script exports exactly that ABI.
   args.insert(args.end(),
               {"-Wl,--whole-archive", runtimeArchive, "-Wl,--no-whole-archive",
-               "-Wl,--version-script=" + exportsScript, "-lm",
+               "-Wl,--version-script=" + exportsScript, "-lm", "-ldl",
                "-Wl,--no-undefined", "-Wl,-z,noexecstack"});
   std::vector<llvm::StringRef> argRefs(args.begin(), args.end());
   std::string message;

@@ -98,13 +98,36 @@ MLP_API mlp_status mlp_model_output_info(const mlp_model *model, int32_t index,
                                          mlp_tensor_info *out);
 
 /* Runs the model. inputs/outputs are arrays of DLTensor in declaration order.
- * Tensors must be on the CPU (kDLCPU), of the declared dtype, compact
+ * Tensors must be on the CPU (kDLCPU; kDLCUDA too for a model with CUDA code,
+ * see mlp_model_run_async), of the declared dtype, compact
  * row-major (strides NULL or equal to the compact strides), with the declared
  * shape where -1 is the batch size. Outputs are written in place by the
  * caller-provided buffers; on failure they are left untouched. */
 MLP_API mlp_status mlp_model_run(mlp_model *model, const DLTensor *inputs,
                                  int32_t num_inputs, DLTensor *outputs,
                                  int32_t num_outputs);
+
+/* Like mlp_model_create, on a chosen device: {kDLCPU, 0} or {kDLCUDA, n}.
+ * A library compiled with --target=cpu,cuda holds both; mlp_model_create
+ * then uses the CPU and also sets up CUDA device 0 when a GPU is present.
+ * On CUDA the weights are converted to the compiled precision and uploaded
+ * once, here. No GPU, no driver, an unsupported compute capability or too
+ * little device memory give MLP_ERR_DEVICE / MLP_ERR_OUT_OF_MEMORY. */
+MLP_API mlp_status mlp_model_create_on_device(const char *weights_path,
+                                              DLDevice device,
+                                              mlp_model **out);
+
+/* Like mlp_model_run, for models with CUDA code: tensors may live in CUDA
+ * device memory (kDLCUDA, on the model's device) or on the host (copied in
+ * and out for the caller). Work is queued on `stream` (a CUstream or
+ * cudaStream_t; NULL is the default stream) and, when every tensor is in
+ * device memory, the call returns without waiting for it; otherwise it
+ * returns once the outputs are written. mlp_model_run runs CUDA tensors
+ * the same way but always waits. */
+MLP_API mlp_status mlp_model_run_async(mlp_model *model,
+                                       const DLTensor *inputs,
+                                       int32_t num_inputs, DLTensor *outputs,
+                                       int32_t num_outputs, void *stream);
 
 /* Threads one mlp_model_run may use, for every model of this library:
  * n >= 1, or 0 for the default (the MLP_NUM_THREADS environment variable,

@@ -37,6 +37,10 @@ struct ModelSignature {
   uint64_t scratchBytesPerRow = 0;
   /// The runtime's row block chosen by -mlp-tile (0: the runtime's default).
   int64_t rowsPerBlock = 0;
+  /// Whether the library holds CPU code (mlpc_model_entry).
+  bool hasCpuCode = true;
+  /// The CUDA backend's "cuda" metadata section (JSON; empty: no CUDA code).
+  std::string cudaSection;
 };
 
 /// Alignment of every weight inside the blob (a cache line).

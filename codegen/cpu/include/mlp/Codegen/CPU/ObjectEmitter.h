@@ -29,6 +29,19 @@ translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                   const std::string &weightsBlobPath,
                   const TargetOptions &target, std::string &error);
 
+/// A module with only the ABI's data symbols (metadata, weight blob, and
+/// the CUDA fatbin when `fatbinPath` is set): the object of a library
+/// without CPU code.
+std::unique_ptr<llvm::Module>
+makeDataOnlyModule(llvm::LLVMContext &context, const ModelSignature &signature,
+                   const std::string &weightsBlobPath,
+                   const std::string &fatbinPath, uint64_t fatbinBytes,
+                   const TargetOptions &target, std::string &error);
+
+/// Embeds the CUDA fatbin at `path` as the hidden symbol mlpc_cuda_fatbin.
+void addCudaFatbin(llvm::Module &module, const std::string &path,
+                   uint64_t bytes);
+
 /// What the cost model needs to know of the target: vector width and
 /// registers from its features (AVX-512 or not), L2 size from the host's
 /// sysfs when compiling for the host, 1 MiB otherwise.

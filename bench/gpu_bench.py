@@ -1,0 +1,145 @@
+"""GPU benchmark of mlpc's CUDA backend (issue: CUDA backend).
+
+Narrow MLP: in 32 -> 4 hidden layers of width W (ReLU, no bias) -> out 16,
+fp16 inputs, weights and outputs, W in {32, 64, 128}, batch 2^16, 2^20, 2^22.
+mlpc runs through the generated .so (its C ABI, device tensors, the
+caller's stream); PyTorch eager and torch.compile run the same network with
+the same weights in the same process. tiny-cuda-nn's FullyFusedMLP figures
+come from ../shared/ANCHORS.md for the same card type (measured with
+CUDA 13 on that card; not re-run here).
+
+Two halves, because the GPU machine has no mlpc:
+  python3 bench/gpu_bench.py build DIR    (here: compile the .so files)
+  python3 bench/gpu_bench.py run DIR      (GPU machine: time and print)
+Timing: CUDA events around 20 back-to-back runs, median of 7 such
+repetitions after warm-up; fresh random inputs; each result also checked
+against PyTorch eager (relative L2 error).
+"""
+import ctypes
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+import mlpc  # noqa: E402
+from mlpc.safetensors import load_safetensors, save_safetensors  # noqa: E402
+
+WIDTHS = [32, 64, 128]
+BATCHES = [1 << 16, 1 << 20, 1 << 22]
+
+# tiny-cuda-nn FullyFusedMLP, M points/s (../shared/ANCHORS.md, 2026-11-26).
+TCNN = {
+    "H200": {(32, 1 << 16): 9143, (32, 1 << 20): 17901, (32, 1 << 22): 19551,
+             (64, 1 << 16): 3696, (64, 1 << 20): 5298, (64, 1 << 22): 5661,
+             (128, 1 << 16): 1054, (128, 1 << 20): 1616, (128, 1 << 22): 1646},
+    "H100": {(32, 1 << 20): 17527, (32, 1 << 22): 19428,
+             (64, 1 << 20): 5328, (64, 1 << 22): 5709,
+             (128, 1 << 20): 1649, (128, 1 << 22): 1681},
+}
+
+
+def model_source(w):
+    return ("model narrow_w%d {\n  input x: f16[N, 32]\n  h = x\n" % w
+            + "".join("  h = h |> linear(%d, bias=false) @l%d |> relu\n" % (w, i) for i in range(4))
+            + "  output y = h |> linear(16, bias=false) @l4\n}\n")
+
+
+def build(out):
+    os.makedirs(out, exist_ok=True)
+    rng = np.random.default_rng(7)
+    for w in WIDTHS:
+        dims = [32, w, w, w, w, 16]
+        tensors = {"l%d.weight" % i: (rng.standard_normal((dims[i + 1], dims[i]))
+                                      * np.sqrt(2.0 / dims[i])).astype(np.float16)
+                   for i in range(5)}
+        src = os.path.join(out, "narrow_w%d.mlp" % w)
+        with open(src, "w") as f:
+            f.write(model_source(w))
+        save_safetensors(tensors, os.path.join(out, "narrow_w%d.safetensors" % w))
+        subprocess.run([mlpc.find_compiler(), src, "--weights",
+                        os.path.join(out, "narrow_w%d.safetensors" % w), "--target=cuda",
+                        "-o", os.path.join(out, "libnarrow_w%d.so" % w)], check=True)
+
+
+def time_gpu(fn, torch, reps=7, inner=20):
+    for _ in range(5):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(inner):
+            fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / inner)
+    return float(np.median(times)) / 1e3  # seconds
+
+
+def run(out):
+    import torch
+    name = torch.cuda.get_device_name()
+    card = "H200" if "H200" in name else "H100" if "H100" in name else None
+    print("device: %s (torch %s)" % (name, torch.__version__))
+    rows = []
+    for w in WIDTHS:
+        weights = load_safetensors(os.path.join(out, "narrow_w%d.safetensors" % w))
+        layers = []
+        for i in range(5):
+            wt = torch.from_numpy(weights["l%d.weight" % i]).cuda()
+            lin = torch.nn.Linear(wt.shape[1], wt.shape[0], bias=False).half().cuda()
+            lin.weight.data.copy_(wt)
+            layers += [lin] + ([torch.nn.ReLU()] if i < 4 else [])
+        eager = torch.nn.Sequential(*layers).eval()
+        compiled = torch.compile(eager)
+        model = mlpc.load(os.path.join(out, "libnarrow_w%d.so" % w))
+        for batch in BATCHES:
+            x = torch.randn(batch, 32, device="cuda", dtype=torch.half)
+            y = torch.empty(batch, 16, device="cuda", dtype=torch.half)
+            # The ABI call with its arguments prepared once (what a C caller does).
+            keep = []
+            xin = (mlpc._abi.DLTensor * 1)()
+            yout = (mlpc._abi.DLTensor * 1)()
+            xin[0], _ = model._describe("input", model.inputs[0], x, keep, False)
+            yout[0], _ = model._describe("output", model.outputs[0], y, keep, False)
+            lib, handle = model._lib, model._handle
+            stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+
+            def call():
+                status = lib.mlp_model_run_async(handle, xin, 1, yout, 1, stream)
+                if status != 0:
+                    raise RuntimeError(mlpc._decode(lib.mlp_last_error()))
+
+            with torch.no_grad():
+                call()
+                torch.cuda.synchronize()
+                ref = eager(x).float()
+                err = float((y.float() - ref).norm() / ref.norm())
+                t_mlpc = time_gpu(call, torch)
+                t_eager = time_gpu(lambda: eager(x), torch)
+                t_comp = time_gpu(lambda: compiled(x), torch)
+            tc = TCNN.get(card, {}).get((w, batch))
+            rows.append({"W": w, "batch": batch, "mlpc": batch / t_mlpc / 1e6,
+                         "eager": batch / t_eager / 1e6, "compile": batch / t_comp / 1e6,
+                         "tcnn": tc, "err": err})
+            del x, y
+    with open(os.path.join(os.environ.get("OUT", out), "gpu_bench.json"), "w") as f:
+        json.dump({"device": name, "rows": rows}, f, indent=1)
+    print("\n| W | batch | mlpc M pts/s | PyTorch eager | torch.compile | tiny-cuda-nn (ANCHORS) "
+          "| mlpc / tcnn | mlpc / compile | rel. err vs eager |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        tc = r["tcnn"]
+        print("| %d | 2^%d | %.0f | %.0f | %.0f | %s | %s | %.2fx | %.1e |" % (
+            r["W"], int(np.log2(r["batch"])), r["mlpc"], r["eager"], r["compile"],
+            "%d" % tc if tc else "-", "%.2fx" % (r["mlpc"] / tc) if tc else "-",
+            r["mlpc"] / r["compile"], r["err"]))
+
+
+if __name__ == "__main__":
+    {"build": build, "run": run}[sys.argv[1]](sys.argv[2])

@@ -1,0 +1,111 @@
+//===- Program.h - a model as a sequence of CUDA kernel launches -*- C++ -*-===//
+//
+// The CUDA backend turns the model function (mlp dialect, after the
+// optimization passes) into a Program: fused groups of ops, each one kernel
+// specialized to its shapes (CUDA C++ source), plus what the runtime needs to
+// run them: the intermediate tensors, the weight images it builds from the
+// parameters at model creation, and the launch of every step. The runtime
+// reads it from the "cuda" section of the model metadata
+// (docs/runtime-abi.md).
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_CODEGEN_CUDA_PROGRAM_H
+#define MLP_CODEGEN_CUDA_PROGRAM_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mlp::cuda {
+
+/// The arithmetic of matrix products: fp32 (CUDA cores), or fp16/bf16
+/// operands on tensor cores with fp32 accumulation.
+enum class Precision { F32, F16, BF16 };
+
+/// Parses "f32" / "f16" / "bf16".
+bool parsePrecision(llvm::StringRef text, Precision &out);
+const char *precisionName(Precision precision);
+
+/// A [rows, cols] tensor that steps read or write: a model input or output
+/// (the caller's buffer) or an intermediate the runtime allocates per run.
+struct Buffer {
+  enum Kind { Input, Output, Temp } kind;
+  int index;    // position among the model's inputs / outputs / temps
+  int64_t cols;
+  std::string dtype; // "float32", "float16", "bfloat16"
+};
+
+/// One parameter converted into a weight image: viewed as a (rows, cols)
+/// matrix (a vector is 1 x n), stored with `paddedRows` rows of `rowStride`
+/// elements of `dtype` at byte `offset`; the padding is zero.
+struct ImagePiece {
+  std::string param;
+  std::string dtype;
+  int64_t rows = 1, cols = 1;
+  int64_t paddedRows = 1, rowStride = 1;
+  uint64_t offset = 0;
+};
+
+/// A device buffer the runtime builds once, at model creation.
+struct Image {
+  std::vector<ImagePiece> pieces;
+  uint64_t bytes = 0;
+};
+
+/// One argument of a kernel, in order.
+struct Arg {
+  enum Kind { ValueRef, ImageRef, Rows, F32 } kind;
+  int index = 0;    // value or image index
+  double number = 0; // F32
+};
+
+/// One kernel launch. Grid: `Persistent` runs as many CTAs as fit on the
+/// GPU at once (capped by the row tiles), `RowTiles` one CTA per `rowsPerCta`
+/// rows; y is `gridY` either way.
+struct Step {
+  std::string kernel; // extern "C" name in the fatbin
+  std::string what;   // for humans: "chain of 5 linear layers", ...
+  std::vector<Arg> args;
+  int threads = 256;
+  uint64_t sharedBytes = 0; // dynamic shared memory
+  enum Grid { Persistent, RowTiles } grid = Persistent;
+  int64_t rowsPerCta = 1;
+  int64_t gridY = 1;
+};
+
+struct Program {
+  Precision precision = Precision::F32;
+  std::vector<Buffer> values;
+  std::vector<Image> images;
+  std::vector<Step> steps;
+  std::string source; // the CUDA C++ translation unit
+};
+
+/// Builds the program of the model function. Ops the backend cannot run
+/// yet are reported at their location.
+mlir::FailureOr<Program> buildProgram(mlir::func::FuncOp model,
+                                      Precision precision);
+
+/// The "cuda" section of the metadata JSON; params are referred to by their
+/// index in the metadata's "params" list (`paramIndex`).
+std::string toJson(const Program &program,
+                   const std::map<std::string, int> &paramIndex,
+                   uint64_t fatbinBytes);
+
+/// Compiles `source` with nvcc into a fatbin holding SASS for each of
+/// `archs` ("80", "90a", ...) and PTX for the first; false and a message
+/// (nvcc's diagnostics included) on failure.
+bool compileFatbin(const std::string &source, const std::string &workDir,
+                   const std::vector<std::string> &archs,
+                   std::string &fatbinPath, std::string &error);
+
+/// nvcc to use: $MLPC_NVCC, else `nvcc` on PATH, else /usr/local/cuda/bin.
+std::string findNvcc();
+
+} // namespace mlp::cuda
+
+#endif // MLP_CODEGEN_CUDA_PROGRAM_H

@@ -1,0 +1,596 @@
+//===- ProgramBuilder.cpp - mlp ops to fused CUDA kernel launches ---------===//
+//
+// Walks the model function once, in order, and forms fused groups:
+//  - f16/bf16: maximal chains of narrow layers (linear [+ bias] [+ activation],
+//    every width <= 256) become one tensor-core kernel whose activations stay
+//    in registers; a chain is split where its weights would not fit in
+//    shared memory;
+//  - any other linear: one kernel with its bias, activation and a following
+//    residual add fused into the epilogue;
+//  - layer_norm, activations and elementwise add/sub/mul: one kernel each.
+// Every kernel is an instantiation of codegen/cuda/kernels/mlpc_kernels.cuh
+// with the group's shapes as template arguments.
+//
+//===----------------------------------------------------------------------===//
+#include "mlp/Codegen/CUDA/Program.h"
+#include "mlp/IR/MLPOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlp::cuda;
+
+namespace {
+
+/// The kernels header, as text (generated from mlpc_kernels.cuh by CMake).
+const char kKernelsHeader[] =
+#include "mlpc_kernels.cuh.inc"
+    ;
+
+/// Shared memory one chain's weights may take: fits sm_80's 163 KiB with
+/// room for a second CTA's worth of registers to matter more than smem.
+constexpr uint64_t kChainSharedBudget = 160 * 1024;
+constexpr int64_t kChainMaxWidth = 256;
+
+uint64_t alignTo16(uint64_t n) { return (n + 15) / 16 * 16; }
+int64_t pad16(int64_t n) { return (n + 15) / 16 * 16; }
+
+std::string dtypeName(Type type) {
+  if (type.isF32())
+    return "float32";
+  if (type.isF16())
+    return "float16";
+  if (type.isBF16())
+    return "bfloat16";
+  return "";
+}
+
+const char *cType(llvm::StringRef dtype) {
+  if (dtype == "float16")
+    return "__half";
+  if (dtype == "bfloat16")
+    return "__nv_bfloat16";
+  return "float";
+}
+
+const char *computeDtype(Precision p) {
+  return p == Precision::F16    ? "float16"
+         : p == Precision::BF16 ? "bfloat16"
+                                : "float32";
+}
+
+uint64_t dtypeBytes(llvm::StringRef dtype) { return dtype == "float32" ? 4 : 2; }
+
+/// The activation code of mlpc_kernels.cuh for an activation op, or -1.
+int activationOf(Operation *op) {
+  if (isa<mlp::ReluOp>(op))
+    return 1;
+  if (auto gelu = dyn_cast<mlp::GeluOp>(op))
+    return gelu.getApproximate() == "tanh" ? 3 : 2;
+  if (isa<mlp::SiluOp>(op))
+    return 4;
+  if (isa<mlp::SigmoidOp>(op))
+    return 5;
+  if (isa<mlp::TanhOp>(op))
+    return 6;
+  if (isa<mlp::SinOp>(op))
+    return 7;
+  if (isa<mlp::CosOp>(op))
+    return 8;
+  return -1;
+}
+
+struct Layer {
+  mlp::LinearOp linear;
+  int64_t in = 0, out = 0;
+  int act = 0;
+  std::string weight, bias; // param names ("" = no bias)
+  Value result;             // after the activation, if any
+};
+
+class ProgramBuilder {
+public:
+  ProgramBuilder(func::FuncOp model, Precision precision)
+      : model(model), precision(precision) {}
+  FailureOr<Program> build();
+
+private:
+  LogicalResult bindSignature();
+  FailureOr<int> valueOf(Value v, Operation *user);
+  int defineResult(Value v);
+  FailureOr<std::string> paramName(Value v, Operation *user, StringRef role);
+  FailureOr<Layer> layerAt(mlp::LinearOp op);
+  bool isNarrow(const Layer &l) const {
+    return precision != Precision::F32 && l.in <= kChainMaxWidth &&
+           l.out <= kChainMaxWidth;
+  }
+  static uint64_t chainLayerBytes(const Layer &l, uint64_t elem) {
+    return alignTo16(pad16(l.out) * (pad16(l.in) + 8) * elem) +
+           (l.bias.empty() ? 0 : alignTo16(pad16(l.out) * 4));
+  }
+
+  LogicalResult emitChain(std::vector<Layer> &layers);
+  LogicalResult emitLinear(Layer layer, Value residual);
+  LogicalResult emitLayerNorm(mlp::LayerNormOp op);
+  LogicalResult emitElementwise(Operation *op);
+  std::string newKernel(std::string what, Step &step);
+
+  func::FuncOp model;
+  Precision precision;
+  Program program;
+  llvm::DenseMap<Value, int> values;
+  llvm::DenseMap<Value, int> outputIndex;
+  llvm::DenseSet<Operation *> consumed;
+  std::string kernels; // the translation unit's step kernels
+  int temps = 0;
+};
+
+LogicalResult ProgramBuilder::bindSignature() {
+  for (auto [i, arg] : llvm::enumerate(model.getArguments())) {
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    std::string dtype = type ? dtypeName(type.getElementType()) : "";
+    if (!type || type.getRank() != 2 || !type.isDynamicDim(0) ||
+        type.isDynamicDim(1) || dtype.empty())
+      return model.emitError("the CUDA backend takes float inputs of shape "
+                             "[N, features] so far; input #")
+             << i << " is " << arg.getType();
+    values[arg] = program.values.size();
+    program.values.push_back(
+        {mlp::cuda::Buffer::Input, static_cast<int>(i), type.getDimSize(1), dtype});
+  }
+  auto ret = cast<func::ReturnOp>(model.getBody().front().getTerminator());
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    if (outputIndex.count(v) || isa<BlockArgument>(v))
+      return ret.emitError("the CUDA backend cannot yet return an input or "
+                           "the same tensor twice (output #")
+             << i << ")";
+    outputIndex[v] = i;
+  }
+  return success();
+}
+
+/// The tensor `v` that `user` reads; it must be a [N, C] float tensor
+/// computed by an earlier step.
+FailureOr<int> ProgramBuilder::valueOf(Value v, Operation *user) {
+  auto it = values.find(v);
+  if (it != values.end())
+    return it->second;
+  return user->emitError("the CUDA backend cannot compute this operand (")
+         << v.getType() << ") yet";
+}
+
+/// Registers the [N, C] result of a step: the caller's output buffer if the
+/// model returns it, else a new intermediate.
+int ProgramBuilder::defineResult(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  mlp::cuda::Buffer value;
+  value.cols = type.getDimSize(1);
+  auto out = outputIndex.find(v);
+  if (out != outputIndex.end()) {
+    value.kind = mlp::cuda::Buffer::Output;
+    value.index = out->second;
+    value.dtype = dtypeName(type.getElementType());
+  } else {
+    value.kind = mlp::cuda::Buffer::Temp;
+    value.index = temps++;
+    // Intermediates are kept in the compute type: half the bytes in f16.
+    value.dtype = computeDtype(precision);
+  }
+  values[v] = program.values.size();
+  program.values.push_back(value);
+  return values[v];
+}
+
+FailureOr<std::string> ProgramBuilder::paramName(Value v, Operation *user,
+                                          StringRef role) {
+  if (auto param = v.getDefiningOp<mlp::ParamOp>())
+    return param.getName().str();
+  return user->emitError("the CUDA backend needs the ")
+         << role << " to be a parameter (mlp.param)";
+}
+
+static bool isBatchMatrix(Type t) {
+  auto type = dyn_cast<RankedTensorType>(t);
+  return type && type.getRank() == 2 && type.isDynamicDim(0) &&
+         !type.isDynamicDim(1) && !dtypeName(type.getElementType()).empty();
+}
+
+FailureOr<Layer> ProgramBuilder::layerAt(mlp::LinearOp op) {
+  if (!isBatchMatrix(op.getInput().getType()) ||
+      !isBatchMatrix(op.getResult().getType()))
+    return op.emitError("the CUDA backend runs linear layers on [N, features] "
+                        "tensors so far, not ")
+           << op.getInput().getType();
+  Layer layer;
+  layer.linear = op;
+  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
+  layer.out = weightType.getDimSize(0);
+  layer.in = weightType.getDimSize(1);
+  auto weight = paramName(op.getWeight(), op, "weight");
+  if (failed(weight))
+    return failure();
+  layer.weight = *weight;
+  if (op.getBias()) {
+    auto bias = paramName(op.getBias(), op, "bias");
+    if (failed(bias))
+      return failure();
+    layer.bias = *bias;
+  }
+  layer.result = op.getResult();
+  // An activation that is the result's only user runs in the epilogue.
+  if (layer.result.hasOneUse()) {
+    Operation *user = *layer.result.getUsers().begin();
+    int act = activationOf(user);
+    if (act >= 0) {
+      layer.act = act;
+      layer.result = user->getResult(0);
+      consumed.insert(user);
+    }
+  }
+  return layer;
+}
+
+std::string ProgramBuilder::newKernel(std::string what, Step &step) {
+  step.kernel = "mlpc_step" + std::to_string(program.steps.size());
+  step.what = std::move(what);
+  return step.kernel;
+}
+
+LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
+  const char *t = cType(computeDtype(precision));
+  const uint64_t elem = 2;
+  Image image;
+  std::string layerTypes;
+  int64_t widest = 0;
+  for (Layer &l : layers) {
+    uint64_t weightOffset = image.bytes;
+    ImagePiece w{l.weight, computeDtype(precision), l.out, l.in, pad16(l.out),
+                 pad16(l.in) + 8, weightOffset};
+    image.pieces.push_back(w);
+    image.bytes = alignTo16(weightOffset + w.paddedRows * w.rowStride * elem);
+    uint64_t biasOffset = 0;
+    if (!l.bias.empty()) {
+      biasOffset = image.bytes;
+      image.pieces.push_back(
+          {l.bias, "float32", 1, l.out, 1, pad16(l.out), biasOffset});
+      image.bytes = alignTo16(biasOffset + pad16(l.out) * 4);
+    }
+    layerTypes += (layerTypes.empty() ? "" : ",\n    ") +
+                  ("mlpc::ChainLayer<" + llvm::Twine(l.in) + ", " +
+                   llvm::Twine(l.out) + ", " + llvm::Twine(l.act) + ", " +
+                   (l.bias.empty() ? "false" : "true") + ", " +
+                   llvm::Twine(weightOffset) + ", " + llvm::Twine(biasOffset) +
+                   ">")
+                      .str();
+    widest = std::max({widest, l.in, l.out});
+  }
+  auto in = valueOf(layers.front().linear.getInput(), layers.front().linear);
+  if (failed(in))
+    return failure();
+  int out = defineResult(layers.back().result);
+  // Two m16 row tiles per warp reuse each weight fragment twice where the
+  // registers allow it (accumulators of a 256-wide layer fill them alone).
+  const int mt = widest <= 64 ? 2 : 1;
+  Step step;
+  std::string name = newKernel(
+      "chain of " + std::to_string(layers.size()) +
+          (layers.size() == 1 ? " linear layer" : " linear layers"),
+      step);
+  step.threads = 256;
+  step.sharedBytes = image.bytes;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = (step.threads / 32) * mt * 16;
+  program.images.push_back(image);
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ValueRef, out},
+               {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
+               {Arg::Rows}};
+  const auto &inV = program.values[*in], &outV = program.values[out];
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what << ": " << layers.front().in;
+  for (Layer &l : layers)
+    os << " -> " << l.out;
+  os << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
+     << ")\n" << name << "(const " << cType(inV.dtype) << " *x, "
+     << cType(outV.dtype)
+     << " *y, const uint4 *image, long long rows) {\n  mlpc::runChain<" << t
+     << ", " << cType(inV.dtype) << ", " << cType(outV.dtype) << ", " << mt
+     << ", " << image.bytes << ",\n    " << layerTypes
+     << ">(x, y, image, rows);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
+  std::string wt = computeDtype(precision);
+  Image image;
+  image.pieces.push_back({l.weight, wt, l.out, l.in, l.out, l.in, 0});
+  image.bytes = alignTo16(l.out * l.in * dtypeBytes(wt));
+  uint64_t biasOffset = 0;
+  if (!l.bias.empty()) {
+    biasOffset = image.bytes;
+    image.pieces.push_back({l.bias, "float32", 1, l.out, 1, l.out, biasOffset});
+    image.bytes = alignTo16(biasOffset + l.out * 4);
+  }
+  auto in = valueOf(l.linear.getInput(), l.linear);
+  if (failed(in))
+    return failure();
+  int resid = -1;
+  if (residual) {
+    auto r = valueOf(residual, l.linear);
+    if (failed(r))
+      return failure();
+    resid = *r;
+  }
+  Value result = l.result;
+  if (residual)
+    result = (*l.result.getUsers().begin())->getResult(0);
+  int out = defineResult(result);
+  Step step;
+  std::string name = newKernel("linear " + std::to_string(l.in) + " -> " +
+                                   std::to_string(l.out),
+                               step);
+  step.threads = 256;
+  step.grid = Step::RowTiles;
+  step.rowsPerCta = 64;
+  step.gridY = (l.out + 63) / 64;
+  program.images.push_back(image);
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
+               {Arg::ValueRef, resid >= 0 ? resid : out},
+               {Arg::ValueRef, out},
+               {Arg::Rows}};
+  const auto &inV = program.values[*in], &outV = program.values[out];
+  if (resid >= 0 && program.values[resid].dtype != outV.dtype)
+    return l.linear.emitError("the CUDA backend needs a residual of the "
+                              "output's element type");
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what << (residual ? " + residual" : "")
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+     << name << "(const " << cType(inV.dtype)
+     << " *x, const unsigned char *image, const " << cType(outV.dtype)
+     << " *r, " << cType(outV.dtype)
+     << " *y, long long rows) {\n  mlpc::runLinear<" << cType(inV.dtype)
+     << ", " << cType(wt) << ", " << cType(outV.dtype) << ", " << l.in << ", "
+     << l.out << ", " << l.act << ", " << (l.bias.empty() ? "false" : "true")
+     << ", " << (residual ? "true" : "false") << ">(x, image, r, y, rows, "
+     << biasOffset << ");\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
+  if (!isBatchMatrix(op.getInput().getType()))
+    return op.emitError("the CUDA backend runs layer_norm on [N, features] "
+                        "tensors so far");
+  int64_t c = cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
+  Image image;
+  for (Value p : {op.getWeight(), op.getBias()}) {
+    if (!p)
+      continue;
+    auto name = paramName(p, op, "layer_norm weight and bias");
+    if (failed(name))
+      return failure();
+    image.pieces.push_back({*name, "float32", 1, c, 1, c, image.bytes});
+    image.bytes += c * 4;
+  }
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  Step step;
+  std::string name = newKernel("layer_norm over " + std::to_string(c), step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 8;
+  int imageIndex = -1;
+  if (!image.pieces.empty()) {
+    image.bytes = alignTo16(image.bytes);
+    program.images.push_back(image);
+    imageIndex = program.images.size() - 1;
+  }
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ImageRef, imageIndex},
+               {Arg::ValueRef, out},
+               {Arg::Rows},
+               {Arg::F32, 0, op.getEps().convertToDouble()}};
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+     << name << "(const " << cType(program.values[*in].dtype)
+     << " *x, const float *image, " << cType(program.values[out].dtype)
+     << " *y, long long rows, float eps) {\n  mlpc::runLayerNorm<"
+     << cType(program.values[*in].dtype) << ", "
+     << cType(program.values[out].dtype) << ", " << c << ", "
+     << (op.getWeight() ? "true" : "false") << ", "
+     << (op.getBias() ? "true" : "false") << ">(x, image, y, rows, eps);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
+  int act = activationOf(op);
+  bool binary = act < 0;
+  int code = !binary || isa<mlp::AddOp>(op) ? 0 : isa<mlp::SubOp>(op) ? 1 : 2;
+  Value a = op->getOperand(0), b = binary ? op->getOperand(1) : Value();
+  if (!isBatchMatrix(op->getResult(0).getType()))
+    return op->emitError("the CUDA backend runs elementwise ops on "
+                         "[N, features] tensors so far");
+  // A parameter or constant on the left of a commutative op moves right.
+  if (binary && code != 1 &&
+      (a.getDefiningOp<mlp::ParamOp>() || a.getDefiningOp<mlp::ConstantOp>()))
+    std::swap(a, b);
+  int64_t c = cast<RankedTensorType>(op->getResult(0).getType()).getDimSize(1);
+  // Operand kinds of mlpc_kernels.cuh: none, tensor, row param, scalar.
+  enum { None, Tensor, RowParam, Scalar } kind = binary ? Tensor : None;
+  int imageIndex = -1, bIndex = -1;
+  double scalar = 0;
+  if (binary) {
+    if (auto param = b.getDefiningOp<mlp::ParamOp>()) {
+      auto type = cast<RankedTensorType>(b.getType());
+      if (type.getRank() != 1 || type.getDimSize(0) != c)
+        return op->emitError("the CUDA backend broadcasts only a parameter "
+                             "of shape [")
+               << c << "] over the rows so far";
+      Image image;
+      image.pieces.push_back({param.getName().str(), "float32", 1, c, 1, c, 0});
+      image.bytes = alignTo16(c * 4);
+      program.images.push_back(image);
+      imageIndex = program.images.size() - 1;
+      kind = RowParam;
+    } else if (auto constant = b.getDefiningOp<mlp::ConstantOp>()) {
+      scalar = constant.getValue().convertToDouble();
+      kind = Scalar;
+    } else if (cast<RankedTensorType>(b.getType()).getShape() !=
+               cast<RankedTensorType>(a.getType()).getShape()) {
+      return op->emitError("the CUDA backend does not broadcast ")
+             << b.getType() << " against " << a.getType() << " yet";
+    }
+  }
+  auto in = valueOf(a, op);
+  if (failed(in))
+    return failure();
+  if (kind == Tensor) {
+    auto bv = valueOf(b, op);
+    if (failed(bv))
+      return failure();
+    bIndex = *bv;
+  }
+  int out = defineResult(op->getResult(0));
+  Step step;
+  std::string name =
+      newKernel(op->getName().getStringRef().str() + " over " +
+                    std::to_string(c),
+                step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = std::max<int64_t>(1, 256 / c);
+  step.args.push_back({Arg::ValueRef, *in});
+  if (kind == Tensor)
+    step.args.push_back({Arg::ValueRef, bIndex});
+  else
+    step.args.push_back({Arg::ImageRef, imageIndex}); // null unless RowParam
+  step.args.push_back({Arg::F32, 0, scalar});
+  step.args.push_back({Arg::ValueRef, out});
+  step.args.push_back({Arg::Rows});
+  std::string at = cType(program.values[*in].dtype);
+  std::string bt = kind == Tensor ? cType(program.values[bIndex].dtype)
+                                  : "float";
+  std::string ot = cType(program.values[out].dtype);
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+     << name << "(const " << at << " *a, const " << bt << " *b, float s, "
+     << ot << " *y, long long rows) {\n  mlpc::runElementwise<" << at << ", "
+     << bt << ", " << ot << ", " << c << ", " << (binary ? 0 : act) << ", "
+     << code << ", " << static_cast<int>(kind) << ">(a, b, s, y, rows);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+FailureOr<Program> ProgramBuilder::build() {
+  program.precision = precision;
+  if (failed(bindSignature()))
+    return failure();
+  for (Operation &op : model.getBody().front()) {
+    if (consumed.contains(&op) ||
+        isa<mlp::ParamOp, mlp::ConstantOp, func::ReturnOp>(op))
+      continue;
+    if (auto linear = dyn_cast<mlp::LinearOp>(op)) {
+      auto first = layerAt(linear);
+      if (failed(first))
+        return failure();
+      if (isNarrow(*first)) {
+        std::vector<Layer> chain = {*first};
+        uint64_t bytes = chainLayerBytes(*first, 2);
+        while (chain.back().result.hasOneUse() &&
+               !outputIndex.count(chain.back().result)) {
+          auto next =
+              dyn_cast<mlp::LinearOp>(*chain.back().result.getUsers().begin());
+          if (!next || next.getInput() != chain.back().result)
+            break;
+          auto layer = layerAt(next);
+          if (failed(layer))
+            return failure();
+          uint64_t more = chainLayerBytes(*layer, 2);
+          if (!isNarrow(*layer) || bytes + more > kChainSharedBudget) {
+            // Give the activation back: the next group starts at `next`.
+            if (layer->result != next.getResult())
+              consumed.erase(*next.getResult().getUsers().begin());
+            break;
+          }
+          consumed.insert(next);
+          chain.push_back(*layer);
+          bytes += more;
+        }
+        if (failed(emitChain(chain)))
+          return failure();
+        continue;
+      }
+      // A residual add right after the layer joins its epilogue when the
+      // other operand is already computed.
+      Value residual;
+      if (first->result.hasOneUse() && !outputIndex.count(first->result)) {
+        auto add = dyn_cast<mlp::AddOp>(*first->result.getUsers().begin());
+        if (add && add.getType() == first->result.getType()) {
+          Value other = add.getLhs() == first->result ? add.getRhs()
+                                                      : add.getLhs();
+          if (other != first->result && other.getType() == add.getType() &&
+              values.count(other)) {
+            residual = other;
+            consumed.insert(add);
+          }
+        }
+      }
+      if (failed(emitLinear(*first, residual)))
+        return failure();
+      continue;
+    }
+    if (auto norm = dyn_cast<mlp::LayerNormOp>(op)) {
+      if (failed(emitLayerNorm(norm)))
+        return failure();
+      continue;
+    }
+    if (activationOf(&op) >= 0 || isa<mlp::AddOp, mlp::SubOp, mlp::MulOp>(op)) {
+      if (failed(emitElementwise(&op)))
+        return failure();
+      continue;
+    }
+    return op.emitError("'") << op.getName()
+                             << "' is not supported by the CUDA backend yet";
+  }
+  std::string source =
+      "// Generated by mlpc for model '" + model.getSymName().str() +
+      "' (precision " + precisionName(precision) + ").\n";
+  source += kKernelsHeader;
+  source += kernels;
+  program.source = std::move(source);
+  return program;
+}
+
+} // namespace
+
+bool mlp::cuda::parsePrecision(llvm::StringRef text, Precision &out) {
+  if (text == "f32")
+    out = Precision::F32;
+  else if (text == "f16")
+    out = Precision::F16;
+  else if (text == "bf16")
+    out = Precision::BF16;
+  else
+    return false;
+  return true;
+}
+
+const char *mlp::cuda::precisionName(Precision precision) {
+  return precision == Precision::F16    ? "f16"
+         : precision == Precision::BF16 ? "bf16"
+                                        : "f32";
+}
+
+FailureOr<Program> mlp::cuda::buildProgram(func::FuncOp model,
+                                           Precision precision) {
+  return ProgramBuilder(model, precision).build();
+}

@@ -1,0 +1,72 @@
+//===- ProgramJson.cpp - the "cuda" section of the model metadata ---------===//
+#include "mlp/Codegen/CUDA/Program.h"
+
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+using namespace mlp::cuda;
+
+static const char *kindName(Buffer::Kind kind) {
+  return kind == Buffer::Input ? "input" : kind == Buffer::Output ? "output"
+                                                                 : "temp";
+}
+
+std::string mlp::cuda::toJson(const Program &program,
+                              const std::map<std::string, int> &paramIndex,
+                              uint64_t fatbinBytes) {
+  json j;
+  j["precision"] = precisionName(program.precision);
+  j["fatbin_bytes"] = fatbinBytes;
+  json values = json::array();
+  for (const Buffer &v : program.values)
+    values.push_back({{"kind", kindName(v.kind)},
+                      {"index", v.index},
+                      {"cols", v.cols},
+                      {"dtype", v.dtype}});
+  j["values"] = values;
+  json images = json::array();
+  for (const Image &image : program.images) {
+    json pieces = json::array();
+    for (const ImagePiece &p : image.pieces)
+      pieces.push_back({{"param", paramIndex.at(p.param)},
+                        {"dtype", p.dtype},
+                        {"rows", p.rows},
+                        {"cols", p.cols},
+                        {"padded_rows", p.paddedRows},
+                        {"row_stride", p.rowStride},
+                        {"offset", p.offset}});
+    images.push_back({{"bytes", image.bytes}, {"pieces", pieces}});
+  }
+  j["images"] = images;
+  json steps = json::array();
+  for (const Step &s : program.steps) {
+    json args = json::array();
+    for (const Arg &a : s.args) {
+      switch (a.kind) {
+      case Arg::ValueRef:
+        args.push_back({{"value", a.index}});
+        break;
+      case Arg::ImageRef:
+        args.push_back({{"image", a.index}});
+        break;
+      case Arg::Rows:
+        args.push_back({{"rows", true}});
+        break;
+      case Arg::F32:
+        args.push_back({{"f32", a.number}});
+        break;
+      }
+    }
+    steps.push_back({{"kernel", s.kernel},
+                     {"what", s.what},
+                     {"threads", s.threads},
+                     {"shared_bytes", s.sharedBytes},
+                     {"grid", s.grid == Step::Persistent ? "persistent"
+                                                         : "row_tiles"},
+                     {"rows_per_cta", s.rowsPerCta},
+                     {"grid_y", s.gridY},
+                     {"args", args}});
+  }
+  j["steps"] = steps;
+  return j.dump();
+}

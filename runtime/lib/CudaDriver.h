@@ -1,0 +1,79 @@
+//===- CudaDriver.h - the CUDA driver API, loaded at run time ---*- C++ -*-===//
+//
+// Generated libraries must load on machines without a GPU, so the runtime
+// never links libcuda: it opens libcuda.so.1 with dlopen the first time a
+// model with CUDA code is created and looks up the few driver functions it
+// uses. The types below are the driver ABI's (cuda.h), declared here so the
+// runtime builds without the CUDA Toolkit.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_RUNTIME_CUDADRIVER_H
+#define MLP_RUNTIME_CUDADRIVER_H
+
+#include <cstddef>
+#include <string>
+
+namespace mlp::rt::cuda {
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+using CUcontext = struct CUctx_st *;
+using CUmodule = struct CUmod_st *;
+using CUfunction = struct CUfunc_st *;
+using CUstream = struct CUstream_st *;
+
+constexpr CUresult kSuccess = 0;
+constexpr CUresult kErrorOutOfMemory = 2;
+constexpr int kAttrMultiprocessorCount = 16;
+constexpr int kAttrComputeCapabilityMajor = 75;
+constexpr int kAttrComputeCapabilityMinor = 76;
+constexpr int kAttrMaxSharedPerBlockOptin = 97;
+constexpr int kFuncAttrMaxDynamicShared = 8;
+constexpr int kPointerAttrMemoryType = 2;
+constexpr int kPointerAttrDeviceOrdinal = 9;
+constexpr unsigned kMemoryTypeDevice = 2;
+
+struct Driver {
+  bool loaded = false;
+  std::string error; // why it is not loaded
+
+  CUresult (*cuInit)(unsigned);
+  CUresult (*cuGetErrorString)(CUresult, const char **);
+  CUresult (*cuGetErrorName)(CUresult, const char **);
+  CUresult (*cuDeviceGetCount)(int *);
+  CUresult (*cuDeviceGet)(CUdevice *, int);
+  CUresult (*cuDeviceGetAttribute)(int *, int, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+  CUresult (*cuDevicePrimaryCtxRelease)(CUdevice);
+  CUresult (*cuCtxPushCurrent)(CUcontext);
+  CUresult (*cuCtxPopCurrent)(CUcontext *);
+  CUresult (*cuModuleLoadData)(CUmodule *, const void *);
+  CUresult (*cuModuleUnload)(CUmodule);
+  CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
+  CUresult (*cuFuncSetAttribute)(CUfunction, int, int);
+  CUresult (*cuOccupancyMaxActiveBlocksPerMultiprocessor)(int *, CUfunction,
+                                                          int, size_t);
+  CUresult (*cuMemAlloc)(CUdeviceptr *, size_t);
+  CUresult (*cuMemFree)(CUdeviceptr);
+  CUresult (*cuMemAllocAsync)(CUdeviceptr *, size_t, CUstream);
+  CUresult (*cuMemFreeAsync)(CUdeviceptr, CUstream);
+  CUresult (*cuMemcpyHtoD)(CUdeviceptr, const void *, size_t);
+  CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr, const void *, size_t, CUstream);
+  CUresult (*cuMemcpyDtoHAsync)(void *, CUdeviceptr, size_t, CUstream);
+  CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
+                             unsigned, unsigned, unsigned, unsigned, CUstream,
+                             void **, void **);
+  CUresult (*cuStreamSynchronize)(CUstream);
+  CUresult (*cuPointerGetAttribute)(void *, int, CUdeviceptr);
+
+  /// The process-wide driver, loaded and initialized on first use.
+  static const Driver &get();
+
+  /// "CUDA_ERROR_OUT_OF_MEMORY (out of memory)".
+  std::string describe(CUresult r) const;
+};
+
+} // namespace mlp::rt::cuda
+
+#endif // MLP_RUNTIME_CUDADRIVER_H

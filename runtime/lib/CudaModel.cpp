@@ -1,0 +1,349 @@
+//===- CudaModel.cpp - a model's GPU state and runs -----------------------===//
+#include "CudaModel.h"
+
+#include "HalfFloat.h"
+#include "Status.h"
+
+#include "mlp/tensor_layout.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace mlp::rt {
+
+using namespace cuda;
+
+namespace {
+
+/// Makes the model's context current on this thread for a scope.
+class ContextScope {
+public:
+  ContextScope(const Driver &d, CUcontext c) : d(d) {
+    ok = d.cuCtxPushCurrent(c) == kSuccess;
+  }
+  ~ContextScope() {
+    if (ok) {
+      CUcontext popped;
+      d.cuCtxPopCurrent(&popped);
+    }
+  }
+  bool ok;
+
+private:
+  const Driver &d;
+};
+
+mlp_status driverFailure(const Driver &d, CUresult r,
+                         const std::string &what) {
+  return fail(r == kErrorOutOfMemory ? MLP_ERR_OUT_OF_MEMORY : MLP_ERR_DEVICE,
+              what + ": " + d.describe(r));
+}
+
+float readElement(const void *src, const std::string &dtype, int64_t i) {
+  if (dtype == "float32") {
+    float v;
+    std::memcpy(&v, static_cast<const char *>(src) + 4 * i, 4);
+    return v;
+  }
+  uint16_t h;
+  std::memcpy(&h, static_cast<const char *>(src) + 2 * i, 2);
+  return dtype == "float16" ? halfToFloat(h) : bfloat16ToFloat(h);
+}
+
+void writeElement(void *dst, const std::string &dtype, int64_t i, float v) {
+  if (dtype == "float32") {
+    std::memcpy(static_cast<char *>(dst) + 4 * i, &v, 4);
+    return;
+  }
+  uint16_t h = dtype == "float16" ? floatToHalf(v) : floatToBfloat16(v);
+  std::memcpy(static_cast<char *>(dst) + 2 * i, &h, 2);
+}
+
+/// Device memory of one run, freed in stream order when the run returns.
+class RunMemory {
+public:
+  RunMemory(const Driver &d, CUstream s) : d(d), stream(s) {}
+  ~RunMemory() {
+    for (CUdeviceptr p : blocks)
+      d.cuMemFreeAsync(p, stream);
+  }
+  CUresult allocate(uint64_t bytes, CUdeviceptr &out) {
+    CUresult r = d.cuMemAllocAsync(&out, std::max<uint64_t>(bytes, 16), stream);
+    if (r == kSuccess)
+      blocks.push_back(out);
+    return r;
+  }
+
+private:
+  const Driver &d;
+  CUstream stream;
+  std::vector<CUdeviceptr> blocks;
+};
+
+} // namespace
+
+mlp_status CudaModel::create(const ModelMetadata &meta,
+                             const std::vector<const void *> &params,
+                             const unsigned char *fatbin, int device,
+                             std::unique_ptr<CudaModel> &out) {
+  const Driver &d = Driver::get();
+  if (!d.loaded)
+    return fail(MLP_ERR_DEVICE, "mlp_model_create: " + d.error);
+  if (!fatbin)
+    return fail(MLP_ERR_INTERNAL,
+                "mlp_model_create: the library's CUDA kernels are missing");
+  int count = 0;
+  CUresult r = d.cuDeviceGetCount(&count);
+  if (r != kSuccess)
+    return driverFailure(d, r, "mlp_model_create: cuDeviceGetCount");
+  if (device < 0 || device >= count)
+    return fail(MLP_ERR_DEVICE,
+                "mlp_model_create: no CUDA device " + std::to_string(device) +
+                    " (this machine has " + std::to_string(count) + ")");
+  std::unique_ptr<CudaModel> model(new CudaModel());
+  model->driver_ = &d;
+  model->device_ = device;
+  if ((r = d.cuDeviceGet(&model->handle_, device)) != kSuccess)
+    return driverFailure(d, r, "mlp_model_create: cuDeviceGet");
+  int major = 0, minor = 0, sms = 0, sharedOptin = 0;
+  d.cuDeviceGetAttribute(&major, kAttrComputeCapabilityMajor, model->handle_);
+  d.cuDeviceGetAttribute(&minor, kAttrComputeCapabilityMinor, model->handle_);
+  d.cuDeviceGetAttribute(&sms, kAttrMultiprocessorCount, model->handle_);
+  d.cuDeviceGetAttribute(&sharedOptin, kAttrMaxSharedPerBlockOptin,
+                         model->handle_);
+  if (major < 8)
+    return fail(MLP_ERR_DEVICE,
+                "mlp_model_create: CUDA device " + std::to_string(device) +
+                    " has compute capability " + std::to_string(major) + "." +
+                    std::to_string(minor) +
+                    "; the generated kernels need 8.0 or newer");
+  if ((r = d.cuDevicePrimaryCtxRetain(&model->context_, model->handle_)) !=
+      kSuccess) {
+    model->context_ = nullptr;
+    return driverFailure(d, r, "mlp_model_create: cuDevicePrimaryCtxRetain");
+  }
+  ContextScope scope(d, model->context_);
+  if (!scope.ok)
+    return fail(MLP_ERR_DEVICE, "mlp_model_create: cannot make the CUDA "
+                                "context current");
+  if ((r = d.cuModuleLoadData(&model->module_, fatbin)) != kSuccess) {
+    model->module_ = nullptr;
+    return driverFailure(d, r,
+                         "mlp_model_create: loading the kernels on compute "
+                         "capability " +
+                             std::to_string(major) + "." +
+                             std::to_string(minor) +
+                             " failed (recompile with --cuda-arch for it)");
+  }
+  for (const CudaStep &step : meta.cuda.steps) {
+    CUfunction f;
+    if ((r = d.cuModuleGetFunction(&f, model->module_, step.kernel.c_str())) !=
+        kSuccess)
+      return driverFailure(d, r, "mlp_model_create: kernel " + step.kernel);
+    if (step.sharedBytes > static_cast<uint64_t>(sharedOptin))
+      return fail(MLP_ERR_DEVICE,
+                  "mlp_model_create: kernel " + step.kernel + " (" + step.what +
+                      ") needs " + std::to_string(step.sharedBytes) +
+                      " bytes of shared memory; this GPU allows " +
+                      std::to_string(sharedOptin));
+    if (step.sharedBytes > 48 * 1024 &&
+        (r = d.cuFuncSetAttribute(f, kFuncAttrMaxDynamicShared,
+                                  static_cast<int>(step.sharedBytes))) !=
+            kSuccess)
+      return driverFailure(d, r, "mlp_model_create: kernel " + step.kernel);
+    int perSm = 0;
+    if ((r = d.cuOccupancyMaxActiveBlocksPerMultiprocessor(
+             &perSm, f, step.threads, step.sharedBytes)) != kSuccess)
+      return driverFailure(d, r, "mlp_model_create: kernel " + step.kernel);
+    if (perSm < 1)
+      return fail(MLP_ERR_DEVICE, "mlp_model_create: kernel " + step.kernel +
+                                      " cannot run on this GPU (too many "
+                                      "registers or too much shared memory)");
+    model->functions_.push_back(f);
+    model->gridCap_.push_back(int64_t(perSm) * sms);
+  }
+  mlp_status s = model->uploadImages(meta, params);
+  if (s != MLP_OK)
+    return s;
+  out = std::move(model);
+  return MLP_OK;
+}
+
+mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
+                                   const std::vector<const void *> &params) {
+  const Driver &d = *driver_;
+  std::vector<unsigned char> host, ordered;
+  for (const CudaImage &image : meta.cuda.images) {
+    host.assign(image.bytes, 0);
+    for (const CudaImagePiece &p : image.pieces) {
+      const TensorSpec &spec = meta.params[p.param];
+      const void *src = params[p.param];
+      if (!spec.layout.empty()) {
+        // Stored in the CPU kernels' layout: back to the checkpoint's.
+        std::vector<int64_t> inverse(spec.layout.size());
+        for (size_t i = 0; i < spec.layout.size(); ++i)
+          inverse[spec.layout[i]] = static_cast<int64_t>(i);
+        ordered.resize(spec.nbytes);
+        permuteTensor(src, ordered.data(), spec.storedShape, inverse,
+                      spec.dtype.bits / 8);
+        src = ordered.data();
+      }
+      void *dst = host.data() + p.offset;
+      for (int64_t r = 0; r < p.rows; ++r)
+        for (int64_t c = 0; c < p.cols; ++c)
+          writeElement(dst, p.dtype, r * p.rowStride + c,
+                       readElement(src, spec.dtypeName, r * p.cols + c));
+    }
+    CUdeviceptr ptr = 0;
+    CUresult r = d.cuMemAlloc(&ptr, std::max<uint64_t>(image.bytes, 16));
+    if (r != kSuccess)
+      return driverFailure(d, r, "mlp_model_create: allocating " +
+                                     std::to_string(image.bytes) +
+                                     " bytes of weights on the GPU");
+    images_.push_back(ptr);
+    if (image.bytes && (r = d.cuMemcpyHtoD(ptr, host.data(), image.bytes)) !=
+                           kSuccess)
+      return driverFailure(d, r, "mlp_model_create: uploading weights");
+  }
+  return MLP_OK;
+}
+
+CudaModel::~CudaModel() {
+  if (!driver_ || !context_)
+    return;
+  const Driver &d = *driver_;
+  {
+    ContextScope scope(d, context_);
+    for (CUdeviceptr p : images_)
+      d.cuMemFree(p);
+    if (module_)
+      d.cuModuleUnload(module_);
+  }
+  d.cuDevicePrimaryCtxRelease(handle_);
+}
+
+mlp_status CudaModel::checkDevicePointer(const void *data,
+                                         const std::string &who) {
+  const Driver &d = *driver_;
+  ContextScope scope(d, context_);
+  unsigned memoryType = 0;
+  int ordinal = -1;
+  CUdeviceptr ptr = reinterpret_cast<CUdeviceptr>(data);
+  if (d.cuPointerGetAttribute(&memoryType, kPointerAttrMemoryType, ptr) !=
+          kSuccess ||
+      memoryType != kMemoryTypeDevice)
+    return fail(MLP_ERR_DEVICE, who + ": kDLCUDA tensor whose data is not "
+                                      "CUDA device memory");
+  if (d.cuPointerGetAttribute(&ordinal, kPointerAttrDeviceOrdinal, ptr) ==
+          kSuccess &&
+      ordinal != device_)
+    return fail(MLP_ERR_DEVICE, who + ": data lives on CUDA device " +
+                                    std::to_string(ordinal) +
+                                    " but the model runs on device " +
+                                    std::to_string(device_));
+  return MLP_OK;
+}
+
+mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
+                          const std::vector<CudaTensorArg> &inputs,
+                          const std::vector<CudaTensorArg> &outputs,
+                          void *streamHandle, bool synchronous) {
+  const Driver &d = *driver_;
+  ContextScope scope(d, context_);
+  if (!scope.ok)
+    return fail(MLP_ERR_DEVICE, "mlp_model_run: cannot make the CUDA context "
+                                "current");
+  CUstream stream = static_cast<CUstream>(streamHandle);
+  RunMemory memory(d, stream);
+  const CudaPlan &plan = meta.cuda;
+  CUresult r;
+  bool copies = false;
+  std::vector<CUdeviceptr> ptrs(plan.values.size(), 0);
+  std::vector<CUdeviceptr> stagedIn(inputs.size(), 0),
+      stagedOut(outputs.size(), 0);
+  for (size_t i = 0; i < plan.values.size(); ++i) {
+    const CudaValue &v = plan.values[i];
+    const uint64_t bytes = uint64_t(rows) * v.cols * v.elemBytes;
+    if (v.kind == CudaValue::Temp) {
+      if ((r = memory.allocate(bytes, ptrs[i])) != kSuccess)
+        return driverFailure(d, r, "mlp_model_run: allocating " +
+                                       std::to_string(bytes) +
+                                       " bytes of intermediates");
+      continue;
+    }
+    const bool input = v.kind == CudaValue::Input;
+    const CudaTensorArg &t = input ? inputs[v.index] : outputs[v.index];
+    if (t.onDevice) {
+      ptrs[i] = reinterpret_cast<CUdeviceptr>(t.data);
+      continue;
+    }
+    CUdeviceptr &staged = input ? stagedIn[v.index] : stagedOut[v.index];
+    if (!staged) {
+      copies = true;
+      if ((r = memory.allocate(bytes, staged)) != kSuccess)
+        return driverFailure(d, r, "mlp_model_run: allocating a device copy "
+                                   "of a host tensor");
+      if (input && bytes &&
+          (r = d.cuMemcpyHtoDAsync(staged, t.data, bytes, stream)) != kSuccess)
+        return driverFailure(d, r, "mlp_model_run: copying an input to the GPU");
+    }
+    ptrs[i] = staged;
+  }
+
+  long long rowsArg = rows;
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const CudaStep &step = plan.steps[s];
+    const int64_t tiles = (rows + step.rowsPerCta - 1) / step.rowsPerCta;
+    int64_t grid = step.persistent ? std::min(tiles, gridCap_[s]) : tiles;
+    if (grid > 0x7fffffff)
+      return fail(MLP_ERR_SHAPE, "mlp_model_run: batch of " +
+                                     std::to_string(rows) +
+                                     " rows is too large for kernel " +
+                                     step.kernel);
+    std::vector<CUdeviceptr> pointers(step.args.size(), 0);
+    std::vector<float> numbers(step.args.size(), 0.f);
+    std::vector<void *> params(step.args.size());
+    for (size_t a = 0; a < step.args.size(); ++a) {
+      const CudaArg &arg = step.args[a];
+      switch (arg.kind) {
+      case CudaArg::Value:
+        pointers[a] = ptrs[arg.index];
+        params[a] = &pointers[a];
+        break;
+      case CudaArg::Image:
+        pointers[a] = arg.index < 0 ? 0 : images_[arg.index];
+        params[a] = &pointers[a];
+        break;
+      case CudaArg::Rows:
+        params[a] = &rowsArg;
+        break;
+      case CudaArg::F32:
+        numbers[a] = arg.number;
+        params[a] = &numbers[a];
+        break;
+      }
+    }
+    if ((r = d.cuLaunchKernel(functions_[s], static_cast<unsigned>(grid),
+                              static_cast<unsigned>(step.gridY), 1,
+                              step.threads, 1, 1,
+                              static_cast<unsigned>(step.sharedBytes), stream,
+                              params.data(), nullptr)) != kSuccess)
+      return driverFailure(d, r, "mlp_model_run: launching " + step.kernel +
+                                     " (" + step.what + ")");
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!stagedOut[i])
+      continue;
+    const TensorSpec &spec = meta.outputs[i];
+    const uint64_t bytes = uint64_t(rows) * spec.shape[1] * (spec.dtype.bits / 8);
+    if (bytes && (r = d.cuMemcpyDtoHAsync(outputs[i].data, stagedOut[i], bytes,
+                                          stream)) != kSuccess)
+      return driverFailure(d, r, "mlp_model_run: copying an output to the host");
+  }
+  if ((synchronous || copies) &&
+      (r = d.cuStreamSynchronize(stream)) != kSuccess)
+    return driverFailure(d, r, "mlp_model_run: the GPU work failed");
+  return MLP_OK;
+}
+
+} // namespace mlp::rt

@@ -1,0 +1,71 @@
+//===- CudaModel.h - a model's GPU state and runs ---------------*- C++ -*-===//
+//
+// Created with the model when its library holds CUDA kernels: the device's
+// primary context, the module loaded from the embedded fatbin, one function
+// per step, and the weight images uploaded once. A run launches the plan's
+// steps in order on the caller's stream (or the default one), copying host
+// tensors in and out when needed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_RUNTIME_CUDAMODEL_H
+#define MLP_RUNTIME_CUDAMODEL_H
+
+#include "CudaDriver.h"
+#include "Metadata.h"
+
+#include "mlp/runtime.h"
+
+#include <memory>
+#include <vector>
+
+namespace mlp::rt {
+
+/// One input or output of a run: its data and where it lives.
+struct CudaTensorArg {
+  void *data = nullptr;
+  bool onDevice = false;
+};
+
+class CudaModel {
+public:
+  /// Sets up `device` (an ordinal) for the model; on failure returns the
+  /// status with mlp_last_error() set and leaves `out` empty.
+  static mlp_status create(const ModelMetadata &meta,
+                           const std::vector<const void *> &params,
+                           const unsigned char *fatbin, int device,
+                           std::unique_ptr<CudaModel> &out);
+  ~CudaModel();
+  CudaModel(const CudaModel &) = delete;
+  CudaModel &operator=(const CudaModel &) = delete;
+
+  int device() const { return device_; }
+
+  /// Runs the plan on `rows` rows. Returns once the work is queued on
+  /// `stream` when every tensor is in device memory and `synchronous` is
+  /// false; otherwise once the outputs are written.
+  mlp_status run(const ModelMetadata &meta, int64_t rows,
+                 const std::vector<CudaTensorArg> &inputs,
+                 const std::vector<CudaTensorArg> &outputs, void *stream,
+                 bool synchronous);
+
+  /// MLP_OK if `data` is device memory of this model's GPU.
+  mlp_status checkDevicePointer(const void *data, const std::string &who);
+
+private:
+  CudaModel() = default;
+  mlp_status uploadImages(const ModelMetadata &meta,
+                          const std::vector<const void *> &params);
+
+  const cuda::Driver *driver_ = nullptr;
+  int device_ = 0;
+  cuda::CUdevice handle_ = 0;
+  cuda::CUcontext context_ = nullptr;
+  cuda::CUmodule module_ = nullptr;
+  std::vector<cuda::CUfunction> functions_;
+  std::vector<int64_t> gridCap_; // persistent steps: CTAs that fit at once
+  std::vector<cuda::CUdeviceptr> images_;
+};
+
+} // namespace mlp::rt
+
+#endif // MLP_RUNTIME_CUDAMODEL_H

@@ -1,0 +1,226 @@
+//===- CudaPlan.cpp - parsing the "cuda" metadata section -----------------===//
+//
+// Validated as strictly as the rest of the metadata: a plan that does not
+// match the model's tensors must fail mlp_model_create, never launch a kernel
+// on the wrong buffer.
+//
+//===----------------------------------------------------------------------===//
+#include "CudaPlan.h"
+#include "Metadata.h"
+
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+
+namespace mlp::rt {
+namespace {
+
+bool getInt(const json &j, const char *key, int64_t lo, int64_t hi,
+            int64_t &out, std::string &error) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number_integer()) {
+    error = std::string("missing integer '") + key + "'";
+    return false;
+  }
+  out = j[key].get<int64_t>();
+  if (out < lo || out > hi) {
+    error = std::string("'") + key + "' = " + std::to_string(out) +
+            " is out of range";
+    return false;
+  }
+  return true;
+}
+
+bool getString(const json &j, const char *key, std::string &out,
+               std::string &error) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_string()) {
+    error = std::string("missing string '") + key + "'";
+    return false;
+  }
+  out = j[key].get<std::string>();
+  return true;
+}
+
+int elemBytes(const std::string &dtype) {
+  if (dtype == "float32")
+    return 4;
+  if (dtype == "float16" || dtype == "bfloat16")
+    return 2;
+  return 0;
+}
+
+constexpr int64_t kMax = int64_t(1) << 40;
+
+bool parseValue(const json &j, const ModelMetadata &meta, CudaPlan &plan,
+                std::string &error) {
+  CudaValue v;
+  std::string kind;
+  int64_t index, cols;
+  if (!getString(j, "kind", kind, error) ||
+      !getInt(j, "index", 0, 1 << 20, index, error) ||
+      !getInt(j, "cols", 0, kMax, cols, error) ||
+      !getString(j, "dtype", v.dtype, error))
+    return false;
+  v.index = static_cast<int>(index);
+  v.cols = cols;
+  v.elemBytes = elemBytes(v.dtype);
+  if (!v.elemBytes) {
+    error = "value of unsupported dtype '" + v.dtype + "'";
+    return false;
+  }
+  const std::vector<TensorSpec> *list = nullptr;
+  if (kind == "input") {
+    v.kind = CudaValue::Input;
+    list = &meta.inputs;
+  } else if (kind == "output") {
+    v.kind = CudaValue::Output;
+    list = &meta.outputs;
+  } else if (kind == "temp") {
+    v.kind = CudaValue::Temp;
+    plan.numTemps = std::max(plan.numTemps, v.index + 1);
+  } else {
+    error = "value of unknown kind '" + kind + "'";
+    return false;
+  }
+  if (list) {
+    if (static_cast<size_t>(v.index) >= list->size()) {
+      error = kind + " value #" + std::to_string(v.index) + " does not exist";
+      return false;
+    }
+    const TensorSpec &spec = (*list)[v.index];
+    if (spec.shape.size() != 2 || spec.shape[0] != -1 ||
+        spec.shape[1] != v.cols || spec.dtypeName != v.dtype) {
+      error = kind + " '" + spec.name + "' does not match its CUDA value";
+      return false;
+    }
+  }
+  plan.values.push_back(v);
+  return true;
+}
+
+bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
+                std::string &error) {
+  CudaImage image;
+  int64_t bytes;
+  if (!getInt(j, "bytes", 0, kMax, bytes, error))
+    return false;
+  image.bytes = bytes;
+  if (!j.contains("pieces") || !j["pieces"].is_array()) {
+    error = "image without 'pieces'";
+    return false;
+  }
+  for (const json &pj : j["pieces"]) {
+    CudaImagePiece p;
+    int64_t param, offset;
+    if (!getInt(pj, "param", 0, 1 << 30, param, error) ||
+        !getString(pj, "dtype", p.dtype, error) ||
+        !getInt(pj, "rows", 1, kMax, p.rows, error) ||
+        !getInt(pj, "cols", 1, kMax, p.cols, error) ||
+        !getInt(pj, "padded_rows", 1, kMax, p.paddedRows, error) ||
+        !getInt(pj, "row_stride", 1, kMax, p.rowStride, error) ||
+        !getInt(pj, "offset", 0, kMax, offset, error))
+      return false;
+    p.param = static_cast<int>(param);
+    p.offset = offset;
+    if (static_cast<size_t>(p.param) >= meta.params.size()) {
+      error = "image piece of param #" + std::to_string(p.param) +
+              ", which does not exist";
+      return false;
+    }
+    const TensorSpec &spec = meta.params[p.param];
+    int64_t count = 1;
+    for (int64_t d : spec.shape)
+      count *= d;
+    int elem = elemBytes(p.dtype), from = elemBytes(spec.dtypeName);
+    if (!elem || !from || count != p.rows * p.cols ||
+        p.paddedRows < p.rows || p.rowStride < p.cols ||
+        p.offset + uint64_t(p.paddedRows) * p.rowStride * elem > image.bytes) {
+      error = "image piece of '" + spec.name + "' is inconsistent";
+      return false;
+    }
+    image.pieces.push_back(p);
+  }
+  plan.images.push_back(image);
+  return true;
+}
+
+bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
+  CudaStep s;
+  int64_t threads, shared;
+  std::string grid;
+  if (!getString(j, "kernel", s.kernel, error) ||
+      !getInt(j, "threads", 32, 1024, threads, error) ||
+      !getInt(j, "shared_bytes", 0, 1 << 24, shared, error) ||
+      !getString(j, "grid", grid, error) ||
+      !getInt(j, "rows_per_cta", 1, kMax, s.rowsPerCta, error) ||
+      !getInt(j, "grid_y", 1, 65535, s.gridY, error))
+    return false;
+  if (j.contains("what") && j["what"].is_string())
+    s.what = j["what"].get<std::string>();
+  s.threads = static_cast<int>(threads);
+  s.sharedBytes = shared;
+  if (grid != "persistent" && grid != "row_tiles") {
+    error = "step '" + s.kernel + "' has unknown grid '" + grid + "'";
+    return false;
+  }
+  s.persistent = grid == "persistent";
+  if (!j.contains("args") || !j["args"].is_array()) {
+    error = "step '" + s.kernel + "' without 'args'";
+    return false;
+  }
+  for (const json &a : j["args"]) {
+    CudaArg arg;
+    int64_t index;
+    if (a.contains("value")) {
+      arg.kind = CudaArg::Value;
+      if (!getInt(a, "value", 0, int64_t(plan.values.size()) - 1, index, error))
+        return false;
+      arg.index = static_cast<int>(index);
+    } else if (a.contains("image")) {
+      arg.kind = CudaArg::Image;
+      if (!getInt(a, "image", -1, int64_t(plan.images.size()) - 1, index,
+                  error))
+        return false;
+      arg.index = static_cast<int>(index);
+    } else if (a.contains("rows")) {
+      arg.kind = CudaArg::Rows;
+    } else if (a.contains("f32") && a["f32"].is_number()) {
+      arg.kind = CudaArg::F32;
+      arg.number = a["f32"].get<float>();
+    } else {
+      error = "step '" + s.kernel + "' has an unknown argument";
+      return false;
+    }
+    s.args.push_back(arg);
+  }
+  plan.steps.push_back(s);
+  return true;
+}
+
+} // namespace
+
+bool parseCudaPlan(const json &j, const ModelMetadata &meta, CudaPlan &out,
+                   std::string &error) {
+  if (!j.is_object() || !getString(j, "precision", out.precision, error))
+    return false;
+  int64_t fatbin;
+  if (!getInt(j, "fatbin_bytes", 1, kMax, fatbin, error))
+    return false;
+  out.fatbinBytes = fatbin;
+  for (const char *key : {"values", "images", "steps"})
+    if (!j.contains(key) || !j[key].is_array()) {
+      error = std::string("missing array '") + key + "'";
+      return false;
+    }
+  for (const json &v : j["values"])
+    if (!parseValue(v, meta, out, error))
+      return false;
+  for (const json &i : j["images"])
+    if (!parseImage(i, meta, out, error))
+      return false;
+  for (const json &s : j["steps"])
+    if (!parseStep(s, out, error))
+      return false;
+  return true;
+}
+
+} // namespace mlp::rt

@@ -1,0 +1,73 @@
+//===- CudaPlan.h - the "cuda" section of the model metadata ----*- C++ -*-===//
+//
+// What the compiler's CUDA backend tells the runtime (codegen/cuda,
+// docs/runtime-abi.md): the tensors its kernels read and write, the weight
+// images to build from the parameters, and every kernel launch in order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_RUNTIME_CUDAPLAN_H
+#define MLP_RUNTIME_CUDAPLAN_H
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlp::rt {
+
+struct CudaValue {
+  enum Kind { Input, Output, Temp } kind = Temp;
+  int index = 0;
+  int64_t cols = 0;
+  std::string dtype;
+  int elemBytes = 4;
+};
+
+struct CudaImagePiece {
+  int param = 0;
+  std::string dtype; // float32 | float16 | bfloat16
+  int64_t rows = 0, cols = 0, paddedRows = 0, rowStride = 0;
+  uint64_t offset = 0;
+};
+
+struct CudaImage {
+  uint64_t bytes = 0;
+  std::vector<CudaImagePiece> pieces;
+};
+
+struct CudaArg {
+  enum Kind { Value, Image, Rows, F32 } kind = Rows;
+  int index = 0; // value or image (-1: a null pointer)
+  float number = 0;
+};
+
+struct CudaStep {
+  std::string kernel, what;
+  int threads = 256;
+  uint64_t sharedBytes = 0;
+  bool persistent = true;
+  int64_t rowsPerCta = 1, gridY = 1;
+  std::vector<CudaArg> args;
+};
+
+struct CudaPlan {
+  std::string precision;
+  uint64_t fatbinBytes = 0;
+  int numTemps = 0;
+  std::vector<CudaValue> values;
+  std::vector<CudaImage> images;
+  std::vector<CudaStep> steps;
+};
+
+struct ModelMetadata;
+
+/// Parses and validates the section against the model's tensors (`meta`'s
+/// inputs, outputs and params are already parsed); false and a message on
+/// any inconsistency.
+bool parseCudaPlan(const nlohmann::json &j, const ModelMetadata &meta,
+                   CudaPlan &out, std::string &error);
+
+} // namespace mlp::rt
+
+#endif // MLP_RUNTIME_CUDAPLAN_H

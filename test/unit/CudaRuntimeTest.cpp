@@ -1,0 +1,157 @@
+//===- CudaRuntimeTest.cpp - the CUDA side of the runtime, without a GPU --===//
+//
+// What can be checked on any machine: the host float16/bfloat16 conversions
+// that build weight images, the validation of the "cuda" metadata section,
+// and the statuses when no CUDA driver is there (MLP_CUDA_DRIVER points at a
+// file that does not exist). Runs on GPUs are checked by
+// test/lib/cuda_cases.py (test/e2e/cuda_gpu.test).
+//
+//===----------------------------------------------------------------------===//
+
+#include "FakeModel.h"
+#include "HalfFloat.h"
+#include "Model.h"
+
+#include "mlp/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+using namespace mlp::rt;
+
+TEST(HalfFloat, EveryHalfRoundTrips) {
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    float f = halfToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f))
+      continue;
+    EXPECT_EQ(floatToHalf(f), h) << "half 0x" << std::hex << h;
+  }
+}
+
+TEST(HalfFloat, KnownValues) {
+  EXPECT_EQ(floatToHalf(1.0f), 0x3c00);
+  EXPECT_EQ(floatToHalf(-2.0f), 0xc000);
+  EXPECT_EQ(floatToHalf(65504.0f), 0x7bff);
+  EXPECT_EQ(floatToHalf(65520.0f), 0x7c00); // rounds to infinity
+  EXPECT_EQ(floatToHalf(65519.0f), 0x7bff);
+  EXPECT_EQ(floatToHalf(5.9604645e-8f), 0x0001); // smallest subnormal
+  EXPECT_EQ(floatToHalf(2.9802322e-8f), 0x0000); // half of it: ties to even
+  // 1 + 2^-11 lies halfway between 1 and 1 + 2^-10: ties to even (1).
+  EXPECT_EQ(floatToHalf(1.0f + std::ldexp(1.0f, -11)), 0x3c00);
+  EXPECT_EQ(floatToHalf(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);
+  EXPECT_EQ(floatToHalf(INFINITY), 0x7c00);
+  EXPECT_TRUE(std::isnan(halfToFloat(floatToHalf(NAN))));
+  EXPECT_FLOAT_EQ(halfToFloat(0x3555), 0.33325195f);
+}
+
+TEST(HalfFloat, Bfloat16) {
+  EXPECT_EQ(floatToBfloat16(1.0f), 0x3f80);
+  EXPECT_EQ(bfloat16ToFloat(0xc040), -3.0f);
+  // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties to even.
+  EXPECT_EQ(floatToBfloat16(1.0f + std::ldexp(1.0f, -8)), 0x3f80);
+  EXPECT_EQ(floatToBfloat16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3f82);
+  EXPECT_TRUE(std::isnan(bfloat16ToFloat(floatToBfloat16(NAN))));
+}
+
+/// A model whose metadata has a "cuda" section: y = x W^T, one chain step.
+std::string cudaMetadata(bool cpu, const std::string &pieceExtra = "",
+                         int valueIndex = 0) {
+  return std::string(R"({"abi": 1, "name": "gpu", "cpu": )") +
+         (cpu ? "true" : "false") + R"(,
+    "inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 3]}],
+    "outputs": [{"name": "y", "dtype": "float32", "shape": [-1, 2]}],
+    "params": [{"name": "w", "dtype": "float32", "shape": [2, 3], "offset": 0}],
+    "weights": {"embedded": true, "nbytes": 24},
+    "cuda": {"precision": "f32", "fatbin_bytes": 64,
+      "values": [{"kind": "input", "index": )" +
+         std::to_string(valueIndex) + R"(, "cols": 3, "dtype": "float32"},
+                 {"kind": "output", "index": 0, "cols": 2, "dtype": "float32"}],
+      "images": [{"bytes": 32, "pieces": [{"param": 0, "dtype": "float32",
+         "rows": 2, "cols": 3, "padded_rows": 2, "row_stride": 4,
+         "offset": 0)" + pieceExtra + R"(}]}],
+      "steps": [{"kernel": "k", "threads": 256, "shared_bytes": 0,
+         "grid": "row_tiles", "rows_per_cta": 64, "grid_y": 1,
+         "args": [{"value": 0}, {"image": 0}, {"value": 1}, {"rows": true}]}]}})";
+}
+
+const unsigned char kWeights[64] = {};
+const unsigned char kFatbin[64] = {};
+
+class NoDriver : public ::testing::Test {
+protected:
+  void SetUp() override { setenv("MLP_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1); }
+};
+
+TEST_F(NoDriver, CudaOnlyModelNeedsTheDriver) {
+  std::string meta = cudaMetadata(/*cpu=*/false);
+  mlp_model *m = nullptr;
+  EXPECT_EQ(createModel({meta.c_str(), kWeights, nullptr, kFatbin}, nullptr, &m),
+            MLP_ERR_DEVICE);
+  EXPECT_NE(std::string(mlp_last_error()).find("no CUDA driver"),
+            std::string::npos)
+      << mlp_last_error();
+  EXPECT_EQ(m, nullptr);
+  DLDevice cpu = {kDLCPU, 0};
+  EXPECT_EQ(createModel({meta.c_str(), kWeights, nullptr, kFatbin}, nullptr, &m,
+                        &cpu),
+            MLP_ERR_DEVICE);
+  EXPECT_NE(std::string(mlp_last_error()).find("compiled for CUDA only"),
+            std::string::npos)
+      << mlp_last_error();
+}
+
+TEST_F(NoDriver, CpuAndCudaModelFallsBackToTheCpu) {
+  std::string meta = cudaMetadata(/*cpu=*/true);
+  mlp_model *m = nullptr;
+  ASSERT_EQ(createModel({meta.c_str(), kWeights, mlpc_model_entry, kFatbin},
+                        nullptr, &m),
+            MLP_OK)
+      << mlp_last_error();
+  // CUDA tensors then fail with the reason the GPU is unavailable.
+  float x[3] = {}, y[2] = {};
+  int64_t xs[2] = {1, 3}, ys[2] = {1, 2};
+  DLTensor in{x, {kDLCUDA, 0}, 2, {kDLFloat, 32, 1}, xs, nullptr, 0};
+  DLTensor out{y, {kDLCPU, 0}, 2, {kDLFloat, 32, 1}, ys, nullptr, 0};
+  EXPECT_EQ(mlp_model_run(m, &in, 1, &out, 1), MLP_ERR_DEVICE);
+  EXPECT_NE(std::string(mlp_last_error()).find("no CUDA driver"),
+            std::string::npos)
+      << mlp_last_error();
+  in.device = {kDLCPU, 0};
+  EXPECT_EQ(mlp_model_run(m, &in, 1, &out, 1), MLP_OK) << mlp_last_error();
+  mlp_model_destroy(m);
+  // Asking for the GPU explicitly fails.
+  DLDevice gpu = {kDLCUDA, 0};
+  EXPECT_EQ(createModel({meta.c_str(), kWeights, mlpc_model_entry, kFatbin},
+                        nullptr, &m, &gpu),
+            MLP_ERR_DEVICE);
+}
+
+TEST(CudaPlan, InconsistentPlansAreRejected) {
+  const std::string bad[] = {
+      cudaMetadata(true, R"(, "rows": 3)"),       // 3 x 3 is not w's size
+      cudaMetadata(true, R"(, "row_stride": 2)"), // narrower than a row
+      cudaMetadata(true, R"(, "offset": 16)"),    // past the image's end
+      cudaMetadata(true, "", /*valueIndex=*/1),   // there is no input #1
+  };
+  for (const std::string &text : bad) {
+    // A duplicated key keeps its last value in nlohmann::json.
+    ModelMetadata meta;
+    std::string error;
+    EXPECT_FALSE(parseMetadata(text.c_str(), meta, error)) << text;
+    EXPECT_NE(error.find("cuda: "), std::string::npos) << error;
+  }
+  ModelMetadata meta;
+  std::string error;
+  EXPECT_TRUE(parseMetadata(cudaMetadata(true).c_str(), meta, error)) << error;
+  EXPECT_TRUE(meta.hasCuda);
+  ASSERT_EQ(meta.cuda.steps.size(), 1u);
+  EXPECT_FALSE(meta.cuda.steps[0].persistent);
+}
+
+} // namespace
