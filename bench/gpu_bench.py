@@ -65,6 +65,56 @@ def build(out):
                         "-o", os.path.join(out, "libnarrow_w%d.so" % w)], check=True)
 
 
+# (W, m16 row tiles per warp (sm_80 path), threads per CTA).
+VARIANTS = [(w, 2, t) for w in WIDTHS for t in (128, 256, 384)]
+
+
+def build_variants(out):
+    """Chain kernels with other row tiles per warp / threads per CTA (the
+    hidden tuning flags), to choose the builder's defaults."""
+    build(out)
+    for w, mt, t in VARIANTS:
+        subprocess.run([mlpc.find_compiler(), os.path.join(out, "narrow_w%d.mlp" % w),
+                        "--weights", os.path.join(out, "narrow_w%d.safetensors" % w),
+                        "--target=cuda", "--cuda-chain-row-tiles=%d" % mt,
+                        "--cuda-chain-threads=%d" % t,
+                        "-o", os.path.join(out, "libnarrow_w%d_mt%d_t%d.so" % (w, mt, t))],
+                       check=True)
+
+
+def abi_call(model, x, y, torch):
+    """The C ABI call with its arguments prepared once (what a C caller does)."""
+    keep = []
+    xin = (mlpc._abi.DLTensor * 1)()
+    yout = (mlpc._abi.DLTensor * 1)()
+    xin[0], _ = model._describe("input", model.inputs[0], x, keep, False)
+    yout[0], _ = model._describe("output", model.outputs[0], y, keep, False)
+    lib, handle = model._lib, model._handle
+    stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+
+    def call():
+        keep  # noqa: B018 (keeps the DLTensor shapes alive)
+        status = lib.mlp_model_run_async(handle, xin, 1, yout, 1, stream)
+        if status != 0:
+            raise RuntimeError(mlpc._decode(lib.mlp_last_error()))
+    return call
+
+
+def variants(out):
+    import torch
+    print("device: %s" % torch.cuda.get_device_name())
+    print("| W | row tiles/warp | threads | M pts/s 2^20 | M pts/s 2^22 |")
+    print("|---|---|---|---|---|")
+    for w, mt, t in VARIANTS:
+        model = mlpc.load(os.path.join(out, "libnarrow_w%d_mt%d_t%d.so" % (w, mt, t)))
+        rates = []
+        for batch in (1 << 20, 1 << 22):
+            x = torch.randn(batch, 32, device="cuda", dtype=torch.half)
+            y = torch.empty(batch, 16, device="cuda", dtype=torch.half)
+            rates.append(batch / time_gpu(abi_call(model, x, y, torch), torch) / 1e6)
+        print("| %d | %d | %d | %.0f | %.0f |" % (w, mt, t, rates[0], rates[1]))
+
+
 def time_gpu(fn, torch, reps=7, inner=20):
     for _ in range(5):
         fn()
@@ -101,20 +151,7 @@ def run(out):
         for batch in BATCHES:
             x = torch.randn(batch, 32, device="cuda", dtype=torch.half)
             y = torch.empty(batch, 16, device="cuda", dtype=torch.half)
-            # The ABI call with its arguments prepared once (what a C caller does).
-            keep = []
-            xin = (mlpc._abi.DLTensor * 1)()
-            yout = (mlpc._abi.DLTensor * 1)()
-            xin[0], _ = model._describe("input", model.inputs[0], x, keep, False)
-            yout[0], _ = model._describe("output", model.outputs[0], y, keep, False)
-            lib, handle = model._lib, model._handle
-            stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
-
-            def call():
-                status = lib.mlp_model_run_async(handle, xin, 1, yout, 1, stream)
-                if status != 0:
-                    raise RuntimeError(mlpc._decode(lib.mlp_last_error()))
-
+            call = abi_call(model, x, y, torch)
             with torch.no_grad():
                 call()
                 torch.cuda.synchronize()
@@ -142,4 +179,5 @@ def run(out):
 
 
 if __name__ == "__main__":
-    {"build": build, "run": run}[sys.argv[1]](sys.argv[2])
+    {"build": build, "run": run, "build-variants": build_variants,
+     "variants": variants}[sys.argv[1]](sys.argv[2])

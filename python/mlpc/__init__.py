@@ -348,10 +348,12 @@ class Model:
             array = value if isinstance(value, np.ndarray) or hasattr(
                 value, "__cuda_array_interface__") else np.asarray(value)
             inputs[i], _ = self._describe("input", spec, array, keep, True)
-            if batch is None and array.ndim == len(spec.shape):
+            dims = tuple(array.shape) if hasattr(array, "shape") else tuple(
+                array.__cuda_array_interface__["shape"])
+            if batch is None and len(dims) == len(spec.shape):
                 for d, want in enumerate(spec.shape):
                     if want is None:
-                        batch = int(array.shape[d])
+                        batch = int(dims[d])
                         break
         if batch is None:
             # No input carries the batch (or their ranks are wrong, which the

@@ -40,6 +40,7 @@ Driver load() {
        missing);
   bind(lib, "cuCtxPushCurrent_v2", d.cuCtxPushCurrent, missing);
   bind(lib, "cuCtxPopCurrent_v2", d.cuCtxPopCurrent, missing);
+  bind(lib, "cuCtxGetCurrent", d.cuCtxGetCurrent, missing);
   bind(lib, "cuModuleLoadData", d.cuModuleLoadData, missing);
   bind(lib, "cuModuleUnload", d.cuModuleUnload, missing);
   bind(lib, "cuModuleGetFunction", d.cuModuleGetFunction, missing);
@@ -55,7 +56,7 @@ Driver load() {
   bind(lib, "cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync, missing);
   bind(lib, "cuLaunchKernel", d.cuLaunchKernel, missing);
   bind(lib, "cuStreamSynchronize", d.cuStreamSynchronize, missing);
-  bind(lib, "cuPointerGetAttribute", d.cuPointerGetAttribute, missing);
+  bind(lib, "cuPointerGetAttributes", d.cuPointerGetAttributes, missing);
   if (!missing.empty()) {
     d.error = std::string("the CUDA driver ") + path +
               " is too old: it lacks " + missing + " (CUDA 11.2 or newer needed)";

@@ -48,6 +48,7 @@ struct Driver {
   CUresult (*cuDevicePrimaryCtxRelease)(CUdevice);
   CUresult (*cuCtxPushCurrent)(CUcontext);
   CUresult (*cuCtxPopCurrent)(CUcontext *);
+  CUresult (*cuCtxGetCurrent)(CUcontext *);
   CUresult (*cuModuleLoadData)(CUmodule *, const void *);
   CUresult (*cuModuleUnload)(CUmodule);
   CUresult (*cuModuleGetFunction)(CUfunction *, CUmodule, const char *);
@@ -65,7 +66,7 @@ struct Driver {
                              unsigned, unsigned, unsigned, unsigned, CUstream,
                              void **, void **);
   CUresult (*cuStreamSynchronize)(CUstream);
-  CUresult (*cuPointerGetAttribute)(void *, int, CUdeviceptr);
+  CUresult (*cuPointerGetAttributes)(unsigned, int *, void **, CUdeviceptr);
 
   /// The process-wide driver, loaded and initialized on first use.
   static const Driver &get();

@@ -15,22 +15,28 @@ using namespace cuda;
 
 namespace {
 
-/// Makes the model's context current on this thread for a scope.
+/// Makes the model's context current on this thread for a scope (a no-op
+/// when it already is, as under a framework using the primary context).
 class ContextScope {
 public:
   ContextScope(const Driver &d, CUcontext c) : d(d) {
+    CUcontext current = nullptr;
+    if (d.cuCtxGetCurrent(&current) == kSuccess && current == c)
+      return;
     ok = d.cuCtxPushCurrent(c) == kSuccess;
+    pushed = ok;
   }
   ~ContextScope() {
-    if (ok) {
+    if (pushed) {
       CUcontext popped;
       d.cuCtxPopCurrent(&popped);
     }
   }
-  bool ok;
+  bool ok = true;
 
 private:
   const Driver &d;
+  bool pushed = false;
 };
 
 mlp_status driverFailure(const Driver &d, CUresult r,
@@ -189,10 +195,15 @@ mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
         src = ordered.data();
       }
       void *dst = host.data() + p.offset;
-      for (int64_t r = 0; r < p.rows; ++r)
-        for (int64_t c = 0; c < p.cols; ++c)
-          writeElement(dst, p.dtype, r * p.rowStride + c,
-                       readElement(src, spec.dtypeName, r * p.cols + c));
+      for (int64_t r = 0; r < p.rows; ++r) {
+        const int64_t sr = CudaImagePiece::permute(p.rowPerm, r, p.paddedRows);
+        for (int64_t c = 0; c < p.cols; ++c) {
+          const int64_t sc =
+              CudaImagePiece::permute(p.colPerm, c, p.rowStride);
+          writeElement(dst, p.dtype, p.index(r, c),
+                       readElement(src, spec.dtypeName, sr * p.cols + sc));
+        }
+      }
     }
     CUdeviceptr ptr = 0;
     CUresult r = d.cuMemAlloc(&ptr, std::max<uint64_t>(image.bytes, 16));
@@ -228,15 +239,15 @@ mlp_status CudaModel::checkDevicePointer(const void *data,
   ContextScope scope(d, context_);
   unsigned memoryType = 0;
   int ordinal = -1;
+  int attributes[2] = {kPointerAttrMemoryType, kPointerAttrDeviceOrdinal};
+  void *values[2] = {&memoryType, &ordinal};
   CUdeviceptr ptr = reinterpret_cast<CUdeviceptr>(data);
-  if (d.cuPointerGetAttribute(&memoryType, kPointerAttrMemoryType, ptr) !=
-          kSuccess ||
+  // One query for both: this runs on every call.
+  if (d.cuPointerGetAttributes(2, attributes, values, ptr) != kSuccess ||
       memoryType != kMemoryTypeDevice)
     return fail(MLP_ERR_DEVICE, who + ": kDLCUDA tensor whose data is not "
                                       "CUDA device memory");
-  if (d.cuPointerGetAttribute(&ordinal, kPointerAttrDeviceOrdinal, ptr) ==
-          kSuccess &&
-      ordinal != device_)
+  if (ordinal != device_)
     return fail(MLP_ERR_DEVICE, who + ": data lives on CUDA device " +
                                     std::to_string(ordinal) +
                                     " but the model runs on device " +

@@ -121,6 +121,48 @@ bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
       return false;
     p.param = static_cast<int>(param);
     p.offset = offset;
+    if (pj.contains("layout")) {
+      std::string layout;
+      if (!getString(pj, "layout", layout, error))
+        return false;
+      if (layout != "rows" && layout != "core8x8") {
+        error = "image piece with unknown layout '" + layout + "'";
+        return false;
+      }
+      p.coreMatrices = layout == "core8x8";
+    }
+    for (const char *key : {"row_perm", "col_perm"}) {
+      if (!pj.contains(key))
+        continue;
+      std::string name;
+      if (!getString(pj, key, name, error))
+        return false;
+      CudaImagePiece::Permutation perm =
+          name == "a_fragments"   ? CudaImagePiece::AFragments
+          : name == "c_fragments" ? CudaImagePiece::CFragments
+                                  : CudaImagePiece::Identity;
+      if (perm == CudaImagePiece::Identity && name != "identity") {
+        error = "image piece with unknown permutation '" + name + "'";
+        return false;
+      }
+      // A permutation covers the whole extent: no padding may be read.
+      const bool rows = key[0] == 'r';
+      const int64_t extent = rows ? p.rows : p.cols;
+      const int64_t padded = rows ? p.paddedRows : p.rowStride;
+      const int64_t unit = perm == CudaImagePiece::AFragments ? 16 : 8;
+      if (perm != CudaImagePiece::Identity &&
+          (extent != padded || extent % unit != 0)) {
+        error = std::string("image piece permuted along an extent that is "
+                            "not a multiple of ") +
+                std::to_string(unit);
+        return false;
+      }
+      (rows ? p.rowPerm : p.colPerm) = perm;
+      if (p.coreMatrices && (p.paddedRows % 8 || p.rowStride % 8)) {
+        error = "core8x8 image piece not padded to multiples of 8";
+        return false;
+      }
+    }
     if (static_cast<size_t>(p.param) >= meta.params.size()) {
       error = "image piece of param #" + std::to_string(p.param) +
               ", which does not exist";

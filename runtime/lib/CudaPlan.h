@@ -29,6 +29,29 @@ struct CudaImagePiece {
   std::string dtype; // float32 | float16 | bfloat16
   int64_t rows = 0, cols = 0, paddedRows = 0, rowStride = 0;
   uint64_t offset = 0;
+  /// Row-major, or 8 x 8 core matrices (codegen/cuda/Program.h).
+  bool coreMatrices = false;
+  /// Position p of the piece holds the parameter's row / column perm(p):
+  /// the chain kernels' fragment orders (mlpc_kernels.cuh).
+  enum Permutation { Identity, AFragments, CFragments };
+  Permutation rowPerm = Identity, colPerm = Identity;
+
+  /// perm(p) for positions 0 .. padded - 1 (padded: the padded extent).
+  static int64_t permute(Permutation perm, int64_t p, int64_t padded) {
+    if (perm == AFragments) // padded = 16 KT
+      return (p % 8 / 2) * (padded / 4) + 2 * (2 * (p / 16) + p % 16 / 8) +
+             p % 2;
+    if (perm == CFragments) // padded = 8 NT
+      return (p % 8 / 2) * (padded / 4) + 2 * (p / 8) + p % 2;
+    return p;
+  }
+
+  /// Element index of (r, c) within the piece.
+  int64_t index(int64_t r, int64_t c) const {
+    if (!coreMatrices)
+      return r * rowStride + c;
+    return ((r / 8) * (rowStride / 8) + c / 8) * 64 + (r % 8) * 8 + c % 8;
+  }
 };
 
 struct CudaImage {

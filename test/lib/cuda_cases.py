@@ -74,6 +74,8 @@ CASES = [
                "f16", "f16"),
     chain_case("narrow_w64_bf16", [32, 64, 64, 64, 64, 16], ["relu"] * 4 + [None], False,
                "bf16", "bf16"),
+    chain_case("vec_io_bias_f16", [48, 64, 64, 32], ["gelu", "relu", None], True,
+               "f16", "f16"),
     chain_case("odd_widths_f32io_f16", [45, 100, 37, 200, 3],
                ["gelu", "silu", "sigmoid", "tanh"], True, "f32", "f16"),
     chain_case("odd_widths_f32", [45, 100, 37, 200, 3],

@@ -556,7 +556,8 @@ int Compiler::buildCudaProgram() {
     else if (type && type.getElementType().isBF16())
       precision = mlp::cuda::Precision::BF16;
   }
-  auto program = mlp::cuda::buildProgram(model, precision);
+  auto program =
+      mlp::cuda::buildProgram(model, precision, options.cudaTuning);
   if (mlir::failed(program))
     return 1;
   cudaProgram = std::move(*program);

@@ -4,6 +4,7 @@
 
 #include "mlp/Codegen/CPU/ObjectEmitter.h"
 #include "mlp/Codegen/CPU/Pipeline.h"
+#include "mlp/Codegen/CUDA/Program.h"
 
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@ struct Options {
   std::string target = "cpu";      // cpu, cuda or cpu,cuda
   std::string precision;            // CUDA: f32|f16|bf16 ("" = the inputs')
   std::vector<std::string> cudaArchs = {"80", "90a"};
+  mlp::cuda::Tuning cudaTuning;
   mlp::cpu::TargetOptions targetOptions;
   mlp::cpu::LoopOptions loopOptions;
   std::string calibrationFile; // --calibration

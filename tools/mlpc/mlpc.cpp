@@ -71,6 +71,12 @@ cl::list<std::string> cudaArchs(
     "cuda-arch", cl::CommaSeparated, cl::cat(category),
     cl::desc("GPU architectures to build SASS for (default 80,90a; the "
              "first also gets PTX for newer GPUs)"));
+cl::opt<int> cudaChainRowTiles(
+    "cuda-chain-row-tiles", cl::init(0), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: m16 row tiles per warp in fused chain kernels (0: auto)"));
+cl::opt<int> cudaChainThreads(
+    "cuda-chain-threads", cl::init(0), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: threads per CTA of fused chain kernels (0: auto)"));
 cl::opt<std::string> cpuName(
     "mcpu", cl::init("native"), cl::cat(category),
     cl::desc("CPU to generate code for: 'native' (this machine, default) or "
@@ -150,6 +156,8 @@ int main(int argc, char **argv) {
   options.embedWeights = !noEmbedWeights;
   options.target = targetName;
   options.precision = precisionName;
+  options.cudaTuning.chainRowTiles = cudaChainRowTiles;
+  options.cudaTuning.chainThreads = cudaChainThreads;
   if (!cudaArchs.empty())
     options.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
   options.targetOptions.cpu = cpuName;

@@ -8,11 +8,13 @@
 //
 // Layout contract with the runtime (runtime/lib/CudaModel.cpp), which builds
 // each step's weight image once at model creation:
-//  - chain images: per layer, the weight as [out_pad][in_pad + 8] elements of
-//    the compute type (the checkpoint's (out, in) layout, zero padded; the 8
-//    extra columns keep ldmatrix free of bank conflicts), then the bias as
-//    out_pad floats; every piece starts at a 16-byte aligned offset that the
-//    compiler computed and passes in as a template argument.
+//  - chain images: per layer, the weight (out, in) zero padded to multiples
+//    of 16 and stored as 8 x 8 "core matrices" of the compute type, each
+//    128 contiguous bytes, row-block major: element (n, k) at
+//    ((n / 8) * (in_pad / 8) + k / 8) * 64 + (n % 8) * 8 + k % 8. Both
+//    ldmatrix (sm_80) and wgmma descriptors (sm_90a) read this layout without
+//    bank conflicts. Then the bias as out_pad floats; every piece starts at a
+//    16-byte aligned offset the compiler passes in as a template argument.
 //  - linear images: the weight as [out][in] in the compute type, then the
 //    bias as out floats (16-byte aligned).
 #ifndef MLPC_KERNELS_CUH
@@ -91,14 +93,14 @@ __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float lo, float hi) {
 }
 
 /// Elements (row, col) and (row, col + 1) of a [rows, COLS] tensor, zero
-/// outside it.
+/// outside it. Branch-free (outside, it reads element 0 and discards it),
+/// so that it may sit in a wgmma pipeline; needs rows > 0.
 template <int COLS, class T>
 __device__ __forceinline__ float2 load2(const T *__restrict__ p, long long row,
                                         int col, long long rows) {
-  float2 v = make_float2(0.f, 0.f);
-  if (row >= rows || col >= COLS)
-    return v;
-  const T *q = p + row * COLS + col;
+  const bool inside = (row < rows) & (col < COLS);
+  const T *q = p + (inside ? row * COLS + col : 0);
+  float2 v;
   if constexpr (COLS % 2 == 0 && sizeof(T) == 2) {
     uint32_t bits = __ldg(reinterpret_cast<const unsigned int *>(q));
     T pair[2];
@@ -106,14 +108,14 @@ __device__ __forceinline__ float2 load2(const T *__restrict__ p, long long row,
     v.x = toFloat(pair[0]);
     v.y = toFloat(pair[1]);
   } else if constexpr (COLS % 2 == 0 && sizeof(T) == 4) {
-    float2 f = __ldg(reinterpret_cast<const float2 *>(q));
-    v.x = f.x;
-    v.y = f.y;
+    v = __ldg(reinterpret_cast<const float2 *>(q));
   } else {
-    v.x = toFloat(q[0]);
-    if (col + 1 < COLS)
-      v.y = toFloat(q[1]);
+    v.x = toFloat(__ldg(q));
+    v.y = toFloat(__ldg(q + ((inside & (col + 1 < COLS)) ? 1 : 0)));
+    v.y = (col + 1 < COLS) ? v.y : 0.f;
   }
+  v.x = inside ? v.x : 0.f;
+  v.y = inside ? v.y : 0.f;
   return v;
 }
 
@@ -135,6 +137,156 @@ __device__ __forceinline__ void store2(T *__restrict__ p, long long row,
     q[0] = fromFloat<T>(a);
     if (col + 1 < COLS)
       q[1] = fromFloat<T>(b);
+  }
+}
+
+/// Where branch-free stores put what lies outside their tensor.
+__device__ uint4 storeSink;
+
+/// store2 without branches: what lies outside the tensor goes to `sink`
+/// (8 bytes of global scratch). Code between a wgmma and its wait must not
+/// diverge, or ptxas serializes the tensor-core pipeline.
+template <int COLS, class T>
+__device__ __forceinline__ void store2Uniform(T *__restrict__ p, long long row,
+                                              int col, long long rows, float a,
+                                              float b, T *sink) {
+  // Arithmetic, not a select: the compiler turns a select of addresses
+  // back into a branch.
+  const bool inside = (row < rows) & (col < COLS);
+  const uintptr_t mask = ~(static_cast<uintptr_t>(inside) - 1);
+  T *q = reinterpret_cast<T *>(
+      (reinterpret_cast<uintptr_t>(p + row * COLS + col) & mask) |
+      (reinterpret_cast<uintptr_t>(sink) & ~mask));
+  if constexpr (COLS % 2 == 0 && sizeof(T) == 2) {
+    T pair[2] = {fromFloat<T>(a), fromFloat<T>(b)};
+    *reinterpret_cast<uint32_t *>(q) = *reinterpret_cast<uint32_t *>(pair);
+  } else if constexpr (COLS % 2 == 0 && sizeof(T) == 4) {
+    *reinterpret_cast<float2 *>(q) = make_float2(a, b);
+  } else {
+    q[0] = fromFloat<T>(a);
+    const uintptr_t mask1 =
+        ~(static_cast<uintptr_t>(inside & (col + 1 < COLS)) - 1);
+    T *q1 = reinterpret_cast<T *>((reinterpret_cast<uintptr_t>(q + 1) & mask1) |
+                                  (reinterpret_cast<uintptr_t>(sink) & ~mask1));
+    q1[0] = fromFloat<T>(b);
+  }
+}
+
+// ---- fragment I/O of the chains ------------------------------------------
+//
+// A warp's 16 x 16 A fragment gives thread (g, t) = (lane / 4, lane % 4) the
+// columns 2t, 2t + 1, 2t + 8, 2t + 9 of rows g and g + 8; a 16 x 8 C
+// fragment the columns 2t, 2t + 1. With VEC, the compiler permuted the
+// first layer's weight columns (and the last layer's weight rows and bias)
+// so that these are contiguous in memory: thread t reads its 8 KT bytes of
+// a row with 16- or 8-byte loads and writes its outputs of a row in one
+// piece. Logical column k of the first layer reads memory column
+// (k % 8 / 2) * 4 KT + 2 (2 (k / 16) + k % 16 / 8) + k % 2; logical output
+// c of the last layer is memory column (c % 8 / 2) * 2 NT + 2 (c / 8) + c % 2.
+
+/// The A fragments of rows base + g and base + g + 8 (zero past `rows`).
+template <class T, class InT, int IN, int KT, bool VEC>
+__device__ __forceinline__ void loadFragments(const InT *__restrict__ x,
+                                              long long base, long long rows,
+                                              int g, int t,
+                                              uint32_t (&a)[KT][4]) {
+  if constexpr (VEC) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const long long row = base + g + 8 * h;
+      const bool inside = row < rows;
+      const InT *q = x + (inside ? row : 0) * IN + t * 4 * KT;
+      uint32_t words[2 * KT];
+      if constexpr (KT % 2 == 0) {
+#pragma unroll
+        for (int i = 0; i < KT / 2; ++i) {
+          const uint4 v = __ldg(reinterpret_cast<const uint4 *>(q) + i);
+          words[4 * i] = v.x;
+          words[4 * i + 1] = v.y;
+          words[4 * i + 2] = v.z;
+          words[4 * i + 3] = v.w;
+        }
+      } else {
+#pragma unroll
+        for (int i = 0; i < KT; ++i) {
+          const uint2 v = __ldg(reinterpret_cast<const uint2 *>(q) + i);
+          words[2 * i] = v.x;
+          words[2 * i + 1] = v.y;
+        }
+      }
+#pragma unroll
+      for (int i = 0; i < 2 * KT; ++i)
+        words[i] = inside ? words[i] : 0u;
+#pragma unroll
+      for (int kt = 0; kt < KT; ++kt) {
+        a[kt][h] = words[2 * kt];
+        a[kt][2 + h] = words[2 * kt + 1];
+      }
+    }
+  } else {
+#pragma unroll
+    for (int kt = 0; kt < KT; ++kt) {
+      const int c = kt * 16 + 2 * t;
+      const float2 v0 = load2<IN>(x, base + g, c, rows);
+      const float2 v1 = load2<IN>(x, base + g + 8, c, rows);
+      const float2 v2 = load2<IN>(x, base + g, c + 8, rows);
+      const float2 v3 = load2<IN>(x, base + g + 8, c + 8, rows);
+      a[kt][0] = pack2<T>(v0.x, v0.y);
+      a[kt][1] = pack2<T>(v1.x, v1.y);
+      a[kt][2] = pack2<T>(v2.x, v2.y);
+      a[kt][3] = pack2<T>(v3.x, v3.y);
+    }
+  }
+}
+
+/// Stores C fragments (v[4 nt .. 4 nt + 3]: rows g, g, g + 8, g + 8 of
+/// columns nt * 8 + 2t, + 1) of rows base + g and base + g + 8, branch-free.
+template <class OutT, int OUTC, int NT, bool VEC>
+__device__ __forceinline__ void storeFragments(OutT *__restrict__ y,
+                                               long long base, long long rows,
+                                               int g, int t,
+                                               const float (&v)[NT * 4],
+                                               OutT *sink) {
+  if constexpr (VEC) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      uint32_t words[NT];
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+        OutT pair[2] = {fromFloat<OutT>(v[4 * nt + 2 * h]),
+                        fromFloat<OutT>(v[4 * nt + 2 * h + 1])};
+        words[nt] = *reinterpret_cast<uint32_t *>(pair);
+      }
+      const long long row = base + g + 8 * h;
+      const uintptr_t mask = ~(static_cast<uintptr_t>(row < rows) - 1);
+      char *q = reinterpret_cast<char *>(
+          (reinterpret_cast<uintptr_t>(y + row * OUTC + t * 2 * NT) & mask) |
+          (reinterpret_cast<uintptr_t>(sink) & ~mask));
+      if constexpr (NT % 4 == 0) {
+#pragma unroll
+        for (int i = 0; i < NT / 4; ++i)
+          *reinterpret_cast<uint4 *>(q + ((16 * i) & mask)) =
+              make_uint4(words[4 * i], words[4 * i + 1], words[4 * i + 2],
+                         words[4 * i + 3]);
+      } else if constexpr (NT % 2 == 0) {
+#pragma unroll
+        for (int i = 0; i < NT / 2; ++i)
+          *reinterpret_cast<uint2 *>(q + ((8 * i) & mask)) =
+              make_uint2(words[2 * i], words[2 * i + 1]);
+      } else {
+#pragma unroll
+        for (int i = 0; i < NT; ++i)
+          *reinterpret_cast<uint32_t *>(q + ((4 * i) & mask)) = words[i];
+      }
+    }
+  } else {
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt) {
+      const int c = nt * 8 + 2 * t;
+      store2Uniform<OUTC>(y, base + g, c, rows, v[4 * nt], v[4 * nt + 1], sink);
+      store2Uniform<OUTC>(y, base + g + 8, c, rows, v[4 * nt + 2],
+                          v[4 * nt + 3], sink);
+    }
   }
 }
 
@@ -168,17 +320,44 @@ __device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4], const void *p) {
                : "r"(addr));
 }
 
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define MLPC_WGMMA 1
+#endif
+
+/// wgmma m64nNk16 with A from registers and B from shared memory; mlpc
+/// emits a specialization for every N and type a model needs (each has its
+/// own operand list).
+template <class T, int N> struct Wgmma;
+
+/// A shared-memory matrix descriptor without swizzling: `lbo` bytes between
+/// core matrices along k, `sbo` along n.
+__device__ __forceinline__ uint64_t smemDescriptor(const void *p, uint32_t lbo,
+                                                   uint32_t sbo) {
+  const uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(p));
+  return static_cast<uint64_t>((addr & 0x3FFFF) >> 4) |
+         (static_cast<uint64_t>(lbo >> 4) << 16) |
+         (static_cast<uint64_t>(sbo >> 4) << 32);
+}
+
 // ---- fused narrow chains --------------------------------------------------
 
 /// One layer of a fused chain: y = act(x W^T + b), W of shape (OUT, IN).
 /// WOFF / BOFF: byte offsets of the padded weight and the bias in the image.
-template <int IN, int OUT, int ACT, bool BIAS, int WOFF, int BOFF>
+/// FLAGS: kVecIn on a first layer, kVecOut on a last one (see
+/// loadFragments / storeFragments: the weights are permuted for them).
+enum ChainFlags : int { kVecIn = 1, kVecOut = 2 };
+
+template <int IN, int OUT, int ACT, bool BIAS, int WOFF, int BOFF,
+          int FLAGS = 0>
 struct ChainLayer {
   static constexpr int kIn = IN, kOut = OUT, kAct = ACT;
   static constexpr bool kBias = BIAS;
+  static constexpr bool kVecIn = FLAGS & 1, kVecOut = FLAGS & 2;
   static constexpr int kInPad = (IN + 15) / 16 * 16;
   static constexpr int kOutPad = (OUT + 15) / 16 * 16;
-  static constexpr int kStride = kInPad + 8; // elements per weight row
+  /// Bytes between core matrices that are neighbours along n (along k
+  /// they are 128 bytes apart).
+  static constexpr int kRowBlockBytes = kInPad / 8 * 128;
   static constexpr int kWeightOffset = WOFF, kBiasOffset = BOFF;
 };
 
@@ -192,7 +371,7 @@ __device__ __forceinline__ void
 chainLayer(const unsigned char *smem, const uint32_t (&a)[MT][L::kInPad / 16][4],
            OutT *__restrict__ y, long long base, long long rows, int lane) {
   constexpr int KT = L::kInPad / 16, NT = L::kOutPad / 8;
-  const T *w = reinterpret_cast<const T *>(smem + L::kWeightOffset);
+  const unsigned char *w = smem + L::kWeightOffset;
   const int g = lane >> 2, t = lane & 3;
 
   float acc[MT][NT][4];
@@ -222,7 +401,9 @@ chainLayer(const unsigned char *smem, const uint32_t (&a)[MT][L::kInPad / 16][4]
 #pragma unroll
     for (int nt = 0; nt < NT; nt += 2) {
       uint32_t b[4];
-      ldmatrixX4(b, w + (nt * 8 + ldRow) * L::kStride + kt * 16 + ldCol);
+      const int n = nt * 8 + ldRow;
+      ldmatrixX4(b, w + (n >> 3) * L::kRowBlockBytes +
+                        (kt * 2 + (ldCol >> 3)) * 128 + (n & 7) * 16);
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
         mma16816<T>(acc[mt][nt], a[mt][kt], b[0], b[1]);
@@ -233,16 +414,15 @@ chainLayer(const unsigned char *smem, const uint32_t (&a)[MT][L::kInPad / 16][4]
 
   if constexpr (sizeof...(Rest) == 0) {
 #pragma unroll
-    for (int mt = 0; mt < MT; ++mt)
+    for (int mt = 0; mt < MT; ++mt) {
+      float v[NT * 4];
 #pragma unroll
-      for (int nt = 0; nt < NT; ++nt) {
-        const long long r0 = base + mt * 16 + g;
-        const int c = nt * 8 + 2 * t;
-        store2<OUTC>(y, r0, c, rows, activate<L::kAct>(acc[mt][nt][0]),
-                     activate<L::kAct>(acc[mt][nt][1]));
-        store2<OUTC>(y, r0 + 8, c, rows, activate<L::kAct>(acc[mt][nt][2]),
-                     activate<L::kAct>(acc[mt][nt][3]));
-      }
+      for (int i = 0; i < NT * 4; ++i)
+        v[i] = activate<L::kAct>(acc[mt][i / 4][i % 4]);
+      storeFragments<OutT, OUTC, NT, L::kVecOut>(
+          y, base + mt * 16, rows, g, t, v,
+          reinterpret_cast<OutT *>(&storeSink));
+    }
   } else {
     uint32_t next[MT][NT / 2][4];
 #pragma unroll
@@ -258,6 +438,147 @@ chainLayer(const unsigned char *smem, const uint32_t (&a)[MT][L::kInPad / 16][4]
     chainLayer<T, OutT, MT, OUTC, Rest...>(smem, next, y, base, rows, lane);
   }
 }
+
+#if defined(MLPC_WGMMA)
+// The Hopper form of the chain: each warpgroup owns a 64-row tile at a time
+// (this warp 16 of its rows, in the A-fragment layout above) and issues one
+// wgmma per k16 step with the whole layer width as N. The tensor cores stay
+// busy through the other warpgroups on the SM while one applies its
+// activations. (Two tiles per warpgroup, ping-ponging, measured no faster
+// on H200 and doubled the registers.)
+
+template <int N> __device__ __forceinline__ void fenceRegisters(float (&r)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i)
+    asm volatile("" : "+f"(r[i])::"memory");
+}
+
+template <class L, class... Rest> struct FirstOf { using type = L; };
+
+template <int PENDING> __device__ __forceinline__ void wgmmaWait() {
+  asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(PENDING) : "memory");
+}
+
+/// Starts layer L on one tile: the k16 steps, the first overwriting the
+/// accumulators (no register is written between in-flight wgmmas).
+template <class T, class L>
+__device__ __forceinline__ void wgIssue(const unsigned char *smem,
+                                        float (&acc)[L::kOutPad / 2],
+                                        const uint32_t (&a)[L::kInPad / 16][4]) {
+  asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+  for (int kt = 0; kt < L::kInPad / 16; ++kt)
+    Wgmma<T, L::kOutPad>::mma(
+        acc, a[kt],
+        smemDescriptor(smem + L::kWeightOffset + kt * 256, 128,
+                       L::kRowBlockBytes),
+        kt > 0);
+  asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
+
+/// act(acc + bias) of output columns nt * 8 + 2t and + 1, rows g and g + 8.
+template <class L>
+__device__ __forceinline__ float4 wgEpilogue(const unsigned char *smem,
+                                             const float *acc, int nt, int t) {
+  float4 v = make_float4(acc[4 * nt], acc[4 * nt + 1], acc[4 * nt + 2],
+                         acc[4 * nt + 3]);
+  if constexpr (L::kBias) {
+    const float *bias = reinterpret_cast<const float *>(smem + L::kBiasOffset);
+    const float b0 = bias[nt * 8 + 2 * t], b1 = bias[nt * 8 + 2 * t + 1];
+    v.x += b0;
+    v.y += b1;
+    v.z += b0;
+    v.w += b1;
+  }
+  return make_float4(activate<L::kAct>(v.x), activate<L::kAct>(v.y),
+                     activate<L::kAct>(v.z), activate<L::kAct>(v.w));
+}
+
+/// Two values of a finished layer as one A-fragment register. ReLU runs on
+/// the packed pair (max commutes with rounding): one instruction per two
+/// values instead of two.
+template <class T, class L>
+__device__ __forceinline__ uint32_t wgPack2(float a, float b) {
+  if constexpr (L::kAct == kRelu) {
+    uint32_t packed = pack2<T>(a, b), zero = 0, out;
+    if constexpr (IsHalf<T>::value)
+      asm("max.f16x2 %0, %1, %2;" : "=r"(out) : "r"(packed), "r"(zero));
+    else
+      asm("max.bf16x2 %0, %1, %2;" : "=r"(out) : "r"(packed), "r"(zero));
+    return out;
+  } else {
+    return pack2<T>(activate<L::kAct>(a), activate<L::kAct>(b));
+  }
+}
+
+/// A finished layer as the next layer's A fragments.
+template <class T, class L>
+__device__ __forceinline__ void wgPack(const unsigned char *smem,
+                                       const float (&acc)[L::kOutPad / 2],
+                                       uint32_t (&next)[L::kOutPad / 16][4],
+                                       int t) {
+#pragma unroll
+  for (int j = 0; j < L::kOutPad / 16; ++j) {
+    float lo[4], hi[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      lo[i] = acc[8 * j + i];
+      hi[i] = acc[8 * j + 4 + i];
+    }
+    if constexpr (L::kBias) {
+      const float *bias = reinterpret_cast<const float *>(smem + L::kBiasOffset);
+      const float b0 = bias[16 * j + 2 * t], b1 = bias[16 * j + 2 * t + 1];
+      const float b2 = bias[16 * j + 8 + 2 * t], b3 = bias[16 * j + 9 + 2 * t];
+      lo[0] += b0, lo[1] += b1, lo[2] += b0, lo[3] += b1;
+      hi[0] += b2, hi[1] += b3, hi[2] += b2, hi[3] += b3;
+    }
+    next[j][0] = wgPack2<T, L>(lo[0], lo[1]);
+    next[j][1] = wgPack2<T, L>(lo[2], lo[3]);
+    next[j][2] = wgPack2<T, L>(hi[0], hi[1]);
+    next[j][3] = wgPack2<T, L>(hi[2], hi[3]);
+  }
+}
+
+template <class L, int OUTC, class OutT>
+__device__ __forceinline__ void wgStore(const unsigned char *smem,
+                                        const float (&acc)[L::kOutPad / 2],
+                                        OutT *__restrict__ y, long long base,
+                                        long long rows, int g, int t,
+                                        OutT *sink) {
+  float v[L::kOutPad / 2];
+#pragma unroll
+  for (int nt = 0; nt < L::kOutPad / 8; ++nt) {
+    const float4 e = wgEpilogue<L>(smem, acc, nt, t);
+    v[4 * nt] = e.x;
+    v[4 * nt + 1] = e.y;
+    v[4 * nt + 2] = e.z;
+    v[4 * nt + 3] = e.w;
+  }
+  storeFragments<OutT, OUTC, L::kOutPad / 8, L::kVecOut>(y, base, rows, g, t,
+                                                         v, sink);
+}
+
+/// Layer L of the tile has been issued: finishes it and goes on.
+template <class T, class OutT, int OUTC, class L, class... Rest>
+__device__ __forceinline__ void
+wgSingle(const unsigned char *smem, float (&acc)[L::kOutPad / 2],
+         OutT *__restrict__ y, long long base, long long rows, int g, int t,
+         OutT *sink) {
+  wgmmaWait<0>();
+  fenceRegisters(acc);
+  if constexpr (sizeof...(Rest) == 0) {
+    wgStore<L, OUTC>(smem, acc, y, base, rows, g, t, sink);
+  } else {
+    using N = typename FirstOf<Rest...>::type;
+    uint32_t a[L::kOutPad / 16][4];
+    float next[N::kOutPad / 2];
+    wgPack<T, L>(smem, acc, a, t);
+    wgIssue<T, N>(smem, next, a);
+    wgSingle<T, OutT, OUTC, Rest...>(smem, next, y, base, rows, g, t, sink);
+  }
+}
+
+#endif
 
 template <class... Ls> struct LastOf;
 template <class L> struct LastOf<L> { using type = L; };
@@ -277,12 +598,49 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
   extern __shared__ uint4 chainSmem[];
   for (int i = threadIdx.x; i < IMAGE_BYTES / 16; i += blockDim.x)
     chainSmem[i] = image[i];
+#if defined(MLPC_WGMMA)
+  // wgmma reads shared memory through the async proxy.
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
   __syncthreads();
   const unsigned char *smem = reinterpret_cast<const unsigned char *>(chainSmem);
   constexpr int OUTC = LastOf<L0, Ls...>::type::kOut;
   constexpr int KT = L0::kInPad / 16;
   const int lane = threadIdx.x & 31;
   const int g = lane >> 2, t = lane & 3;
+#if defined(MLPC_WGMMA)
+  // Warpgroups of 4 warps take 64-row tiles; warp w of a group owns rows
+  // 16 (w % 4) .. 16 (w % 4) + 15 of its tile.
+  OutT *sink = reinterpret_cast<OutT *>(&storeSink);
+  const long long groups = blockDim.x >> 7;
+  const long long rowInTile = ((threadIdx.x >> 5) & 3) * 16;
+  auto loadTile = [&](long long base, uint32_t (&dst)[KT][4]) {
+    loadFragments<T, InT, L0::kIn, KT, L0::kVecIn>(x, base, rows, g, t, dst);
+  };
+  const long long tiles = (rows + 63) / 64;
+  // A shuffled value is provably warp-uniform: ptxas keeps the wgmma
+  // pipeline of a loop it knows does not diverge.
+  const int group = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x >> 7), 0);
+  const long long stride = gridDim.x * groups;
+  long long tile = blockIdx.x * groups + group;
+  // The next tile's inputs load while this one computes (branch-free: past
+  // the batch they read row 0 and are discarded).
+  uint32_t ahead[KT][4];
+  loadTile(tile * 64 + rowInTile, ahead);
+  for (; tile < tiles; tile += stride) {
+    const long long base = tile * 64 + rowInTile;
+    uint32_t a[KT][4];
+#pragma unroll
+    for (int kt = 0; kt < KT; ++kt)
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        a[kt][i] = ahead[kt][i];
+    loadTile(base + stride * 64, ahead);
+    float acc[L0::kOutPad / 2];
+    wgIssue<T, L0>(smem, acc, a);
+    wgSingle<T, OutT, OUTC, L0, Ls...>(smem, acc, y, base, rows, g, t, sink);
+  }
+#else
   const long long warps = blockDim.x >> 5;
   const long long tiles = (rows + MT * 16 - 1) / (MT * 16);
   for (long long tile = blockIdx.x * warps + (threadIdx.x >> 5); tile < tiles;
@@ -291,21 +649,11 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
     uint32_t a[MT][KT][4];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-      for (int kt = 0; kt < KT; ++kt) {
-        const long long r0 = base + mt * 16 + g;
-        const int c = kt * 16 + 2 * t;
-        float2 v0 = load2<L0::kIn>(x, r0, c, rows);
-        float2 v1 = load2<L0::kIn>(x, r0 + 8, c, rows);
-        float2 v2 = load2<L0::kIn>(x, r0, c + 8, rows);
-        float2 v3 = load2<L0::kIn>(x, r0 + 8, c + 8, rows);
-        a[mt][kt][0] = pack2<T>(v0.x, v0.y);
-        a[mt][kt][1] = pack2<T>(v1.x, v1.y);
-        a[mt][kt][2] = pack2<T>(v2.x, v2.y);
-        a[mt][kt][3] = pack2<T>(v3.x, v3.y);
-      }
+      loadFragments<T, InT, L0::kIn, KT, L0::kVecIn>(x, base + mt * 16, rows,
+                                                     g, t, a[mt]);
     chainLayer<T, OutT, MT, OUTC, L0, Ls...>(smem, a, y, base, rows, lane);
   }
+#endif
 }
 
 // ---- general linear layers (any width, any precision) --------------------

@@ -17,6 +17,8 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/DenseMap.h"
+
+#include <set>
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -35,6 +37,7 @@ constexpr uint64_t kChainSharedBudget = 160 * 1024;
 constexpr int64_t kChainMaxWidth = 256;
 
 uint64_t alignTo16(uint64_t n) { return (n + 15) / 16 * 16; }
+uint64_t alignTo128(uint64_t n) { return (n + 127) / 128 * 128; }
 int64_t pad16(int64_t n) { return (n + 15) / 16 * 16; }
 
 std::string dtypeName(Type type) {
@@ -82,6 +85,41 @@ int activationOf(Operation *op) {
   return -1;
 }
 
+/// mlpc::Wgmma<T, N> for each shape: its inline PTX names every one of the
+/// N / 2 accumulator registers, so each N is its own text.
+std::string
+wgmmaSpecializations(const std::set<std::pair<std::string, int64_t>> &shapes) {
+  if (shapes.empty())
+    return "";
+  std::string out = "\n#if defined(MLPC_WGMMA)\nnamespace mlpc {\n";
+  for (const auto &[type, n] : shapes) {
+    const char *ptxType = type == "__half" ? "f16" : "bf16";
+    const int64_t regs = n / 2;
+    std::string list, constraints;
+    for (int64_t i = 0; i < regs; ++i) {
+      list += (i ? ", %" : "%") + std::to_string(i);
+      constraints += (i ? ", \"+f\"(d[" : "\"+f\"(d[") + std::to_string(i) + "])";
+    }
+    out += "template <> struct Wgmma<" + type + ", " + std::to_string(n) +
+           "> {\n  static __device__ __forceinline__ void mma(float (&d)[" +
+           std::to_string(regs) +
+           "], const uint32_t (&a)[4], uint64_t desc,\n"
+           "                  int accumulate) {\n    asm volatile(\n"
+           "        \"{\\n.reg .pred p;\\nsetp.ne.b32 p, %" +
+           std::to_string(regs + 5) +
+           ", 0;\\n\"\n        \"wgmma.mma_async.sync.aligned.m64n" +
+           std::to_string(n) + "k16.f32." + ptxType + "." + ptxType + " {" +
+           list + "}, {%" + std::to_string(regs) + ", %" +
+           std::to_string(regs + 1) + ", %" + std::to_string(regs + 2) +
+           ", %" + std::to_string(regs + 3) + "}, %" +
+           std::to_string(regs + 4) +
+           ", p, 1, 1, 0;\\n}\\n\"\n        : " + constraints +
+           "\n        : \"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), "
+           "\"l\"(desc), \"r\"(accumulate)\n        : \"memory\");\n  }\n};\n";
+  }
+  return out + "} // namespace mlpc\n#endif\n";
+}
+
 struct Layer {
   mlp::LinearOp linear;
   int64_t in = 0, out = 0;
@@ -92,8 +130,8 @@ struct Layer {
 
 class ProgramBuilder {
 public:
-  ProgramBuilder(func::FuncOp model, Precision precision)
-      : model(model), precision(precision) {}
+  ProgramBuilder(func::FuncOp model, Precision precision, Tuning tuning)
+      : model(model), precision(precision), tuning(tuning) {}
   FailureOr<Program> build();
 
 private:
@@ -107,7 +145,7 @@ private:
            l.out <= kChainMaxWidth;
   }
   static uint64_t chainLayerBytes(const Layer &l, uint64_t elem) {
-    return alignTo16(pad16(l.out) * (pad16(l.in) + 8) * elem) +
+    return alignTo128(pad16(l.out) * pad16(l.in) * elem) +
            (l.bias.empty() ? 0 : alignTo16(pad16(l.out) * 4));
   }
 
@@ -119,12 +157,15 @@ private:
 
   func::FuncOp model;
   Precision precision;
+  Tuning tuning;
   Program program;
   llvm::DenseMap<Value, int> values;
   llvm::DenseMap<Value, int> outputIndex;
   llvm::DenseSet<Operation *> consumed;
   std::string kernels; // the translation unit's step kernels
   int temps = 0;
+  /// (type, N) of every wgmma the chains issue on sm_90a.
+  std::set<std::pair<std::string, int64_t>> wgmmaShapes;
 };
 
 LogicalResult ProgramBuilder::bindSignature() {
@@ -244,17 +285,39 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   Image image;
   std::string layerTypes;
   int64_t widest = 0;
+  // 16-byte fragment loads and stores where the tensors allow them: the
+  // first layer's columns and the last layer's rows are permuted to match.
+  auto in0 = valueOf(layers.front().linear.getInput(), layers.front().linear);
+  if (failed(in0))
+    return failure();
+  const std::string compute = computeDtype(precision);
+  const std::string outType =
+      outputIndex.count(layers.back().result)
+          ? dtypeName(cast<RankedTensorType>(layers.back().result.getType())
+                          .getElementType())
+          : compute;
+  const bool vecIn = layers.front().in % 16 == 0 &&
+                     program.values[*in0].dtype == compute;
+  const bool vecOut = layers.back().out % 16 == 0 && outType == compute;
   for (Layer &l : layers) {
-    uint64_t weightOffset = image.bytes;
+    uint64_t weightOffset = alignTo128(image.bytes);
     ImagePiece w{l.weight, computeDtype(precision), l.out, l.in, pad16(l.out),
-                 pad16(l.in) + 8, weightOffset};
+                 pad16(l.in), weightOffset, ImagePiece::CoreMatrices};
+    const bool first = &l == &layers.front(), last = &l == &layers.back();
+    if (first && vecIn)
+      w.colPerm = ImagePiece::AFragments;
+    if (last && vecOut)
+      w.rowPerm = ImagePiece::CFragments;
     image.pieces.push_back(w);
     image.bytes = alignTo16(weightOffset + w.paddedRows * w.rowStride * elem);
+    wgmmaShapes.insert({t, pad16(l.out)});
     uint64_t biasOffset = 0;
     if (!l.bias.empty()) {
       biasOffset = image.bytes;
-      image.pieces.push_back(
-          {l.bias, "float32", 1, l.out, 1, pad16(l.out), biasOffset});
+      ImagePiece b{l.bias, "float32", 1, l.out, 1, pad16(l.out), biasOffset};
+      if (last && vecOut)
+        b.colPerm = ImagePiece::CFragments;
+      image.pieces.push_back(b);
       image.bytes = alignTo16(biasOffset + pad16(l.out) * 4);
     }
     layerTypes += (layerTypes.empty() ? "" : ",\n    ") +
@@ -262,23 +325,30 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
                    llvm::Twine(l.out) + ", " + llvm::Twine(l.act) + ", " +
                    (l.bias.empty() ? "false" : "true") + ", " +
                    llvm::Twine(weightOffset) + ", " + llvm::Twine(biasOffset) +
+                   ", " +
+                   llvm::Twine((first && vecIn ? 1 : 0) |
+                               (last && vecOut ? 2 : 0)) +
                    ">")
                       .str();
     widest = std::max({widest, l.in, l.out});
   }
-  auto in = valueOf(layers.front().linear.getInput(), layers.front().linear);
-  if (failed(in))
-    return failure();
+  auto in = in0;
   int out = defineResult(layers.back().result);
   // Two m16 row tiles per warp reuse each weight fragment twice where the
   // registers allow it (accumulators of a 256-wide layer fill them alone).
-  const int mt = widest <= 64 ? 2 : 1;
+  const int mt = tuning.chainRowTiles ? tuning.chainRowTiles
+                 : widest <= 128     ? 2
+                                     : 1;
   Step step;
+  // Measured on H200 (bench/gpu_bench.py variants): three warpgroups per CTA
+  // for narrow chains, two once the registers of wide layers limit them.
+  step.threads = tuning.chainThreads ? tuning.chainThreads
+                 : widest <= 64      ? 384
+                                     : 256;
   std::string name = newKernel(
       "chain of " + std::to_string(layers.size()) +
           (layers.size() == 1 ? " linear layer" : " linear layers"),
       step);
-  step.threads = 256;
   step.sharedBytes = image.bytes;
   step.grid = Step::Persistent;
   step.rowsPerCta = (step.threads / 32) * mt * 16;
@@ -297,7 +367,8 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
      << cType(outV.dtype)
      << " *y, const uint4 *image, long long rows) {\n  mlpc::runChain<" << t
      << ", " << cType(inV.dtype) << ", " << cType(outV.dtype) << ", " << mt
-     << ", " << image.bytes << ",\n    " << layerTypes
+     << ", "
+     << image.bytes << ",\n    " << layerTypes
      << ">(x, y, image, rows);\n}\n";
   program.steps.push_back(step);
   return success();
@@ -565,6 +636,7 @@ FailureOr<Program> ProgramBuilder::build() {
       "// Generated by mlpc for model '" + model.getSymName().str() +
       "' (precision " + precisionName(precision) + ").\n";
   source += kKernelsHeader;
+  source += wgmmaSpecializations(wgmmaShapes);
   source += kernels;
   program.source = std::move(source);
   return program;
@@ -591,6 +663,7 @@ const char *mlp::cuda::precisionName(Precision precision) {
 }
 
 FailureOr<Program> mlp::cuda::buildProgram(func::FuncOp model,
-                                           Precision precision) {
-  return ProgramBuilder(model, precision).build();
+                                           Precision precision,
+                                           const Tuning &tuning) {
+  return ProgramBuilder(model, precision, tuning).build();
 }

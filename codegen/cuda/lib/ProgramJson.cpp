@@ -11,6 +11,12 @@ static const char *kindName(Buffer::Kind kind) {
                                                                  : "temp";
 }
 
+static const char *permName(ImagePiece::Permutation p) {
+  return p == ImagePiece::AFragments   ? "a_fragments"
+         : p == ImagePiece::CFragments ? "c_fragments"
+                                       : "identity";
+}
+
 std::string mlp::cuda::toJson(const Program &program,
                               const std::map<std::string, int> &paramIndex,
                               uint64_t fatbinBytes) {
@@ -34,7 +40,12 @@ std::string mlp::cuda::toJson(const Program &program,
                         {"cols", p.cols},
                         {"padded_rows", p.paddedRows},
                         {"row_stride", p.rowStride},
-                        {"offset", p.offset}});
+                        {"offset", p.offset},
+                        {"layout", p.layout == ImagePiece::CoreMatrices
+                                       ? "core8x8"
+                                       : "rows"},
+                        {"row_perm", permName(p.rowPerm)},
+                        {"col_perm", permName(p.colPerm)}});
     images.push_back({{"bytes", image.bytes}, {"pieces", pieces}});
   }
   j["images"] = images;

@@ -40,14 +40,23 @@ struct Buffer {
 };
 
 /// One parameter converted into a weight image: viewed as a (rows, cols)
-/// matrix (a vector is 1 x n), stored with `paddedRows` rows of `rowStride`
-/// elements of `dtype` at byte `offset`; the padding is zero.
+/// matrix (a vector is 1 x n), zero padded to `paddedRows` x `rowStride`
+/// elements of `dtype` at byte `offset`, stored row-major (Rows) or as 8 x 8
+/// core matrices, row-block major (CoreMatrices: element (r, c) at
+/// ((r / 8) * (rowStride / 8) + c / 8) * 64 + (r % 8) * 8 + c % 8), the
+/// layout that ldmatrix and wgmma read without bank conflicts.
 struct ImagePiece {
   std::string param;
   std::string dtype;
   int64_t rows = 1, cols = 1;
   int64_t paddedRows = 1, rowStride = 1;
   uint64_t offset = 0;
+  enum Layout { Rows, CoreMatrices } layout = Rows;
+  /// Row / column permutations matching the chain kernels' vectorized
+  /// fragment I/O (mlpc_kernels.cuh): position p of the piece holds the
+  /// parameter's row / column perm(p).
+  enum Permutation { Identity, AFragments, CFragments };
+  Permutation rowPerm = Identity, colPerm = Identity;
 };
 
 /// A device buffer the runtime builds once, at model creation.
@@ -85,10 +94,17 @@ struct Program {
   std::string source; // the CUDA C++ translation unit
 };
 
+/// Knobs of the generated kernels (0: the builder's own choice).
+struct Tuning {
+  int chainRowTiles = 0; // m16 row tiles each warp of a chain kernel owns
+  int chainThreads = 0;  // threads per CTA of a chain kernel
+};
+
 /// Builds the program of the model function. Ops the backend cannot run
 /// yet are reported at their location.
 mlir::FailureOr<Program> buildProgram(mlir::func::FuncOp model,
-                                      Precision precision);
+                                      Precision precision,
+                                      const Tuning &tuning = {});
 
 /// The "cuda" section of the metadata JSON; params are referred to by their
 /// index in the metadata's "params" list (`paramIndex`).
