@@ -19,7 +19,8 @@ struct LogitDistillOptions {
 /// Trains every linear layer of `model` (a plain chain of linears and
 /// elementwise activations with one 2-D output) for a few epochs of Adam on
 /// T^2 KL(softmax(teacher / T) || softmax(student / T)) over the calibration
-/// inputs, and writes the new weights to the store. Returns failure with a
+/// inputs, the learning rate decaying from `learningRate` to 0 along a half
+/// cosine, and writes the new weights to the store. Returns failure with a
 /// remark-free error only on bad input; a model of another shape is left
 /// alone and `applied` says so.
 mlir::LogicalResult logitDistill(mlir::func::FuncOp model, WeightStore &store,

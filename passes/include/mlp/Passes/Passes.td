@@ -78,7 +78,11 @@ def MLPDistill : Pass<"mlp-distill", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"ridge", "ridge", "double", /*default=*/"1e-5",
-           "regularization, relative to the mean diagonal of the Gram matrix">,
+           "regularization, relative to the mean diagonal of the Gram "
+           "matrix, when it is not cross-validated (ridge-folds < 2)">,
+    Option<"ridgeFolds", "ridge-folds", "int64_t", /*default=*/"5",
+           "choose the ridge strength among 1e-8 ... 1e-1 by this many-fold "
+           "cross-validation on the calibration rows (< 2: use `ridge`)">,
     Option<"epochs", "epochs", "int64_t", /*default=*/"0",
            "then this many epochs of logit distillation (Adam on T^2 KL), "
            "for plain chains of linears and activations">,
