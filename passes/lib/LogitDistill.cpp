@@ -201,8 +201,8 @@ LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
       // The learning rate decays to 0 along a half cosine: the last epochs
       // settle instead of jumping around a minimum, which makes the result
       // depend much less on the shuffling.
-      double rate = options.learningRate * 0.5 *
-                    (1 + std::cos(M_PI * static_cast<double>(step) / steps));
+      double rate = options.cosine ? options.learningRate * 0.5 *
+                    (1 + std::cos(M_PI * static_cast<double>(step) / steps)) : options.learningRate;
       ++step;
       for (size_t li = layers.size(); li-- > 0;) {
         Layer &l = layers[li];

@@ -14,6 +14,7 @@ struct LogitDistillOptions {
   double learningRate = 1e-3;
   double temperature = 2.0;
   int64_t batch = 64;
+  bool cosine = false;
 };
 
 /// Trains every linear layer of `model` (a plain chain of linears and
