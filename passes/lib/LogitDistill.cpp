@@ -155,7 +155,6 @@ LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
   std::vector<int64_t> order(rows);
   std::iota(order.begin(), order.end(), 0);
   int64_t step = 0;
-  const int64_t steps = options.epochs * ((rows + options.batch - 1) / options.batch);
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     for (int64_t start = 0; start < rows; start += options.batch) {
@@ -198,11 +197,6 @@ LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
         for (int64_t j = 0; j < c; ++j)
           g[r * c + j] = t * (ps[j] - pt[j]) / n;
       }
-      // The learning rate decays to 0 along a half cosine: the last epochs
-      // settle instead of jumping around a minimum, which makes the result
-      // depend much less on the shuffling.
-      double rate = options.cosine ? options.learningRate * 0.5 *
-                    (1 + std::cos(M_PI * static_cast<double>(step) / steps)) : options.learningRate;
       ++step;
       for (size_t li = layers.size(); li-- > 0;) {
         Layer &l = layers[li];
@@ -235,7 +229,7 @@ LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
           for (size_t i = 0; i < p.size(); ++i) {
             m[i] = b1 * m[i] + (1 - b1) * grad[i];
             v[i] = b2 * v[i] + (1 - b2) * grad[i] * grad[i];
-            p[i] -= rate * (m[i] / c1) /
+            p[i] -= options.learningRate * (m[i] / c1) /
                     (std::sqrt(v[i] / c2) + eps);
           }
         };

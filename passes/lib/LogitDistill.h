@@ -14,14 +14,12 @@ struct LogitDistillOptions {
   double learningRate = 1e-3;
   double temperature = 2.0;
   int64_t batch = 64;
-  bool cosine = false;
 };
 
 /// Trains every linear layer of `model` (a plain chain of linears and
 /// elementwise activations with one 2-D output) for a few epochs of Adam on
 /// T^2 KL(softmax(teacher / T) || softmax(student / T)) over the calibration
-/// inputs, the learning rate decaying from `learningRate` to 0 along a half
-/// cosine, and writes the new weights to the store. Returns failure with a
+/// inputs, and writes the new weights to the store. Returns failure with a
 /// remark-free error only on bad input; a model of another shape is left
 /// alone and `applied` says so.
 mlir::LogicalResult logitDistill(mlir::func::FuncOp model, WeightStore &store,
