@@ -284,8 +284,8 @@ struct Distill : public mlp::impl::MLPDistillBase<Distill> {
     double strength = ridge;
     if (folds > 1) {
       double bestError = INFINITY;
-      for (double candidate : {1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2,
-                               1e-1}) {
+      for (double candidate :
+           {1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1}) {
         double error = 0;
         for (int64_t f = 0; f < folds && std::isfinite(error); ++f) {
           std::vector<double> g = sum(gf, f), r = sum(rf, f);

@@ -163,10 +163,10 @@ HostTensor mean(const HostTensor &x, int64_t axis) {
 
 } // namespace
 
-LogicalResult mlp::interpret(
-    func::FuncOp func, const WeightStore &weights,
-    ArrayRef<HostTensor> inputs, std::vector<HostTensor> &outputs,
-    function_ref<void(Value, const HostTensor &)> observe) {
+LogicalResult
+mlp::interpret(func::FuncOp func, const WeightStore &weights,
+               ArrayRef<HostTensor> inputs, std::vector<HostTensor> &outputs,
+               function_ref<void(Value, const HostTensor &)> observe) {
   llvm::DenseMap<Value, HostTensor> env;
   for (auto [arg, input] : llvm::zip(func.getArguments(), inputs))
     env[arg] = input;
@@ -190,14 +190,14 @@ LogicalResult mlp::interpret(
                           param.getType().getShape().end());
       if (static_cast<int64_t>(result.data.size()) != result.numElements())
         return op.emitError("calibration needs float32 weight '")
-               << param.getName() << "' of shape "
-               << param.getType() << " in the weights file";
+               << param.getName() << "' of shape " << param.getType()
+               << " in the weights file";
     } else if (auto l = dyn_cast<mlp::LinearOp>(op)) {
-      result = linear(get(l.getInput()), get(l.getWeight()),
-                      optional(l.getBias()));
+      result =
+          linear(get(l.getInput()), get(l.getWeight()), optional(l.getBias()));
     } else if (auto r = dyn_cast<mlp::ReluOp>(op)) {
-      result = unary(get(r.getInput()),
-                     [](double x) { return x > 0 ? x : 0.0; });
+      result =
+          unary(get(r.getInput()), [](double x) { return x > 0 ? x : 0.0; });
     } else if (auto g = dyn_cast<mlp::GeluOp>(op)) {
       result = g.getApproximate() == "tanh"
                    ? unary(get(g.getInput()),
@@ -210,7 +210,8 @@ LogicalResult mlp::interpret(
                        return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
                      });
     } else if (auto s = dyn_cast<mlp::SiluOp>(op)) {
-      result = unary(get(s.getInput()), [](double x) { return x * sigmoid(x); });
+      result =
+          unary(get(s.getInput()), [](double x) { return x * sigmoid(x); });
     } else if (auto s = dyn_cast<mlp::SigmoidOp>(op)) {
       result = unary(get(s.getInput()), sigmoid);
     } else if (auto t = dyn_cast<mlp::TanhOp>(op)) {

@@ -54,7 +54,8 @@ double derivative(Act act, double z) {
   case Act::GeluTanh: {
     double k = std::sqrt(2 / M_PI), u = k * (z + 0.044715 * z * z * z);
     double t = std::tanh(u);
-    return 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * k * (1 + 3 * 0.044715 * z * z);
+    return 0.5 * (1 + t) +
+           0.5 * z * (1 - t * t) * k * (1 + 3 * 0.044715 * z * z);
   }
   case Act::Silu: {
     double s = sigmoid(z);
@@ -102,15 +103,15 @@ std::vector<Layer> chainOf(func::FuncOp model) {
     if (layers.empty() || layers.back().act != Act::None ||
         op.getNumOperands() != 1 || op.getOperand(0) != current)
       return {};
-    Act act = isa<mlp::ReluOp>(op)      ? Act::Relu
-              : isa<mlp::SiluOp>(op)    ? Act::Silu
-              : isa<mlp::SigmoidOp>(op) ? Act::Sigmoid
-              : isa<mlp::TanhOp>(op)    ? Act::Tanh
-              : isa<mlp::GeluOp>(op)
-                  ? (cast<mlp::GeluOp>(op).getApproximate() == "tanh"
-                         ? Act::GeluTanh
-                         : Act::GeluErf)
-                  : Act::None;
+    Act act =
+        isa<mlp::ReluOp>(op)      ? Act::Relu
+        : isa<mlp::SiluOp>(op)    ? Act::Silu
+        : isa<mlp::SigmoidOp>(op) ? Act::Sigmoid
+        : isa<mlp::TanhOp>(op)    ? Act::Tanh
+        : isa<mlp::GeluOp>(op)
+            ? (cast<mlp::GeluOp>(op).getApproximate() == "tanh" ? Act::GeluTanh
+                                                                : Act::GeluErf)
+            : Act::None;
     if (act == Act::None)
       return {};
     layers.back().act = act;
@@ -164,8 +165,8 @@ LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
       std::vector<std::vector<double>> h(layers.size() + 1), z(layers.size());
       h[0].resize(n * layers[0].in);
       for (int64_t r = 0; r < n; ++r)
-        std::copy_n(&input.data[order[start + r] * layers[0].in],
-                    layers[0].in, &h[0][r * layers[0].in]);
+        std::copy_n(&input.data[order[start + r] * layers[0].in], layers[0].in,
+                    &h[0][r * layers[0].in]);
       for (size_t li = 0; li < layers.size(); ++li) {
         const Layer &l = layers[li];
         std::vector<double> wt(l.in * l.out);
@@ -223,7 +224,8 @@ LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
           }
         }
         auto adam = [&](std::vector<double> &p, std::vector<double> &m,
-                        std::vector<double> &v, const std::vector<double> &grad) {
+                        std::vector<double> &v,
+                        const std::vector<double> &grad) {
           const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
           const double c1 = 1 - std::pow(b1, step), c2 = 1 - std::pow(b2, step);
           for (size_t i = 0; i < p.size(); ++i) {

@@ -43,8 +43,8 @@ struct Skipped {
 };
 
 bool isUnaryElementwise(Operation *op) {
-  return isa<mlp::ReluOp, mlp::GeluOp, mlp::SiluOp, mlp::SigmoidOp,
-             mlp::TanhOp, mlp::SinOp, mlp::CosOp, mlp::ExpOp, mlp::SqrtOp>(op);
+  return isa<mlp::ReluOp, mlp::GeluOp, mlp::SiluOp, mlp::SigmoidOp, mlp::TanhOp,
+             mlp::SinOp, mlp::CosOp, mlp::ExpOp, mlp::SqrtOp>(op);
 }
 
 bool isBinaryElementwise(Operation *op) {
@@ -152,8 +152,7 @@ bool traceLayer(mlp::LinearOp consumer, Layer &layer, std::string &reason) {
   return true;
 }
 
-SmallVector<Layer> findLayers(func::FuncOp model,
-                              ArrayRef<std::string> exclude,
+SmallVector<Layer> findLayers(func::FuncOp model, ArrayRef<std::string> exclude,
                               SmallVectorImpl<Skipped> &skipped) {
   SmallVector<Layer> layers;
   model.walk([&](mlp::LinearOp consumer) {
@@ -231,8 +230,7 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
                << entry << "' is not PREFIX=NEURONS";
     }
     if (width <= 0 && !(ratio > 0.0 && ratio <= 1.0))
-      return model.emitError("pruning ratio must be in (0, 1], got ")
-             << ratio;
+      return model.emitError("pruning ratio must be in (0, 1], got ") << ratio;
     SmallVector<Skipped> skipped;
     SmallVector<Layer> layers = findLayers(model, exclude, skipped);
     if (layers.empty()) {
@@ -242,8 +240,7 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
                              "per-channel scales or biases only)");
     }
     int64_t samples = 0;
-    auto inputs =
-        mlp::calibration::load(model, calibrationPath, samples);
+    auto inputs = mlp::calibration::load(model, calibrationPath, samples);
     if (failed(inputs))
       return failure();
 
@@ -307,9 +304,9 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
   void slice(Layer &layer, const std::vector<double> &score) {
     auto weightType = layer.producerWeight.getType();
     int64_t hidden = weightType.getDimSize(0), in = weightType.getDimSize(1);
-    int64_t keep = width > 0 ? std::min<int64_t>(width, hidden)
-                             : std::max<int64_t>(
-                                   1, std::llround(hidden * ratio));
+    int64_t keep = width > 0
+                       ? std::min<int64_t>(width, hidden)
+                       : std::max<int64_t>(1, std::llround(hidden * ratio));
     for (const std::string &entry : layerWidths) {
       auto [prefix, count] = llvm::StringRef(entry).split('=');
       int64_t n = 0;
@@ -319,9 +316,8 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
     }
     std::vector<int64_t> order(hidden);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-      return score[a] > score[b];
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return score[a] > score[b]; });
     std::vector<int64_t> kept(order.begin(), order.begin() + keep);
     std::sort(kept.begin(), kept.end());
 
@@ -376,8 +372,8 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
         b.getDictionaryAttr(
             {b.getNamedAttr("width_before", b.getI64IntegerAttr(hidden)),
              b.getNamedAttr("width_after", b.getI64IntegerAttr(keep))}));
-    llvm::errs() << "  " << w1 << " -> " << w2 << ": width " << hidden
-                 << " -> " << keep << "\n";
+    llvm::errs() << "  " << w1 << " -> " << w2 << ": width " << hidden << " -> "
+                 << keep << "\n";
   }
 
   /// 2:4 or magnitude pruning of every linear weight, in place.
@@ -432,8 +428,9 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
               ++count;
             }
         }
-        param->setAttr(mlp::kSparsityAttr,
-                       b.getStringAttr("unstructured:" + std::to_string(ratio)));
+        param->setAttr(
+            mlp::kSparsityAttr,
+            b.getStringAttr("unstructured:" + std::to_string(ratio)));
       }
       store->setFloat32(name, {param.getType().getDimSize(0), in}, toFloat(w));
       llvm::errs() << "mlp-prune: " << mode << " pruned " << name << "\n";
