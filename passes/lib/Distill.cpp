@@ -179,8 +179,9 @@ struct Distill : public mlp::impl::MLPDistillBase<Distill> {
                                    teacherOut.front(), kl, trained)))
         return failure();
       if (!trained)
-        llvm::errs() << "mlp-distill: logit distillation needs a plain chain "
-                        "of linears and activations; skipped\n";
+        llvm::errs() << "mlp-distill: logit distillation needs a chain of "
+                        "linears, activations, batch norms and per-channel "
+                        "scales; skipped\n";
       else if (failed(mlp::interpret(model, *store, *inputs, studentOut)))
         return failure();
     }

@@ -1,11 +1,14 @@
 // Width pruning slices the eval-mode batch_norm statistics and affine
 // parameters between the pruned linears (each neuron is normalized on its
-// own), and -mlp-distill refits through them.
+// own), and -mlp-distill refits and trains through them (the batch norms stay
+// fixed).
 // RUN: %python %S/Inputs/make_prune_inputs.py %t
 // RUN: %python %S/Inputs/make_prune_through_inputs.py %t
 // RUN: mlp-opt %s -mlp-prune="weights=%t/through.safetensors calibration=%t/calib.safetensors ratio=0.25" 2>%t/prune.log | FileCheck %s
 // RUN: FileCheck %s --check-prefix=LOG < %t/prune.log
 // RUN: mlp-opt %s -mlp-prune="weights=%t/through.safetensors calibration=%t/calib.safetensors ratio=0.25" -mlp-distill="weights=%t/through.safetensors calibration=%t/calib.safetensors" 2>&1 >/dev/null | FileCheck %s --check-prefix=DLOG
+// RUN: mlp-opt %s -mlp-prune="weights=%t/through.safetensors calibration=%t/calib.safetensors ratio=0.5" -mlp-distill="weights=%t/through.safetensors calibration=%t/calib.safetensors epochs=300 ridge-folds=0" 2>%t/epochs.log >/dev/null
+// RUN: %python %S/Inputs/check_distill_log.py %t/epochs.log 4
 
 // CHECK-LABEL: func.func @bn(
 // CHECK: mlp.param "bn.fc1.weight" : tensor<4x8xf32>

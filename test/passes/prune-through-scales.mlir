@@ -1,11 +1,14 @@
 // Width pruning slices per-channel scales and biases (mul/add/sub/div by a
 // parameter whose last axis is the hidden one) between the pruned linears,
-// and leaves scalars and parameters broadcast along the neurons alone.
+// and leaves scalars and parameters broadcast along the neurons alone; logit
+// distillation trains the linears through those fixed affine maps.
 // RUN: %python %S/Inputs/make_prune_inputs.py %t
 // RUN: %python %S/Inputs/make_prune_through_inputs.py %t
 // RUN: mlp-opt %s -mlp-prune="weights=%t/through.safetensors calibration=%t/calib.safetensors width=6" 2>%t/prune.log | FileCheck %s
 // RUN: FileCheck %s --check-prefix=LOG < %t/prune.log
 // RUN: mlp-opt %s -mlp-prune="weights=%t/through.safetensors calibration=%t/calib.safetensors width=6" -mlp-distill="weights=%t/through.safetensors calibration=%t/calib.safetensors" 2>&1 >/dev/null | FileCheck %s --check-prefix=DLOG
+// RUN: mlp-opt %s -mlp-prune="weights=%t/through.safetensors calibration=%t/calib.safetensors ratio=0.5" -mlp-distill="weights=%t/through.safetensors calibration=%t/calib.safetensors epochs=300 ridge-folds=0" 2>%t/epochs.log >/dev/null
+// RUN: %python %S/Inputs/check_distill_log.py %t/epochs.log 4
 
 // CHECK-LABEL: func.func @scale(
 // CHECK: mlp.param "scale.fc1.weight" : tensor<6x8xf32>

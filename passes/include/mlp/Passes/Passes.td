@@ -84,7 +84,9 @@ def MLPDistill : Pass<"mlp-distill", "mlir::ModuleOp"> {
     the calibration rows (`ridge-folds`). With `epochs` > 0, a few epochs of
     logit distillation follow: Adam on T^2 KL(softmax(teacher/T) ||
     softmax(student/T)) over the calibration inputs, for models that are a
-    plain chain of linears and activations. Reports the model output error
+    chain of linears with activations, eval-mode batch norms and per-channel
+    or scalar scales and shifts between them (those stay fixed; only the
+    linears train). Reports the model output error
     against the teacher (relative L2, and KL divergence of the softmax when
     the output has several columns) before and after, then drops the
     teacher.
@@ -98,7 +100,7 @@ def MLPDistill : Pass<"mlp-distill", "mlir::ModuleOp"> {
            "cross-validation on the calibration rows (< 2: use `ridge`)">,
     Option<"epochs", "epochs", "int64_t", /*default=*/"0",
            "then this many epochs of logit distillation (Adam on T^2 KL), "
-           "for plain chains of linears and activations">,
+           "for chains of linears, activations, batch norms and scales">,
     Option<"learningRate", "learning-rate", "double", /*default=*/"1e-3",
            "Adam learning rate of logit distillation">,
     Option<"temperature", "temperature", "double", /*default=*/"2.0",
