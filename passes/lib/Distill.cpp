@@ -106,6 +106,10 @@ void report(llvm::raw_ostream &os, const char *when, const OutputError &e) {
   os << "\n";
 }
 
+/// Above this many unknowns per output the ridge strength is not
+/// cross-validated (each candidate costs a Cholesky factorization per fold).
+constexpr int64_t kMaxCrossValidatedWidth = 1024;
+
 struct Distill : public mlp::impl::MLPDistillBase<Distill> {
   using MLPDistillBase::MLPDistillBase;
   Distill(const mlp::MLPDistillOptions &options, mlp::WeightStore &store)
@@ -175,8 +179,9 @@ struct Distill : public mlp::impl::MLPDistillBase<Distill> {
                                    teacherOut.front(), kl, trained)))
         return failure();
       if (!trained)
-        llvm::errs() << "mlp-distill: logit distillation needs a plain chain "
-                        "of linears and activations; skipped\n";
+        llvm::errs() << "mlp-distill: logit distillation needs a chain of "
+                        "linears, activations, batch norms and per-channel "
+                        "scales; skipped\n";
       else if (failed(mlp::interpret(model, *store, *inputs, studentOut)))
         return failure();
     }
@@ -225,31 +230,95 @@ struct Distill : public mlp::impl::MLPDistillBase<Distill> {
     if (static_cast<int64_t>(columns.size()) != out)
       return layer.emitError("distillation: the teacher's layer has ")
              << teacherOut << " outputs, the pruned one " << out;
-    std::vector<double> g(n * n, 0.0), r(n * out, 0.0);
+    // The normal equations, accumulated per fold of the calibration rows
+    // (row s in fold s % folds) so that the ridge strength can be chosen by
+    // cross-validation: fold f's held-out error of a solution S fitted on
+    // the other folds is S^T G_f S - 2 S^T R_f + |Y_f|^2.
+    int64_t folds = ridgeFolds >= 2 && rows >= 2 * ridgeFolds &&
+                            n <= kMaxCrossValidatedWidth
+                        ? ridgeFolds
+                        : 1;
+    std::vector<std::vector<double>> gf(folds, std::vector<double>(n * n)),
+        rf(folds, std::vector<double>(n * out));
+    std::vector<double> yy(folds, 0.0);
     std::vector<double> a(n);
     for (int64_t s = 0; s < rows; ++s) {
+      std::vector<double> &g = gf[s % folds], &r = rf[s % folds];
       for (int64_t j = 0; j < k; ++j)
         a[j] = x.data[s * k + j];
       if (bias)
         a[k] = 1.0;
+      const double *y = &target.data[s * teacherOut];
+      for (int64_t o = 0; o < out; ++o)
+        yy[s % folds] += y[columns[o]] * y[columns[o]];
       for (int64_t i = 0; i < n; ++i) {
         if (a[i] == 0.0)
           continue;
         for (int64_t j = 0; j <= i; ++j)
           g[i * n + j] += a[i] * a[j];
         for (int64_t o = 0; o < out; ++o)
-          r[i * out + o] += a[i] * target.data[s * teacherOut + columns[o]];
+          r[i * out + o] += a[i] * y[columns[o]];
       }
     }
-    double trace = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      for (int64_t j = i + 1; j < n; ++j)
-        g[i * n + j] = g[j * n + i];
-      trace += g[i * n + i];
+    for (std::vector<double> &g : gf)
+      for (int64_t i = 0; i < n; ++i)
+        for (int64_t j = i + 1; j < n; ++j)
+          g[i * n + j] = g[j * n + i];
+    auto sum = [](const std::vector<std::vector<double>> &parts, int64_t skip) {
+      std::vector<double> total(parts.front().size(), 0.0);
+      for (size_t p = 0; p < parts.size(); ++p)
+        if (static_cast<int64_t>(p) != skip)
+          for (size_t i = 0; i < total.size(); ++i)
+            total[i] += parts[p][i];
+      return total;
+    };
+    // Ridge lambda relative to the mean diagonal of the Gram matrix; the
+    // bias is not regularized.
+    auto regularize = [&](std::vector<double> &g, double relative) {
+      double trace = 0;
+      for (int64_t i = 0; i < n; ++i)
+        trace += g[i * n + i];
+      double lambda = relative * trace / n + 1e-12;
+      for (int64_t i = 0; i < k; ++i)
+        g[i * n + i] += lambda;
+    };
+    double strength = ridge;
+    if (folds > 1) {
+      double bestError = INFINITY;
+      for (double candidate :
+           {1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1}) {
+        double error = 0;
+        for (int64_t f = 0; f < folds && std::isfinite(error); ++f) {
+          std::vector<double> g = sum(gf, f), r = sum(rf, f);
+          regularize(g, candidate);
+          if (!choleskySolve(g, r, n, out)) {
+            error = INFINITY;
+            break;
+          }
+          const std::vector<double> &gh = gf[f], &rh = rf[f];
+          error += yy[f];
+          for (int64_t o = 0; o < out; ++o)
+            for (int64_t i = 0; i < n; ++i) {
+              double si = r[i * out + o], quad = 0;
+              for (int64_t j = 0; j < n; ++j)
+                quad += gh[i * n + j] * r[j * out + o];
+              error += si * (quad - 2 * rh[i * out + o]);
+            }
+        }
+        if (error < bestError) {
+          bestError = error;
+          strength = candidate;
+        }
+      }
     }
-    double lambda = ridge * trace / n + 1e-12;
-    for (int64_t i = 0; i < k; ++i) // the bias is not regularized
-      g[i * n + i] += lambda;
+    std::vector<double> g = sum(gf, -1), r = sum(rf, -1);
+    regularize(g, strength);
+    llvm::errs() << "  refit " << weight.getName() << ": ridge "
+                 << llvm::format("%g", strength)
+                 << (folds > 1 ? " (chosen by " + std::to_string(folds) +
+                                     "-fold cross-validation)"
+                               : std::string())
+                 << "\n";
     if (!choleskySolve(g, r, n, out))
       return layer.emitError("distillation of '")
              << weight.getName() << "': the normal equations are singular";

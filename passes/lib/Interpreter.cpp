@@ -108,6 +108,23 @@ HostTensor layerNorm(const HostTensor &x, const HostTensor *w,
   return y;
 }
 
+HostTensor batchNorm(const HostTensor &x, const HostTensor &mean,
+                     const HostTensor &var, const HostTensor *w,
+                     const HostTensor *b, double eps) {
+  int64_t c = x.shape.back(), rows = x.numElements() / c;
+  HostTensor y = x;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < c; ++i) {
+      double &v = y.data[r * c + i];
+      v = (v - mean.data[i]) / std::sqrt(var.data[i] + eps);
+      if (w)
+        v *= w->data[i];
+      if (b)
+        v += b->data[i];
+    }
+  return y;
+}
+
 HostTensor transpose(const HostTensor &x, ArrayRef<int64_t> perm) {
   std::vector<int64_t> shape;
   for (int64_t p : perm)
@@ -146,10 +163,10 @@ HostTensor mean(const HostTensor &x, int64_t axis) {
 
 } // namespace
 
-LogicalResult mlp::interpret(
-    func::FuncOp func, const WeightStore &weights,
-    ArrayRef<HostTensor> inputs, std::vector<HostTensor> &outputs,
-    function_ref<void(Value, const HostTensor &)> observe) {
+LogicalResult
+mlp::interpret(func::FuncOp func, const WeightStore &weights,
+               ArrayRef<HostTensor> inputs, std::vector<HostTensor> &outputs,
+               function_ref<void(Value, const HostTensor &)> observe) {
   llvm::DenseMap<Value, HostTensor> env;
   for (auto [arg, input] : llvm::zip(func.getArguments(), inputs))
     env[arg] = input;
@@ -173,14 +190,14 @@ LogicalResult mlp::interpret(
                           param.getType().getShape().end());
       if (static_cast<int64_t>(result.data.size()) != result.numElements())
         return op.emitError("calibration needs float32 weight '")
-               << param.getName() << "' of shape "
-               << param.getType() << " in the weights file";
+               << param.getName() << "' of shape " << param.getType()
+               << " in the weights file";
     } else if (auto l = dyn_cast<mlp::LinearOp>(op)) {
-      result = linear(get(l.getInput()), get(l.getWeight()),
-                      optional(l.getBias()));
+      result =
+          linear(get(l.getInput()), get(l.getWeight()), optional(l.getBias()));
     } else if (auto r = dyn_cast<mlp::ReluOp>(op)) {
-      result = unary(get(r.getInput()),
-                     [](double x) { return x > 0 ? x : 0.0; });
+      result =
+          unary(get(r.getInput()), [](double x) { return x > 0 ? x : 0.0; });
     } else if (auto g = dyn_cast<mlp::GeluOp>(op)) {
       result = g.getApproximate() == "tanh"
                    ? unary(get(g.getInput()),
@@ -193,7 +210,8 @@ LogicalResult mlp::interpret(
                        return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
                      });
     } else if (auto s = dyn_cast<mlp::SiluOp>(op)) {
-      result = unary(get(s.getInput()), [](double x) { return x * sigmoid(x); });
+      result =
+          unary(get(s.getInput()), [](double x) { return x * sigmoid(x); });
     } else if (auto s = dyn_cast<mlp::SigmoidOp>(op)) {
       result = unary(get(s.getInput()), sigmoid);
     } else if (auto t = dyn_cast<mlp::TanhOp>(op)) {
@@ -207,6 +225,23 @@ LogicalResult mlp::interpret(
     } else if (auto m = dyn_cast<mlp::MulOp>(op)) {
       result = broadcast(get(m.getLhs()), get(m.getRhs()),
                          [](double x, double y) { return x * y; });
+    } else if (auto d = dyn_cast<mlp::DivOp>(op)) {
+      result = broadcast(get(d.getLhs()), get(d.getRhs()),
+                         [](double x, double y) { return x / y; });
+    } else if (auto s = dyn_cast<mlp::SinOp>(op)) {
+      result = unary(get(s.getInput()), [](double x) { return std::sin(x); });
+    } else if (auto c = dyn_cast<mlp::CosOp>(op)) {
+      result = unary(get(c.getInput()), [](double x) { return std::cos(x); });
+    } else if (auto e = dyn_cast<mlp::ExpOp>(op)) {
+      result = unary(get(e.getInput()), [](double x) { return std::exp(x); });
+    } else if (auto s = dyn_cast<mlp::SqrtOp>(op)) {
+      result = unary(get(s.getInput()), [](double x) { return std::sqrt(x); });
+    } else if (auto c = dyn_cast<mlp::ConstantOp>(op)) {
+      result.data = {c.getValue().convertToDouble()};
+    } else if (auto n = dyn_cast<mlp::BatchNormOp>(op)) {
+      result = batchNorm(get(n.getInput()), get(n.getMean()),
+                         get(n.getVariance()), optional(n.getWeight()),
+                         optional(n.getBias()), n.getEps().convertToDouble());
     } else if (auto n = dyn_cast<mlp::LayerNormOp>(op)) {
       result = layerNorm(get(n.getInput()), optional(n.getWeight()),
                          optional(n.getBias()), n.getEps().convertToDouble());

@@ -16,8 +16,10 @@ struct LogitDistillOptions {
   int64_t batch = 64;
 };
 
-/// Trains every linear layer of `model` (a plain chain of linears and
-/// elementwise activations with one 2-D output) for a few epochs of Adam on
+/// Trains every linear layer of `model` (a chain of linears, each followed by
+/// activations and per-neuron affine maps: eval-mode batch norms, per-channel
+/// or scalar scales and shifts, which stay fixed; one 2-D input and output)
+/// for a few epochs of Adam on
 /// T^2 KL(softmax(teacher / T) || softmax(student / T)) over the calibration
 /// inputs, and writes the new weights to the store. Returns failure with a
 /// remark-free error only on bad input; a model of another shape is left

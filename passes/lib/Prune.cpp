@@ -22,17 +22,33 @@ using namespace mlir;
 
 namespace {
 
-/// producer linear -> elementwise activations -> consumer linear, where the
-/// hidden neurons between them can be removed.
+/// producer linear -> elementwise ops on the hidden axis -> consumer linear,
+/// where the hidden neurons between them can be removed: activations, an
+/// eval-mode batch_norm, and add/sub/mul/div by a per-channel parameter or a
+/// scalar. Each of them acts on every neuron alone, so keeping a subset of
+/// the neurons and slicing the per-channel parameters the same way computes
+/// exactly the kept neurons of the unpruned model.
 struct Layer {
   mlp::LinearOp producer, consumer;
-  SmallVector<Operation *> chain; // activations, consumer side first
+  SmallVector<Operation *> chain; // ops on the hidden axis, consumer side first
+  // Parameters indexed by the hidden neuron along their last axis (biases,
+  // scales, batch_norm statistics) that are sliced with the neurons.
+  SmallVector<mlp::ParamOp> channelParams;
   mlp::ParamOp producerWeight, producerBias, consumerWeight;
 };
 
-bool isActivation(Operation *op) {
-  return isa<mlp::ReluOp, mlp::GeluOp, mlp::SiluOp, mlp::SigmoidOp,
-             mlp::TanhOp>(op);
+/// A pair of linears that looked prunable but is not, and why.
+struct Skipped {
+  std::string producer, consumer, reason;
+};
+
+bool isUnaryElementwise(Operation *op) {
+  return isa<mlp::ReluOp, mlp::GeluOp, mlp::SiluOp, mlp::SigmoidOp, mlp::TanhOp,
+             mlp::SinOp, mlp::CosOp, mlp::ExpOp, mlp::SqrtOp>(op);
+}
+
+bool isBinaryElementwise(Operation *op) {
+  return isa<mlp::AddOp, mlp::SubOp, mlp::MulOp, mlp::DivOp>(op);
 }
 
 /// The parameter op behind `value` if nothing else uses it.
@@ -41,35 +57,127 @@ mlp::ParamOp ownParam(Value value) {
   return param && param->hasOneUse() ? param : nullptr;
 }
 
-SmallVector<Layer> findLayers(func::FuncOp model,
-                              ArrayRef<std::string> exclude) {
+std::string paramName(Value value) {
+  auto param = value ? value.getDefiningOp<mlp::ParamOp>() : nullptr;
+  return param ? param.getName().str() : std::string();
+}
+
+std::string opName(Operation *op) { return op->getName().getStringRef().str(); }
+
+/// Walks from `consumer`'s input back to the linear that produces its hidden
+/// neurons. Returns false when there is no such producer (the pair is not a
+/// candidate at all); otherwise fills `layer`, and `reason` when the neurons
+/// cannot be removed after all.
+bool traceLayer(mlp::LinearOp consumer, Layer &layer, std::string &reason) {
+  layer.consumer = consumer;
+  auto note = [&](const std::string &why) {
+    if (reason.empty())
+      reason = why;
+  };
+  Value value = consumer.getInput();
+  while (Operation *def = value.getDefiningOp()) {
+    if (isa<mlp::LinearOp>(def))
+      break;
+    auto hidden = cast<RankedTensorType>(value.getType()).getShape().back();
+    if (!value.hasOneUse())
+      note("the output of " + opName(def) + " has other users");
+    Value next;
+    if (isUnaryElementwise(def)) {
+      next = def->getOperand(0);
+    } else if (auto norm = dyn_cast<mlp::BatchNormOp>(def)) {
+      // Running statistics and affine parameters are per neuron.
+      for (Value operand : {norm.getMean(), norm.getVariance(),
+                            norm.getWeight(), norm.getBias()}) {
+        if (!operand)
+          continue;
+        if (mlp::ParamOp param = ownParam(operand))
+          layer.channelParams.push_back(param);
+        else
+          note("parameter '" + paramName(operand) + "' of " + opName(def) +
+               " is shared or not a parameter");
+      }
+      next = norm.getInput();
+    } else if (auto norm = dyn_cast<mlp::LayerNormOp>(def)) {
+      note(opName(def) + " normalizes over the hidden neurons: removing some "
+                         "would change its mean and variance");
+      next = norm.getInput();
+    } else if (isBinaryElementwise(def)) {
+      Value lhs = def->getOperand(0), rhs = def->getOperand(1);
+      auto isSide = [](Value v) {
+        return v.getDefiningOp<mlp::ParamOp>() ||
+               v.getDefiningOp<mlp::ConstantOp>();
+      };
+      Value side;
+      if (isSide(rhs) || !isSide(lhs)) {
+        next = lhs;
+        side = isSide(rhs) ? rhs : Value();
+      } else {
+        next = rhs;
+        side = lhs;
+      }
+      auto sideType =
+          side ? cast<RankedTensorType>(side.getType()) : RankedTensorType();
+      if (!side) {
+        note(opName(def) + " combines the hidden neurons with another "
+                           "activation, not a per-channel parameter");
+      } else if (def->getResult(0).getType() != next.getType()) {
+        note(opName(def) + " broadcasts the hidden activations to " +
+             "another shape");
+      } else if (sideType.getRank() > 0 &&
+                 sideType.getShape().back() == hidden && hidden != 1) {
+        if (mlp::ParamOp param = ownParam(side))
+          layer.channelParams.push_back(param);
+        else
+          note("parameter '" + paramName(side) + "' of " + opName(def) +
+               " is shared");
+      }
+      // Otherwise a scalar, or a parameter broadcast along the neurons.
+    } else {
+      return false;
+    }
+    layer.chain.push_back(def);
+    value = next;
+  }
+  layer.producer = value.getDefiningOp<mlp::LinearOp>();
+  if (!layer.producer)
+    return false;
+  if (!value.hasOneUse())
+    note("the producer's outputs have other users");
+  layer.producerWeight = ownParam(layer.producer.getWeight());
+  layer.producerBias = ownParam(layer.producer.getBias());
+  layer.consumerWeight = ownParam(consumer.getWeight());
+  if (!layer.producerWeight || !layer.consumerWeight ||
+      (layer.producer.getBias() && !layer.producerBias))
+    note("a weight or bias is shared or not a parameter");
+  return true;
+}
+
+SmallVector<Layer> findLayers(func::FuncOp model, ArrayRef<std::string> exclude,
+                              SmallVectorImpl<Skipped> &skipped) {
   SmallVector<Layer> layers;
   model.walk([&](mlp::LinearOp consumer) {
     Layer layer;
-    layer.consumer = consumer;
-    Value value = consumer.getInput();
-    while (Operation *def = value.getDefiningOp()) {
-      if (!isActivation(def) || !value.hasOneUse())
-        break;
-      layer.chain.push_back(def);
-      value = def->getOperand(0);
-    }
-    layer.producer = value.getDefiningOp<mlp::LinearOp>();
-    if (!layer.producer || !value.hasOneUse())
+    std::string reason;
+    if (!traceLayer(consumer, layer, reason))
       return;
-    layer.producerWeight = ownParam(layer.producer.getWeight());
-    layer.producerBias = ownParam(layer.producer.getBias());
-    layer.consumerWeight = ownParam(consumer.getWeight());
-    if (!layer.producerWeight || !layer.consumerWeight ||
-        (layer.producer.getBias() && !layer.producerBias))
-      return;
-    std::string name = layer.producerWeight.getName().str();
+    std::string producer = paramName(layer.producer.getWeight());
     for (const std::string &prefix : exclude)
-      if (llvm::StringRef(name).starts_with(prefix))
+      if (llvm::StringRef(producer).starts_with(prefix))
         return;
+    if (!reason.empty()) {
+      skipped.push_back(
+          {producer, paramName(consumer.getWeight()), std::move(reason)});
+      return;
+    }
     layers.push_back(layer);
   });
   return layers;
+}
+
+void reportSkipped(ArrayRef<Skipped> skipped) {
+  for (const Skipped &s : skipped)
+    llvm::errs() << "  " << s.producer << " -> " << s.consumer
+                 << ": not pruned: " << s.reason << "\n";
 }
 
 void setLastDim(Value value, int64_t size) {
@@ -122,15 +230,17 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
                << entry << "' is not PREFIX=NEURONS";
     }
     if (width <= 0 && !(ratio > 0.0 && ratio <= 1.0))
-      return model.emitError("pruning ratio must be in (0, 1], got ")
-             << ratio;
-    SmallVector<Layer> layers = findLayers(model, exclude);
-    if (layers.empty())
+      return model.emitError("pruning ratio must be in (0, 1], got ") << ratio;
+    SmallVector<Skipped> skipped;
+    SmallVector<Layer> layers = findLayers(model, exclude, skipped);
+    if (layers.empty()) {
+      reportSkipped(skipped);
       return model.emitError("no prunable layer (a linear feeding another "
-                             "linear through activations only)");
+                             "linear through activations, batch norms and "
+                             "per-channel scales or biases only)");
+    }
     int64_t samples = 0;
-    auto inputs =
-        mlp::calibration::load(model, calibrationPath, samples);
+    auto inputs = mlp::calibration::load(model, calibrationPath, samples);
     if (failed(inputs))
       return failure();
 
@@ -170,6 +280,7 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
                    << samples << " calibration samples\n";
       for (auto [i, layer] : llvm::enumerate(layers))
         slice(layer, importance[i]);
+      reportSkipped(skipped);
       return success();
     }
     OpBuilder b(model);
@@ -186,15 +297,16 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
                  << samples << " calibration samples\n";
     for (auto [i, layer] : llvm::enumerate(layers))
       slice(layer, importance[i]);
+    reportSkipped(skipped);
     return success();
   }
 
   void slice(Layer &layer, const std::vector<double> &score) {
     auto weightType = layer.producerWeight.getType();
     int64_t hidden = weightType.getDimSize(0), in = weightType.getDimSize(1);
-    int64_t keep = width > 0 ? std::min<int64_t>(width, hidden)
-                             : std::max<int64_t>(
-                                   1, std::llround(hidden * ratio));
+    int64_t keep = width > 0
+                       ? std::min<int64_t>(width, hidden)
+                       : std::max<int64_t>(1, std::llround(hidden * ratio));
     for (const std::string &entry : layerWidths) {
       auto [prefix, count] = llvm::StringRef(entry).split('=');
       int64_t n = 0;
@@ -204,9 +316,8 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
     }
     std::vector<int64_t> order(hidden);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-      return score[a] > score[b];
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return score[a] > score[b]; });
     std::vector<int64_t> kept(order.begin(), order.begin() + keep);
     std::sort(kept.begin(), kept.end());
 
@@ -235,6 +346,20 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
     store->setFloat32(w2, {out, keep}, toFloat(cols));
     setShape(layer.consumerWeight.getResult(), {out, keep});
 
+    // Biases, scales and norm statistics on the way, along their last axis.
+    for (mlp::ParamOp param : layer.channelParams) {
+      std::string name = param.getName().str();
+      std::vector<double> values = store->readAsDouble(name), sliced;
+      std::vector<int64_t> shape(param.getType().getShape().begin(),
+                                 param.getType().getShape().end());
+      int64_t outer = static_cast<int64_t>(values.size()) / hidden;
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j : kept)
+          sliced.push_back(values[o * hidden + j]);
+      shape.back() = keep;
+      store->setFloat32(name, shape, toFloat(sliced));
+      setShape(param.getResult(), shape);
+    }
     setLastDim(layer.producer.getResult(), keep);
     for (Operation *op : layer.chain)
       setLastDim(op->getResult(0), keep);
@@ -247,8 +372,8 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
         b.getDictionaryAttr(
             {b.getNamedAttr("width_before", b.getI64IntegerAttr(hidden)),
              b.getNamedAttr("width_after", b.getI64IntegerAttr(keep))}));
-    llvm::errs() << "  " << w1 << " -> " << w2 << ": width " << hidden
-                 << " -> " << keep << "\n";
+    llvm::errs() << "  " << w1 << " -> " << w2 << ": width " << hidden << " -> "
+                 << keep << "\n";
   }
 
   /// 2:4 or magnitude pruning of every linear weight, in place.
@@ -303,8 +428,9 @@ struct Prune : public mlp::impl::MLPPruneBase<Prune> {
               ++count;
             }
         }
-        param->setAttr(mlp::kSparsityAttr,
-                       b.getStringAttr("unstructured:" + std::to_string(ratio)));
+        param->setAttr(
+            mlp::kSparsityAttr,
+            b.getStringAttr("unstructured:" + std::to_string(ratio)));
       }
       store->setFloat32(name, {param.getType().getDimSize(0), in}, toFloat(w));
       llvm::errs() << "mlp-prune: " << mode << " pruned " << name << "\n";

@@ -6,6 +6,7 @@
 // RUN: mlp-opt %s -mlp-prune="weights=%t/w.safetensors calibration=%t/calib.safetensors layer-widths=fc1=5,fc2=11" 2>/dev/null | FileCheck %s --check-prefix=PERLAYER
 // RUN: mlp-opt %s -mlp-prune="weights=%t/w.safetensors calibration=%t/calib.safetensors ratio=0.5" -mlp-distill="weights=%t/w.safetensors calibration=%t/calib.safetensors" 2>%t/distill.log | FileCheck %s --check-prefix=DISTILL
 // RUN: FileCheck %s --check-prefix=DLOG < %t/distill.log
+// RUN: mlp-opt %s -mlp-prune="weights=%t/w.safetensors calibration=%t/calib.safetensors ratio=0.5" -mlp-distill="weights=%t/w.safetensors calibration=%t/calib.safetensors epochs=3 temperature=4 learning-rate=0.01 ridge-folds=0 ridge=0.001" 2>&1 >/dev/null | FileCheck %s --check-prefix=EPOCHS
 // RUN: not mlp-opt %s -mlp-distill="weights=%t/w.safetensors calibration=%t/calib.safetensors" 2>&1 | FileCheck %s --check-prefix=NOPRUNE
 
 // The unpruned model stays as the teacher (printed first).
@@ -38,8 +39,18 @@
 // DISTILL-LABEL: func.func @chain
 // DISTILL-NOT: __teacher
 // DLOG: mlp-distill: least-squares refit of 2 pruned layer(s) on 64 samples
+// DLOG: refit fc2.weight: ridge {{.*}} (chosen by 5-fold cross-validation)
+// DLOG: refit fc3.weight: ridge {{.*}} (chosen by 5-fold cross-validation)
 // DLOG: output error vs teacher before distillation: relative L2 [[BEFORE:[0-9.e-]+]], KL
 // DLOG: output error vs teacher after distillation: relative L2
+
+// Without cross-validation the given ridge is used; the epochs of logit
+// distillation follow the least-squares refit.
+// EPOCHS: refit fc2.weight: ridge 0.001{{$}}
+// EPOCHS: refit fc3.weight: ridge 0.001{{$}}
+// EPOCHS: output error vs teacher before distillation: relative L2
+// EPOCHS: output error vs teacher after least squares: relative L2
+// EPOCHS: output error vs teacher after distillation: relative L2
 
 // NOPRUNE: error: -mlp-distill needs the teacher that -mlp-prune (mode=width) leaves; prune first
 

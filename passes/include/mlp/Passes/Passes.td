@@ -25,11 +25,19 @@ def MLPPrune : Pass<"mlp-prune", "mlir::ModuleOp"> {
     Interpreter.h); the importance of hidden neuron j at the input of a
     prunable linear is the L2 norm over samples of the mean over tokens of
     |a_j|; the top `ratio` (or `width`) neurons are kept. A linear is
-    prunable when its input comes from another linear through elementwise
-    activations only, and neither weight is shared. The producer's weight
-    rows and bias and the consumer's weight columns are sliced in the weight
-    store and every type on the way shrinks: the IR and the generated code
-    get really smaller shapes, never masks. The unpruned model is kept as a
+    prunable when its input comes from another linear through ops that act
+    on each hidden neuron alone: elementwise activations, an eval-mode
+    `mlp.batch_norm`, and add/sub/mul/div by a scalar or by a per-channel
+    parameter (a bias or scale whose last axis is the hidden one). The
+    producer's weight rows and bias, every per-channel parameter and
+    batch_norm statistic on the way, and the consumer's weight columns are
+    sliced in the weight store and every type on the way shrinks: the IR and
+    the generated code get really smaller shapes, never masks. A pair is
+    left whole, and the report says why, when an `mlp.layer_norm` sits
+    between them (it normalizes over the hidden neurons, so removing some
+    would change every output), when the hidden neurons are combined with
+    another activation (a gate), or when a weight, bias or scale on the way
+    is shared or has other users. The unpruned model is kept as a
     teacher function (`mlp.teacher`) for -mlp-distill.
 
     `mode=2:4` keeps the 2 largest magnitudes of every 4 weights along the
@@ -68,20 +76,31 @@ def MLPDistill : Pass<"mlp-distill", "mlir::ModuleOp"> {
     consumer linear's weights (and bias) are refit by ridge-regularized least
     squares so that its outputs on the pruned model's calibration
     activations match the teacher's outputs of that layer (the normal
-    equations, solved by Cholesky). With `epochs` > 0, a few epochs of
+    equations, solved by Cholesky). The refits run in model order, each on
+    the inputs that the already pruned and refit layers before it produce;
+    a consumer that is itself pruned matches the teacher's pre-activations
+    of the neurons it keeps, and the last one the teacher's outputs. The
+    ridge strength of each refit is chosen by k-fold cross-validation on
+    the calibration rows (`ridge-folds`). With `epochs` > 0, a few epochs of
     logit distillation follow: Adam on T^2 KL(softmax(teacher/T) ||
     softmax(student/T)) over the calibration inputs, for models that are a
-    plain chain of linears and activations. Reports the model output error
+    chain of linears with activations, eval-mode batch norms and per-channel
+    or scalar scales and shifts between them (those stay fixed; only the
+    linears train). Reports the model output error
     against the teacher (relative L2, and KL divergence of the softmax when
     the output has several columns) before and after, then drops the
     teacher.
   }];
   let options = [
     Option<"ridge", "ridge", "double", /*default=*/"1e-5",
-           "regularization, relative to the mean diagonal of the Gram matrix">,
+           "regularization, relative to the mean diagonal of the Gram "
+           "matrix, when it is not cross-validated (ridge-folds < 2)">,
+    Option<"ridgeFolds", "ridge-folds", "int64_t", /*default=*/"5",
+           "choose the ridge strength among 1e-8 ... 1e-1 by this many-fold "
+           "cross-validation on the calibration rows (< 2: use `ridge`)">,
     Option<"epochs", "epochs", "int64_t", /*default=*/"0",
            "then this many epochs of logit distillation (Adam on T^2 KL), "
-           "for plain chains of linears and activations">,
+           "for chains of linears, activations, batch norms and scales">,
     Option<"learningRate", "learning-rate", "double", /*default=*/"1e-3",
            "Adam learning rate of logit distillation">,
     Option<"temperature", "temperature", "double", /*default=*/"2.0",
