@@ -48,8 +48,24 @@ def model_source(w):
             + "  output y = h |> linear(16, bias=false) @l4\n}\n")
 
 
+# Wide MLP: 12 blocks of x + fc2(gelu(fc1(layer_norm(x)))), 1024 -> 4096 -> 1024.
+WIDE_D, WIDE_H, WIDE_BLOCKS, WIDE_BATCH = 1024, 4096, 12, 16384
+
+
+def wide_source():
+    return ("model wide_mlp {\n  input x: f16[N, %d]\n  repeat %d as i @blocks.{i} {\n"
+            "    x = x + (layer_norm(x) @norm |> linear(%d) @fc1 |> gelu |> linear(%d) @fc2)\n"
+            "  }\n  output y = x\n}\n" % (WIDE_D, WIDE_BLOCKS, WIDE_H, WIDE_D))
+
+
 def build(out):
     os.makedirs(out, exist_ok=True)
+    # The wide model's 200 MB of weights are made on the GPU machine.
+    src = os.path.join(out, "wide_mlp.mlp")
+    with open(src, "w") as f:
+        f.write(wide_source())
+    subprocess.run([mlpc.find_compiler(), src, "--target=cuda", "--no-embed-weights",
+                    "-o", os.path.join(out, "libwide_mlp.so")], check=True)
     rng = np.random.default_rng(7)
     for w in WIDTHS:
         dims = [32, w, w, w, w, 16]
@@ -131,6 +147,60 @@ def time_gpu(fn, torch, reps=7, inner=20):
     return float(np.median(times)) / 1e3  # seconds
 
 
+def run_wide(out, torch):
+    """The wide MLP against PyTorch eager and torch.compile (same weights)."""
+    rng = np.random.default_rng(11)
+    d, h = WIDE_D, WIDE_H
+    tensors = {}
+    for b in range(WIDE_BLOCKS):
+        p = "blocks.%d." % b
+        tensors[p + "norm.weight"] = (1 + 0.1 * rng.standard_normal(d)).astype(np.float16)
+        tensors[p + "norm.bias"] = (0.1 * rng.standard_normal(d)).astype(np.float16)
+        tensors[p + "fc1.weight"] = (rng.standard_normal((h, d)) / np.sqrt(d)).astype(np.float16)
+        tensors[p + "fc1.bias"] = (0.1 * rng.standard_normal(h)).astype(np.float16)
+        tensors[p + "fc2.weight"] = (rng.standard_normal((d, h)) / np.sqrt(h)).astype(np.float16)
+        tensors[p + "fc2.bias"] = (0.1 * rng.standard_normal(d)).astype(np.float16)
+    wpath = "/tmp/wide_mlp.safetensors"
+    save_safetensors(tensors, wpath)
+    model = mlpc.load(os.path.join(out, "libwide_mlp.so"), weights=wpath)
+
+    class Block(torch.nn.Module):
+        def __init__(self, b):
+            super().__init__()
+            p = "blocks.%d." % b
+            self.norm = torch.nn.LayerNorm(d)
+            self.fc1 = torch.nn.Linear(d, h)
+            self.fc2 = torch.nn.Linear(h, d)
+            for mod, name in ((self.norm, "norm"), (self.fc1, "fc1"), (self.fc2, "fc2")):
+                mod.weight.data = torch.from_numpy(tensors[p + name + ".weight"].astype(np.float32))
+                mod.bias.data = torch.from_numpy(tensors[p + name + ".bias"].astype(np.float32))
+
+        def forward(self, x):
+            return x + self.fc2(torch.nn.functional.gelu(self.fc1(self.norm(x))))
+
+    eager = torch.nn.Sequential(*[Block(b) for b in range(WIDE_BLOCKS)]).half().cuda().eval()
+    compiled = torch.compile(eager)
+    x = torch.randn(WIDE_BATCH, d, device="cuda", dtype=torch.half)
+    y = torch.empty_like(x)
+    call = abi_call(model, x, y, torch)
+    flops = 2.0 * WIDE_BATCH * 2 * d * h * WIDE_BLOCKS
+    with torch.no_grad():
+        call()
+        torch.cuda.synchronize()
+        ref = eager(x).float()
+        err = float((y.float() - ref).norm() / ref.norm())
+        t = {"mlpc": time_gpu(call, torch, reps=5, inner=5),
+             "eager": time_gpu(lambda: eager(x), torch, reps=5, inner=5),
+             "compile": time_gpu(lambda: compiled(x), torch, reps=5, inner=5)}
+    print("\nwide MLP (12 x [LN, 1024 -> 4096 GELU -> 1024, + x]), batch %d, fp16:" % WIDE_BATCH)
+    print("| | ms | effective TFLOP/s | vs torch.compile |")
+    print("|---|---|---|---|")
+    for k, v in t.items():
+        print("| %s | %.3f | %.0f | %.2fx |" % (k, v * 1e3, flops / v / 1e12, t["compile"] / v))
+    print("relative L2 difference mlpc vs eager: %.1e" % err)
+    return t, err
+
+
 def run(out):
     import torch
     name = torch.cuda.get_device_name()
@@ -165,8 +235,10 @@ def run(out):
                          "eager": batch / t_eager / 1e6, "compile": batch / t_comp / 1e6,
                          "tcnn": tc, "err": err})
             del x, y
+    wide, wide_err = run_wide(out, torch)
     with open(os.path.join(os.environ.get("OUT", out), "gpu_bench.json"), "w") as f:
-        json.dump({"device": name, "rows": rows}, f, indent=1)
+        json.dump({"device": name, "rows": rows, "wide": wide, "wide_err": wide_err}, f,
+                  indent=1)
     print("\n| W | batch | mlpc M pts/s | PyTorch eager | torch.compile | tiny-cuda-nn (ANCHORS) "
           "| mlpc / tcnn | mlpc / compile | rel. err vs eager |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -180,4 +252,5 @@ def run(out):
 
 if __name__ == "__main__":
     {"build": build, "run": run, "build-variants": build_variants,
-     "variants": variants}[sys.argv[1]](sys.argv[2])
+     "variants": variants,
+     "wide": lambda out: run_wide(out, __import__("torch"))}[sys.argv[1]](sys.argv[2])

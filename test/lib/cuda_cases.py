@@ -63,6 +63,15 @@ def chain_case(name, dims, acts, bias, io, precision, batches=BATCHES):
             "io": io, "precision": precision, "batches": batches}
 
 
+def blocks_case(name, d, h, blocks, io, precision, batches=BATCHES):
+    """Pre-norm residual MLP blocks: x = x + fc2(gelu(fc1(layer_norm(x))))."""
+    src = ("model %s {\n  input x: %s[N, %d]\n  repeat %d as i @blocks.{i} {\n"
+           "    x = x + (layer_norm(x) @norm |> linear(%d) @fc1 |> gelu |> linear(%d) @fc2)\n"
+           "  }\n  output y = x\n}\n" % (name, io, d, blocks, h, d))
+    return {"name": name, "source": src, "kind": "blocks", "d": d, "h": h, "blocks": blocks,
+            "dims": [d, d], "io": io, "precision": precision, "batches": batches}
+
+
 CASES = [
     chain_case("narrow_w32_f16", [32, 32, 32, 32, 32, 16], ["relu"] * 4 + [None], False,
                "f16", "f16", BATCHES + [65536]),
@@ -82,13 +91,26 @@ CASES = [
                ["gelu", "silu", "sigmoid", "tanh"], True, "f32", "f32"),
     chain_case("wide_f16", [128, 512, 512, 512, 1], ["relu"] * 3 + [None], True, "f32", "f16"),
     chain_case("wide_f32", [128, 512, 512, 512, 1], ["relu"] * 3 + [None], True, "f32", "f32"),
+    blocks_case("blocks_f16", 256, 1024, 2, "f16", "f16"),
+    blocks_case("blocks_bf16", 256, 1024, 2, "bf16", "bf16"),
+    blocks_case("blocks_f32", 96, 384, 2, "f32", "f32"),
 ]
 
 
 def weights_for(case, rng):
     """Random weights in the model's type; bfloat16 as raw bits."""
     tensors = {}
-    for i, layer in enumerate(case["layers"]):
+    if case.get("kind") == "blocks":
+        d, h = case["d"], case["h"]
+        for b in range(case["blocks"]):
+            p = "blocks.%d." % b
+            tensors[p + "norm.weight"] = 1 + 0.1 * rng.standard_normal(d)
+            tensors[p + "norm.bias"] = 0.1 * rng.standard_normal(d)
+            tensors[p + "fc1.weight"] = rng.standard_normal((h, d)) / np.sqrt(d)
+            tensors[p + "fc1.bias"] = 0.1 * rng.standard_normal(h)
+            tensors[p + "fc2.weight"] = rng.standard_normal((d, h)) / np.sqrt(h)
+            tensors[p + "fc2.bias"] = 0.1 * rng.standard_normal(d)
+    for i, layer in enumerate(case.get("layers", [])):
         k, n = case["dims"][i], case["dims"][i + 1]
         tensors[layer["w"]] = rng.standard_normal((n, k)) * np.sqrt(2.0 / k)
         if layer["b"]:
@@ -99,6 +121,16 @@ def weights_for(case, rng):
 
 
 def reference(case, weights, x):
+    if case.get("kind") == "blocks":
+        w = {k: from_bits(v, case["io"]) for k, v in weights.items()}
+        for b in range(case["blocks"]):
+            p = "blocks.%d." % b
+            mean = x.mean(axis=1, keepdims=True)
+            var = ((x - mean) ** 2).mean(axis=1, keepdims=True)
+            n = (x - mean) / np.sqrt(var + 1e-5) * w[p + "norm.weight"] + w[p + "norm.bias"]
+            hid = ACTS["gelu"](n @ w[p + "fc1.weight"].T + w[p + "fc1.bias"])
+            x = x + hid @ w[p + "fc2.weight"].T + w[p + "fc2.bias"]
+        return x
     h = x
     for layer in case["layers"]:
         h = h @ from_bits(weights[layer["w"]], case["io"]).T

@@ -35,6 +35,8 @@ const char kKernelsHeader[] =
 /// room for a second CTA's worth of registers to matter more than smem.
 constexpr uint64_t kChainSharedBudget = 160 * 1024;
 constexpr int64_t kChainMaxWidth = 256;
+/// Shared-memory stages of the tensor-core linear kernel (48 KiB each).
+constexpr int kGemmStages = 4;
 
 uint64_t alignTo16(uint64_t n) { return (n + 15) / 16 * 16; }
 uint64_t alignTo128(uint64_t n) { return (n + 127) / 128 * 128; }
@@ -399,14 +401,20 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   if (residual)
     result = (*l.result.getUsers().begin())->getResult(0);
   int out = defineResult(result);
+  // Tensor cores (wgmma on sm_90a) where the operands allow 16-byte copies.
+  const bool tensorCores = precision != Precision::F32 && l.in % 8 == 0 &&
+                           l.out >= 64 && program.values[*in].dtype == wt;
   Step step;
   std::string name = newKernel("linear " + std::to_string(l.in) + " -> " +
                                    std::to_string(l.out),
                                step);
   step.threads = 256;
   step.grid = Step::RowTiles;
-  step.rowsPerCta = 64;
-  step.gridY = (l.out + 63) / 64;
+  step.rowsPerCta = tensorCores ? 128 : 64;
+  const int64_t colsPerCta = tensorCores ? 256 : 64;
+  step.gridY = (l.out + colsPerCta - 1) / colsPerCta;
+  if (tensorCores) // 128 x 64 + 256 x 64 halves a stage, + 1 KiB alignment
+    step.sharedBytes = kGemmStages * (128 + 256) * 64 * 2 + 1024;
   program.images.push_back(image);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
@@ -422,12 +430,18 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
      << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
      << name << "(const " << cType(inV.dtype)
      << " *x, const unsigned char *image, const " << cType(outV.dtype)
-     << " *r, " << cType(outV.dtype)
-     << " *y, long long rows) {\n  mlpc::runLinear<" << cType(inV.dtype)
-     << ", " << cType(wt) << ", " << cType(outV.dtype) << ", " << l.in << ", "
-     << l.out << ", " << l.act << ", " << (l.bias.empty() ? "false" : "true")
-     << ", " << (residual ? "true" : "false") << ">(x, image, r, y, rows, "
-     << biasOffset << ");\n}\n";
+     << " *r, " << cType(outV.dtype) << " *y, long long rows) {\n  ";
+  if (tensorCores)
+    os << "mlpc::runGemm<" << cType(wt) << ", " << cType(outV.dtype) << ", "
+       << l.in << ", " << l.out << ", " << l.act << ", "
+       << (l.bias.empty() ? "false" : "true") << ", "
+       << (residual ? "true" : "false") << ", " << kGemmStages;
+  else
+    os << "mlpc::runLinear<" << cType(inV.dtype) << ", " << cType(wt) << ", "
+       << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", " << l.act
+       << ", " << (l.bias.empty() ? "false" : "true") << ", "
+       << (residual ? "true" : "false");
+  os << ">(x, image, r, y, rows, " << biasOffset << ");\n}\n";
   program.steps.push_back(step);
   return success();
 }
@@ -608,8 +622,14 @@ FailureOr<Program> ProgramBuilder::build() {
         if (add && add.getType() == first->result.getType()) {
           Value other = add.getLhs() == first->result ? add.getRhs()
                                                       : add.getLhs();
+          // The epilogue reads the residual in the output's element type.
+          std::string addType =
+              outputIndex.count(add.getResult())
+                  ? dtypeName(add.getType().getElementType())
+                  : computeDtype(precision);
           if (other != first->result && other.getType() == add.getType() &&
-              values.count(other)) {
+              values.count(other) &&
+              program.values[values[other]].dtype == addType) {
             residual = other;
             consumed.insert(add);
           }
