@@ -274,7 +274,7 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
       stagedOut(outputs.size(), 0);
   for (size_t i = 0; i < plan.values.size(); ++i) {
     const CudaValue &v = plan.values[i];
-    const uint64_t bytes = uint64_t(rows) * v.cols * v.elemBytes;
+    const uint64_t bytes = uint64_t(rows) * v.rowsPerBatch * v.cols * v.elemBytes;
     if (v.kind == CudaValue::Temp) {
       if ((r = memory.allocate(bytes, ptrs[i])) != kSuccess)
         return driverFailure(d, r, "mlp_model_run: allocating " +
@@ -301,10 +301,17 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     ptrs[i] = staged;
   }
 
-  long long rowsArg = rows;
+  std::vector<long long> rowArgs(64);
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const CudaStep &step = plan.steps[s];
-    const int64_t tiles = (rows + step.rowsPerCta - 1) / step.rowsPerCta;
+    // The work of a step: batch rows times the rows of its first Rows arg.
+    int64_t work = rows;
+    for (const CudaArg &arg : step.args)
+      if (arg.kind == CudaArg::Rows) {
+        work = rows * arg.perBatch;
+        break;
+      }
+    const int64_t tiles = (work + step.rowsPerCta - 1) / step.rowsPerCta;
     int64_t grid = step.persistent ? std::min(tiles, gridCap_[s]) : tiles;
     if (grid > 0x7fffffff)
       return fail(MLP_ERR_SHAPE, "mlp_model_run: batch of " +
@@ -326,7 +333,8 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
         params[a] = &pointers[a];
         break;
       case CudaArg::Rows:
-        params[a] = &rowsArg;
+        rowArgs[a % rowArgs.size()] = rows * arg.perBatch;
+        params[a] = &rowArgs[a % rowArgs.size()];
         break;
       case CudaArg::F32:
         numbers[a] = arg.number;
@@ -346,7 +354,9 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     if (!stagedOut[i])
       continue;
     const TensorSpec &spec = meta.outputs[i];
-    const uint64_t bytes = uint64_t(rows) * spec.shape[1] * (spec.dtype.bits / 8);
+    uint64_t bytes = uint64_t(rows) * (spec.dtype.bits / 8);
+    for (size_t d = 1; d < spec.shape.size(); ++d)
+      bytes *= spec.shape[d];
     if (bytes && (r = d.cuMemcpyDtoHAsync(outputs[i].data, stagedOut[i], bytes,
                                           stream)) != kSuccess)
       return driverFailure(d, r, "mlp_model_run: copying an output to the host");

@@ -62,6 +62,9 @@ bool parseValue(const json &j, const ModelMetadata &meta, CudaPlan &plan,
     return false;
   v.index = static_cast<int>(index);
   v.cols = cols;
+  if (j.contains("rows_per_batch") &&
+      !getInt(j, "rows_per_batch", 1, kMax, v.rowsPerBatch, error))
+    return false;
   v.elemBytes = elemBytes(v.dtype);
   if (!v.elemBytes) {
     error = "value of unsupported dtype '" + v.dtype + "'";
@@ -87,8 +90,12 @@ bool parseValue(const json &j, const ModelMetadata &meta, CudaPlan &plan,
       return false;
     }
     const TensorSpec &spec = (*list)[v.index];
-    if (spec.shape.size() != 2 || spec.shape[0] != -1 ||
-        spec.shape[1] != v.cols || spec.dtypeName != v.dtype) {
+    int64_t middle = 1;
+    for (size_t d = 1; d + 1 < spec.shape.size(); ++d)
+      middle *= spec.shape[d];
+    if (spec.shape.size() < 2 || spec.shape[0] != -1 ||
+        spec.shape.back() != v.cols || middle != v.rowsPerBatch ||
+        spec.dtypeName != v.dtype) {
       error = kind + " '" + spec.name + "' does not match its CUDA value";
       return false;
     }
@@ -225,6 +232,9 @@ bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
       arg.index = static_cast<int>(index);
     } else if (a.contains("rows")) {
       arg.kind = CudaArg::Rows;
+      if (!a["rows"].is_boolean() &&
+          !getInt(a, "rows", 1, kMax, arg.perBatch, error))
+        return false;
     } else if (a.contains("f32") && a["f32"].is_number()) {
       arg.kind = CudaArg::F32;
       arg.number = a["f32"].get<float>();

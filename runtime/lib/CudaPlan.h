@@ -20,6 +20,7 @@ struct CudaValue {
   enum Kind { Input, Output, Temp } kind = Temp;
   int index = 0;
   int64_t cols = 0;
+  int64_t rowsPerBatch = 1; // rows = batch * rowsPerBatch
   std::string dtype;
   int elemBytes = 4;
 };
@@ -63,6 +64,7 @@ struct CudaArg {
   enum Kind { Value, Image, Rows, F32 } kind = Rows;
   int index = 0; // value or image (-1: a null pointer)
   float number = 0;
+  int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch
 };
 
 struct CudaStep {

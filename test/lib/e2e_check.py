@@ -256,6 +256,28 @@ def rel_error(y, want):
     return float(np.max(np.abs(y.astype(np.float64) - want))) / denom, denom
 
 
+def check_embedded(so, check, case, batches, failures, args):
+    """The library with embedded weights: its signature, then every batch."""
+    with mlpc.load(so, device=args.device) as m:
+        want_in = [(i[0], (None,) + i[1]) for i in case.inputs]
+        want_out = [(n, (None,) + s) for n, s in case.outputs]
+        got_in = [(s.name, s.shape) for s in m.inputs]
+        got_out = [(s.name, s.shape) for s in m.outputs]
+        print("loaded %s: name %r, inputs %s, outputs %s" % (os.path.basename(so), m.name,
+                                                           got_in, got_out))
+        if m.name != case.name or got_in != want_in or got_out != want_out:
+            failures.append("signature: expected %r %s -> %s" % (case.name, want_in, want_out))
+        sample = np.random.default_rng(0)
+        want_dtypes = [np.dtype(i[2](sample, (1,) + i[1]).dtype) if len(i) > 2
+                       else np.dtype(np.float32) for i in case.inputs]
+        if [s.dtype for s in m.inputs] != want_dtypes or any(
+                s.dtype != np.float32 for s in m.outputs):
+            failures.append("signature: expected input dtypes %s and float32 outputs, got %s"
+                            % (want_dtypes, m.inputs + m.outputs))
+        for batch in batches:
+            check(m, batch, "embedded")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True, choices=sorted(CASES))
@@ -267,6 +289,15 @@ def main(argv=None):
     ap.add_argument("--weight-seed", type=int, default=0)
     ap.add_argument("--mlpc-arg", action="append", default=[],
                     help="extra mlpc flag (repeatable)")
+    ap.add_argument("--prebuilt", action="store_true",
+                    help="use the libraries a --build-only run left in --workdir (for "
+                         "machines without mlpc, such as the GPU machine)")
+    ap.add_argument("--build-only", action="store_true",
+                    help="compile into --workdir and stop")
+    ap.add_argument("--device", help="mlpc.load device ('cuda', ...; default: the library's)")
+    ap.add_argument("--external-only", action="store_true",
+                    help="build and check only the --no-embed-weights library (weights "
+                         "read at load time), every batch size")
     ap.add_argument("--no-external-weights", action="store_true",
                     help="skip the --no-embed-weights check")
     args = ap.parse_args(argv)
@@ -299,7 +330,14 @@ def main(argv=None):
     so = os.path.join(args.workdir, "lib%s.so" % case.name)
     so_ext = os.path.join(args.workdir, "lib%s_external.so" % case.name)
     extra = list(args.mlpc_arg)
-    mlpc.compile(mlp, weights=weights, output=so, extra_args=extra)
+    if not args.prebuilt:
+        if not args.external_only:
+            mlpc.compile(mlp, weights=weights, output=so, extra_args=extra)
+        if not args.no_external_weights:
+            mlpc.compile(mlp, output=so_ext, extra_args=extra + ["--no-embed-weights"])
+    if args.build_only:
+        print("built %s" % so)
+        return 0
 
     p64 = {k: v.astype(np.float64) for k, v in params.items()}
     rng = np.random.default_rng(seed)
@@ -333,34 +371,22 @@ def main(argv=None):
             results.append(y)
         return xs, results
 
-    with mlpc.load(so) as m:
-        want_in = [(i[0], (None,) + i[1]) for i in case.inputs]
-        want_out = [(n, (None,) + s) for n, s in case.outputs]
-        got_in = [(s.name, s.shape) for s in m.inputs]
-        got_out = [(s.name, s.shape) for s in m.outputs]
-        print("loaded %s: name %r, inputs %s, outputs %s" % (os.path.basename(so), m.name,
-                                                           got_in, got_out))
-        if m.name != case.name or got_in != want_in or got_out != want_out:
-            failures.append("signature: expected %r %s -> %s" % (case.name, want_in, want_out))
-        sample = np.random.default_rng(0)
-        want_dtypes = [np.dtype(i[2](sample, (1,) + i[1]).dtype) if len(i) > 2
-                       else np.dtype(np.float32) for i in case.inputs]
-        if [s.dtype for s in m.inputs] != want_dtypes or any(
-                s.dtype != np.float32 for s in m.outputs):
-            failures.append("signature: expected input dtypes %s and float32 outputs, got %s"
-                            % (want_dtypes, m.inputs + m.outputs))
-        for batch in batches:
-            check(m, batch, "embedded")
+    if args.external_only:
+        with mlpc.load(so_ext, weights=weights, device=args.device) as m:
+            for batch in batches:
+                check(m, batch, "external")
+        args.no_external_weights = True
+    else:
+        check_embedded(so, check, case, batches, failures, args)
 
     if not args.no_external_weights:
-        mlpc.compile(mlp, output=so_ext, extra_args=extra + ["--no-embed-weights"])
         try:
             mlpc.load(so_ext).close()
             failures.append("external: loading a --no-embed-weights library without "
                             "weights succeeded")
         except mlpc.MlpcError as e:
             print("external: without weights: %s" % e.status)
-        with mlpc.load(so_ext, weights=weights) as m:
+        with mlpc.load(so_ext, weights=weights, device=args.device) as m:
             batch = min([b for b in batches if b > 1] or [3])
             check(m, batch, "external")
 

@@ -929,6 +929,68 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
   }
 }
 
+/// [batch, A, B] -> [batch, B, A]; `tiles` = batch * 32 x 32 tiles of a
+/// matrix, one per CTA iteration, through a padded shared tile.
+template <class IT, class OT, int A, int B>
+__device__ __forceinline__ void runTranspose(const IT *__restrict__ x,
+                                             OT *__restrict__ y,
+                                             long long tiles) {
+  __shared__ float tile[32][33];
+  constexpr int TA = (A + 31) / 32, TB = (B + 31) / 32;
+  const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
+  for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
+    const long long n = w / (TA * TB);
+    const int ta = static_cast<int>(w % (TA * TB)) / TB, tb = static_cast<int>(w % TB);
+    for (int i = ty; i < 32; i += blockDim.x / 32) {
+      const int a = ta * 32 + i, b = tb * 32 + tx;
+      tile[i][tx] = (a < A && b < B) ? toFloat(x[(n * A + a) * B + b]) : 0.f;
+    }
+    __syncthreads();
+    for (int i = ty; i < 32; i += blockDim.x / 32) {
+      const int b = tb * 32 + i, a = ta * 32 + tx;
+      if (a < A && b < B)
+        y[(n * B + b) * A + a] = fromFloat<OT>(tile[tx][i]);
+    }
+    __syncthreads();
+  }
+}
+
+/// y[n, c] = mean over t of x[n, t, c]; `count` = batch * C outputs.
+template <class IT, class OT, int T, int C>
+__device__ __forceinline__ void runMeanTokens(const IT *__restrict__ x,
+                                              OT *__restrict__ y,
+                                              long long count) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
+       i < count; i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const long long n = i / C;
+    const int c = static_cast<int>(i % C);
+    float sum = 0.f;
+    for (int t = 0; t < T; ++t)
+      sum += toFloat(x[(n * T + t) * C + c]);
+    y[i] = fromFloat<OT>(sum / T);
+  }
+}
+
+/// Patches of an [N, CIN, H, W] image as rows of [N * P, CIN * PH * PW]
+/// (features in (c, i, j) order, as the convolution weight flattens);
+/// `count` = N * P * CIN * PH row segments of PW elements.
+template <class IT, class OT, int CIN, int H, int W, int PH, int PW>
+__device__ __forceinline__ void runIm2col(const IT *__restrict__ x,
+                                          OT *__restrict__ y, long long count) {
+  constexpr int PX = W / PW, P = (H / PH) * PX;
+  for (long long s = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
+       s < count; s += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const int i = static_cast<int>(s % PH), c = static_cast<int>(s / PH % CIN);
+    const int p = static_cast<int>(s / (PH * CIN) % P);
+    const long long n = s / (static_cast<long long>(PH) * CIN * P);
+    const IT *src = x + ((n * CIN + c) * H + (p / PX) * PH + i) * W + (p % PX) * PW;
+    OT *dst = y + (n * P + p) * (CIN * PH * PW) + (c * PH + i) * PW;
+#pragma unroll
+    for (int j = 0; j < PW; ++j)
+      dst[j] = fromFloat<OT>(toFloat(src[j]));
+  }
+}
+
 enum BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2 };
 enum Operand : int { kNone = 0, kTensor = 1, kRowParam = 2, kScalar = 3 };
 

@@ -87,6 +87,32 @@ int activationOf(Operation *op) {
   return -1;
 }
 
+/// [batch, d1, ..., cols] with static dims after the batch: kernels that
+/// act on the last axis see batch * d1 * ... rows of `cols`.
+static bool isBatchMatrix(Type t) {
+  auto type = dyn_cast<RankedTensorType>(t);
+  if (!type || type.getRank() < 2 || !type.isDynamicDim(0) ||
+      dtypeName(type.getElementType()).empty())
+    return false;
+  for (int64_t i = 1; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      return false;
+  return true;
+}
+
+static int64_t rowsPerBatchOf(Type t) {
+  auto type = cast<RankedTensorType>(t);
+  int64_t rows = 1;
+  for (int64_t i = 1; i + 1 < type.getRank(); ++i)
+    rows *= type.getDimSize(i);
+  return rows;
+}
+
+static int64_t colsOf(Type t) {
+  auto type = cast<RankedTensorType>(t);
+  return type.getDimSize(type.getRank() - 1);
+}
+
 /// mlpc::Wgmma<T, N> for each shape: its inline PTX names every one of the
 /// N / 2 accumulator registers, so each N is its own text.
 std::string
@@ -123,7 +149,9 @@ wgmmaSpecializations(const std::set<std::pair<std::string, int64_t>> &shapes) {
 }
 
 struct Layer {
-  mlp::LinearOp linear;
+  Operation *linear = nullptr; // linear (or patch_embed) op, for diagnostics
+  Value input;                 // its input, unless inputIndex is set
+  int inputIndex = -1;         // a value the builder made (im2col)
   int64_t in = 0, out = 0;
   int act = 0;
   std::string weight, bias; // param names ("" = no bias)
@@ -155,7 +183,18 @@ private:
   LogicalResult emitLinear(Layer layer, Value residual);
   LogicalResult emitLayerNorm(mlp::LayerNormOp op);
   LogicalResult emitElementwise(Operation *op);
+  LogicalResult emitTranspose(mlp::TransposeOp op);
+  LogicalResult emitReshape(mlp::ReshapeOp op);
+  LogicalResult emitMean(mlp::MeanOp op);
+  LogicalResult emitPatchEmbed(mlp::PatchEmbedOp op);
+  int newTemp(int64_t rowsPerBatch, int64_t cols);
   std::string newKernel(std::string what, Step &step);
+  /// The row-count argument of kernels acting on value `v`'s last axis.
+  Arg rowsOf(int v) const {
+    Arg a{Arg::Rows};
+    a.perBatch = program.values[v].rowsPerBatch;
+    return a;
+  }
 
   func::FuncOp model;
   Precision precision;
@@ -174,14 +213,14 @@ LogicalResult ProgramBuilder::bindSignature() {
   for (auto [i, arg] : llvm::enumerate(model.getArguments())) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     std::string dtype = type ? dtypeName(type.getElementType()) : "";
-    if (!type || type.getRank() != 2 || !type.isDynamicDim(0) ||
-        type.isDynamicDim(1) || dtype.empty())
+    if (!isBatchMatrix(arg.getType()))
       return model.emitError("the CUDA backend takes float inputs of shape "
-                             "[N, features] so far; input #")
+                             "[N, ...] with static dims after the batch so "
+                             "far; input #")
              << i << " is " << arg.getType();
     values[arg] = program.values.size();
-    program.values.push_back(
-        {mlp::cuda::Buffer::Input, static_cast<int>(i), type.getDimSize(1), dtype});
+    program.values.push_back({mlp::cuda::Buffer::Input, static_cast<int>(i),
+                              colsOf(type), dtype, rowsPerBatchOf(type)});
   }
   auto ret = cast<func::ReturnOp>(model.getBody().front().getTerminator());
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
@@ -209,7 +248,8 @@ FailureOr<int> ProgramBuilder::valueOf(Value v, Operation *user) {
 int ProgramBuilder::defineResult(Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   mlp::cuda::Buffer value;
-  value.cols = type.getDimSize(1);
+  value.cols = colsOf(type);
+  value.rowsPerBatch = rowsPerBatchOf(type);
   auto out = outputIndex.find(v);
   if (out != outputIndex.end()) {
     value.kind = mlp::cuda::Buffer::Output;
@@ -234,11 +274,6 @@ FailureOr<std::string> ProgramBuilder::paramName(Value v, Operation *user,
          << role << " to be a parameter (mlp.param)";
 }
 
-static bool isBatchMatrix(Type t) {
-  auto type = dyn_cast<RankedTensorType>(t);
-  return type && type.getRank() == 2 && type.isDynamicDim(0) &&
-         !type.isDynamicDim(1) && !dtypeName(type.getElementType()).empty();
-}
 
 FailureOr<Layer> ProgramBuilder::layerAt(mlp::LinearOp op) {
   if (!isBatchMatrix(op.getInput().getType()) ||
@@ -248,6 +283,7 @@ FailureOr<Layer> ProgramBuilder::layerAt(mlp::LinearOp op) {
            << op.getInput().getType();
   Layer layer;
   layer.linear = op;
+  layer.input = op.getInput();
   auto weightType = cast<RankedTensorType>(op.getWeight().getType());
   layer.out = weightType.getDimSize(0);
   layer.in = weightType.getDimSize(1);
@@ -289,7 +325,7 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   int64_t widest = 0;
   // 16-byte fragment loads and stores where the tensors allow them: the
   // first layer's columns and the last layer's rows are permuted to match.
-  auto in0 = valueOf(layers.front().linear.getInput(), layers.front().linear);
+  auto in0 = valueOf(layers.front().input, layers.front().linear);
   if (failed(in0))
     return failure();
   const std::string compute = computeDtype(precision);
@@ -358,7 +394,7 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
                {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
-               {Arg::Rows}};
+               rowsOf(*in)};
   const auto &inV = program.values[*in], &outV = program.values[out];
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what << ": " << layers.front().in;
@@ -387,7 +423,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     image.pieces.push_back({l.bias, "float32", 1, l.out, 1, l.out, biasOffset});
     image.bytes = alignTo16(biasOffset + l.out * 4);
   }
-  auto in = valueOf(l.linear.getInput(), l.linear);
+  auto in = l.inputIndex >= 0 ? FailureOr<int>(l.inputIndex)
+                               : valueOf(l.input, l.linear);
   if (failed(in))
     return failure();
   int resid = -1;
@@ -420,11 +457,11 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
                {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
                {Arg::ValueRef, resid >= 0 ? resid : out},
                {Arg::ValueRef, out},
-               {Arg::Rows}};
+               rowsOf(*in)};
   const auto &inV = program.values[*in], &outV = program.values[out];
   if (resid >= 0 && program.values[resid].dtype != outV.dtype)
-    return l.linear.emitError("the CUDA backend needs a residual of the "
-                              "output's element type");
+    return l.linear->emitError("the CUDA backend needs a residual of the "
+                               "output's element type");
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what << (residual ? " + residual" : "")
      << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
@@ -450,7 +487,7 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
   if (!isBatchMatrix(op.getInput().getType()))
     return op.emitError("the CUDA backend runs layer_norm on [N, features] "
                         "tensors so far");
-  int64_t c = cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
+  int64_t c = colsOf(op.getInput().getType());
   Image image;
   for (Value p : {op.getWeight(), op.getBias()}) {
     if (!p)
@@ -479,7 +516,7 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
   step.args = {{Arg::ValueRef, *in},
                {Arg::ImageRef, imageIndex},
                {Arg::ValueRef, out},
-               {Arg::Rows},
+               rowsOf(*in),
                {Arg::F32, 0, op.getEps().convertToDouble()}};
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what
@@ -507,7 +544,7 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   if (binary && code != 1 &&
       (a.getDefiningOp<mlp::ParamOp>() || a.getDefiningOp<mlp::ConstantOp>()))
     std::swap(a, b);
-  int64_t c = cast<RankedTensorType>(op->getResult(0).getType()).getDimSize(1);
+  int64_t c = colsOf(op->getResult(0).getType());
   // Operand kinds of mlpc_kernels.cuh: none, tensor, row param, scalar.
   enum { None, Tensor, RowParam, Scalar } kind = binary ? Tensor : None;
   int imageIndex = -1, bIndex = -1;
@@ -515,10 +552,12 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   if (binary) {
     if (auto param = b.getDefiningOp<mlp::ParamOp>()) {
       auto type = cast<RankedTensorType>(b.getType());
-      if (type.getRank() != 1 || type.getDimSize(0) != c)
+      bool row = type.getNumElements() == c && type.getRank() >= 1 &&
+                 type.getDimSize(type.getRank() - 1) == c;
+      if (!row)
         return op->emitError("the CUDA backend broadcasts only a parameter "
                              "of shape [")
-               << c << "] over the rows so far";
+               << c << "] (or [1, ..., " << c << "]) over the rows so far";
       Image image;
       image.pieces.push_back({param.getName().str(), "float32", 1, c, 1, c, 0});
       image.bytes = alignTo16(c * 4);
@@ -559,7 +598,7 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
     step.args.push_back({Arg::ImageRef, imageIndex}); // null unless RowParam
   step.args.push_back({Arg::F32, 0, scalar});
   step.args.push_back({Arg::ValueRef, out});
-  step.args.push_back({Arg::Rows});
+  step.args.push_back(rowsOf(*in));
   std::string at = cType(program.values[*in].dtype);
   std::string bt = kind == Tensor ? cType(program.values[bIndex].dtype)
                                   : "float";
@@ -573,6 +612,170 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
      << code << ", " << static_cast<int>(kind) << ">(a, b, s, y, rows);\n}\n";
   program.steps.push_back(step);
   return success();
+}
+
+int ProgramBuilder::newTemp(int64_t rowsPerBatch, int64_t cols) {
+  mlp::cuda::Buffer value{mlp::cuda::Buffer::Temp, temps++, cols,
+                          computeDtype(precision), rowsPerBatch};
+  program.values.push_back(value);
+  return program.values.size() - 1;
+}
+
+/// [N, A, B] -> [N, B, A] through shared-memory tiles (token mixing).
+LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  auto perm = op.getPermutation();
+  if (!type || type.getRank() != 3 || perm[0] != 0 || perm[1] != 2 ||
+      perm[2] != 1 || !isBatchMatrix(type))
+    return op.emitError("the CUDA backend transposes only the last two axes "
+                        "of [N, A, B] tensors so far");
+  const int64_t a = type.getDimSize(1), b = type.getDimSize(2);
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  Step step;
+  std::string name = newKernel("transpose [N, " + std::to_string(a) + ", " +
+                                   std::to_string(b) + "]",
+                               step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 1;
+  Arg work{Arg::Rows};
+  work.perBatch = ((a + 31) / 32) * ((b + 31) / 32); // 32 x 32 tiles
+  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, work};
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
+     << "(const " << it << " *x, " << ot
+     << " *y, long long tiles) {\n  mlpc::runTranspose<" << it << ", " << ot
+     << ", " << a << ", " << b << ">(x, y, tiles);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+/// A reshape that keeps the batch leading is the same bytes: a copy into
+/// the result's buffer (which has the result's row width).
+LogicalResult ProgramBuilder::emitReshape(mlp::ReshapeOp op) {
+  if (!isBatchMatrix(op.getInput().getType()) ||
+      !isBatchMatrix(op.getResult().getType()))
+    return op.emitError("the CUDA backend reshapes only tensors whose "
+                        "leading axis is the batch");
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  const int64_t c = program.values[out].cols;
+  Step step;
+  std::string name = newKernel("reshape (copy)", step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = std::max<int64_t>(1, 256 / c);
+  step.args = {{Arg::ValueRef, *in}, {Arg::ImageRef, -1}, {Arg::F32, 0, 0.0},
+               {Arg::ValueRef, out}, rowsOf(out)};
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
+     << "(const " << it << " *a, const float *b, float s, " << ot
+     << " *y, long long rows) {\n  mlpc::runElementwise<" << it << ", float, "
+     << ot << ", " << c << ", 0, 0, 0>(a, b, s, y, rows);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+/// mean over the tokens of [N, T, C] (axis 1).
+LogicalResult ProgramBuilder::emitMean(mlp::MeanOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  int64_t axis = op.getAxis();
+  if (type && axis < 0)
+    axis += type.getRank();
+  if (!type || type.getRank() != 3 || axis != 1 || !isBatchMatrix(type))
+    return op.emitError("the CUDA backend averages only axis 1 of [N, T, C] "
+                        "tensors so far");
+  const int64_t t = type.getDimSize(1), c = type.getDimSize(2);
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  Step step;
+  std::string name = newKernel("mean over " + std::to_string(t) + " tokens",
+                               step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 256;
+  Arg work{Arg::Rows};
+  work.perBatch = c; // one thread per output element
+  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, work};
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
+     << "(const " << it << " *x, " << ot
+     << " *y, long long n) {\n  mlpc::runMeanTokens<" << it << ", " << ot
+     << ", " << t << ", " << c << ">(x, y, n);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+/// patch_embed = im2col into [N * patches, C * ph * pw] + a linear layer
+/// with the convolution weight viewed as (D, C * ph * pw).
+LogicalResult ProgramBuilder::emitPatchEmbed(mlp::PatchEmbedOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  auto wtype = cast<RankedTensorType>(op.getWeight().getType());
+  if (!type || type.getRank() != 4 || !isBatchMatrix(type))
+    return op.emitError("the CUDA backend needs an [N, C, H, W] image");
+  const int64_t c = type.getDimSize(1), h = type.getDimSize(2),
+                w = type.getDimSize(3), d = wtype.getDimSize(0),
+                ph = wtype.getDimSize(2), pw = wtype.getDimSize(3);
+  const int64_t patches = (h / ph) * (w / pw), k = c * ph * pw;
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int cols = newTemp(patches, k);
+  Step step;
+  std::string name = newKernel("im2col of " + std::to_string(ph) + "x" +
+                                   std::to_string(pw) + " patches",
+                               step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 256;
+  Arg work{Arg::Rows};
+  work.perBatch = patches * c * ph; // one patch row segment each
+  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, cols}, work};
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[cols].dtype);
+  {
+    llvm::raw_string_ostream os(kernels);
+    os << "\n// " << step.what
+       << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
+       << "(const " << it << " *x, " << ot
+       << " *y, long long n) {\n  mlpc::runIm2col<" << it << ", " << ot << ", "
+       << c << ", " << h << ", " << w << ", " << ph << ", " << pw
+       << ">(x, y, n);\n}\n";
+  }
+  program.steps.push_back(step);
+  Layer layer;
+  layer.linear = op;
+  layer.inputIndex = cols;
+  layer.in = k;
+  layer.out = d;
+  auto weight = paramName(op.getWeight(), op, "weight");
+  if (failed(weight))
+    return failure();
+  layer.weight = *weight;
+  if (op.getBias()) {
+    auto bias = paramName(op.getBias(), op, "bias");
+    if (failed(bias))
+      return failure();
+    layer.bias = *bias;
+  }
+  layer.result = op.getResult();
+  return emitLinear(layer, Value());
 }
 
 FailureOr<Program> ProgramBuilder::build() {
@@ -636,6 +839,26 @@ FailureOr<Program> ProgramBuilder::build() {
         }
       }
       if (failed(emitLinear(*first, residual)))
+        return failure();
+      continue;
+    }
+    if (auto transpose = dyn_cast<mlp::TransposeOp>(op)) {
+      if (failed(emitTranspose(transpose)))
+        return failure();
+      continue;
+    }
+    if (auto reshape = dyn_cast<mlp::ReshapeOp>(op)) {
+      if (failed(emitReshape(reshape)))
+        return failure();
+      continue;
+    }
+    if (auto mean = dyn_cast<mlp::MeanOp>(op)) {
+      if (failed(emitMean(mean)))
+        return failure();
+      continue;
+    }
+    if (auto patch = dyn_cast<mlp::PatchEmbedOp>(op)) {
+      if (failed(emitPatchEmbed(patch)))
         return failure();
       continue;
     }

@@ -28,6 +28,7 @@ std::string mlp::cuda::toJson(const Program &program,
     values.push_back({{"kind", kindName(v.kind)},
                       {"index", v.index},
                       {"cols", v.cols},
+                      {"rows_per_batch", v.rowsPerBatch},
                       {"dtype", v.dtype}});
   j["values"] = values;
   json images = json::array();
@@ -61,7 +62,7 @@ std::string mlp::cuda::toJson(const Program &program,
         args.push_back({{"image", a.index}});
         break;
       case Arg::Rows:
-        args.push_back({{"rows", true}});
+        args.push_back({{"rows", a.perBatch}});
         break;
       case Arg::F32:
         args.push_back({{"f32", a.number}});

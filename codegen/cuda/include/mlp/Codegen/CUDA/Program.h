@@ -30,13 +30,15 @@ enum class Precision { F32, F16, BF16 };
 bool parsePrecision(llvm::StringRef text, Precision &out);
 const char *precisionName(Precision precision);
 
-/// A [rows, cols] tensor that steps read or write: a model input or output
-/// (the caller's buffer) or an intermediate the runtime allocates per run.
+/// A [batch, ..., cols] tensor that steps read or write: a model input or
+/// output (the caller's buffer) or an intermediate the runtime allocates per
+/// run. It holds batch * rowsPerBatch rows of `cols` elements.
 struct Buffer {
   enum Kind { Input, Output, Temp } kind;
   int index;    // position among the model's inputs / outputs / temps
   int64_t cols;
   std::string dtype; // "float32", "float16", "bfloat16"
+  int64_t rowsPerBatch = 1; // product of the dims between batch and cols
 };
 
 /// One parameter converted into a weight image: viewed as a (rows, cols)
@@ -70,6 +72,7 @@ struct Arg {
   enum Kind { ValueRef, ImageRef, Rows, F32 } kind;
   int index = 0;    // value or image index
   double number = 0; // F32
+  int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch
 };
 
 /// One kernel launch. Grid: `Persistent` runs as many CTAs as fit on the

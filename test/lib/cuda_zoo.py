@@ -1,0 +1,64 @@
+"""Zoo models on the CUDA backend against their float64 NumPy references,
+through test/lib/e2e_check.py (fresh random inputs every run).
+
+  cuda_zoo.py build DIR   compile every case into DIR (needs mlpc and nvcc)
+  cuda_zoo.py check DIR   run them on the GPU (no mlpc needed)
+  cuda_zoo.py all DIR     both
+
+Tolerances (max |y - ref| / max |ref|): 1e-4 for fp32 arithmetic, 2e-2 for
+f16 tensor cores with fp32 accumulation. The big models are built without
+embedded weights; e2e_check regenerates the same weights from its seed.
+"""
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.join(HERE, "..", "..", "models")
+
+# (label, e2e_check model, .mlp or None, precision, batches, external only)
+CASES = [
+    ("mixer_tiny_f32", "mixer_tiny", "mixer_tiny.mlp", "f32", "1,7,64", False),
+    ("mixer_tiny_f16", "mixer_tiny", "mixer_tiny.mlp", "f16", "1,7,64", False),
+    ("mixer_s16_224_f32", "mixer_s16_224", "mixer_s16_224.mlp", "f32", "1,3", True),
+    ("mixer_s16_224_f16", "mixer_s16_224", "mixer_s16_224.mlp", "f16", "1,3", True),
+    ("resmlp_12_224_f32", "resmlp_12_224", "resmlp_12_224.mlp", "f32", "1,3", True),
+    ("resmlp_12_224_f16", "resmlp_12_224", "resmlp_12_224.mlp", "f16", "2", True),
+    ("scaling_mlp_f32", "scaling_mlp_b6_wi1024", "scaling_mlp_b6_wi1024.mlp", "f32", "1,5",
+     True),
+]
+RTOL = {"f32": "1e-4", "f16": "2e-2"}
+
+
+def run(directory, mode):
+    failed = 0
+    for label, model, mlp, precision, batches, external in CASES:
+        cmd = [sys.executable, os.path.join(HERE, "e2e_check.py"), "--model", model,
+               "--workdir", os.path.join(directory, label), "--batches", batches,
+               "--rtol", RTOL[precision], "--mlpc-arg=--target=cuda",
+               "--mlpc-arg=--precision=" + precision]
+        if mlp:
+            cmd += ["--mlp", os.path.join(MODELS, mlp)]
+        cmd += ["--external-only"] if external else ["--no-external-weights"]
+        cmd += ["--build-only"] if mode == "build" else ["--prebuilt"]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines = [l for l in proc.stdout.splitlines() if "error" in l or "FAIL" in l
+                 or "PASSED" in l or "built" in l]
+        print("%s (%s): %s" % (label, mode, "ok" if proc.returncode == 0 else "FAILED"))
+        for line in lines:
+            print("  " + line)
+        if proc.returncode != 0:
+            print(proc.stdout[-3000:])
+            failed += 1
+    print("cuda zoo %s: %d cases, %d failed" % (mode, len(CASES), failed))
+    return failed
+
+
+if __name__ == "__main__":
+    mode, directory = sys.argv[1], sys.argv[2]
+    bad = 0
+    if mode in ("build", "all"):
+        bad += run(directory, "build")
+    if mode in ("check", "all") and not bad:
+        bad += run(directory, "check")
+    sys.exit(1 if bad else 0)
