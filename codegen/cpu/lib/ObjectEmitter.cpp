@@ -168,6 +168,15 @@ std::unique_ptr<llvm::Module> mlp::cpu::translateToLLVMIR(
 
   if (!addEntryWrapper(*llvmModule, signature.name, error))
     return nullptr;
+  // The model function takes every memref descriptor as separate scalars
+  // (over 1,700 for a 30-block model); instruction selection of the one call
+  // to it from its C interface wrapper is quadratic in that count (4 s for
+  // gMLP-S). Inlined into the wrapper, the call disappears.
+  if (llvm::Function *model = llvmModule->getFunction(signature.name)) {
+    model->setLinkage(llvm::GlobalValue::InternalLinkage);
+    model->removeFnAttr(llvm::Attribute::NoInline);
+    model->addFnAttr(llvm::Attribute::AlwaysInline);
+  }
   addMetadata(*llvmModule, toMetadataJson(signature));
   addWeightBlob(*llvmModule, weightsBlobPath, signature.weightsBytes);
   // Only the runtime's C ABI is exported from the final library.
