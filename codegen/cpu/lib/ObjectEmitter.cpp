@@ -7,6 +7,7 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -180,9 +181,19 @@ std::unique_ptr<llvm::Module> mlp::cpu::translateToLLVMIR(
   addMetadata(*llvmModule, toMetadataJson(signature));
   addWeightBlob(*llvmModule, weightsBlobPath, signature.weightsBytes);
   // Only the runtime's C ABI is exported from the final library.
+  // (Symbols of local linkage, the kernels, are not exported anyway and
+  // must keep the default visibility.)
   for (llvm::GlobalValue &value : llvmModule->global_values())
-    if (!value.isDeclaration())
+    if (!value.isDeclaration() && !value.hasLocalLinkage())
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  {
+    std::string message;
+    llvm::raw_string_ostream os(message);
+    if (llvm::verifyModule(*llvmModule, &os)) {
+      error = "internal error: invalid LLVM IR: " + message;
+      return nullptr;
+    }
+  }
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
