@@ -128,3 +128,27 @@ func.func @views(%h: tensor<?x32xf32>, %scale: tensor<f32>, %init: tensor<?x16xf
   } -> tensor<?x16xf32>
   return %r : tensor<?x16xf32>
 }
+
+// -----
+
+// Must not outline: a destination that is a slice of a larger tensor. The
+// kernel would return the slice, not its argument, and could not write into
+// the caller's buffer in place; the op stays where it is.
+// CHECK-LABEL: func.func @into_slice(
+// CHECK-NOT: call
+// CHECK: %[[S:.+]] = tensor.extract_slice
+// CHECK: linalg.generic {{.*}} outs(%[[S]] : tensor<?x32xf32>)
+// CHECK-NOT: call
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @into_slice(%x: tensor<?x32xf32>, %big: tensor<?x64xf32>) -> tensor<?x64xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %x, %c0 : tensor<?x32xf32>
+  %s = tensor.extract_slice %big[0, 16] [%n, 32] [1, 1] : tensor<?x64xf32> to tensor<?x32xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<?x32xf32>) outs(%s : tensor<?x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.addf %in, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<?x32xf32>
+  %i = tensor.insert_slice %r into %big[0, 16] [%n, 32] [1, 1] : tensor<?x32xf32> into tensor<?x64xf32>
+  return %i : tensor<?x64xf32>
+}

@@ -58,6 +58,34 @@ bool isClonedView(Value value) {
                     tensor::CollapseShapeOp, tensor::CastOp>(def);
 }
 
+/// Whether `value` is a slice of a larger tensor, or a reshape of one: it
+/// bufferizes to a strided view, not to a whole buffer.
+bool isSlice(Value value) {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return false;
+  if (isa<tensor::ExtractSliceOp>(def))
+    return true;
+  return isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::CastOp>(
+             def) &&
+         isSlice(def->getOperand(0));
+}
+
+/// An op whose destination is a slice of a larger tensor stays where it is:
+/// the kernel would have to take the strided view of the caller's buffer,
+/// where its argument is a whole buffer. (A reshaped whole tensor is fine.)
+bool writesIntoSlice(Operation *op) {
+  auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+  return dps && llvm::any_of(dps.getDpsInits(), [](Value init) {
+           if (isSlice(init))
+             return true;
+           // Through the fill or broadcast that goes with the op.
+           Operation *def = init.getDefiningOp();
+           return def && isa<linalg::FillOp, linalg::BroadcastOp>(def) &&
+                  writesIntoSlice(def);
+         });
+}
+
 /// The op that computes the initial value of `op`'s destination, if it is a
 /// fill or broadcast used only there: it belongs to the same kernel.
 Operation *initProducer(linalg::LinalgOp op) {
@@ -89,9 +117,12 @@ struct OutlineKernels
     for (func::FuncOp func : functions) {
       SmallVector<SmallVector<Operation *, 2>> groups;
       llvm::DenseSet<Operation *> absorbed;
-      func.walk([&](Operation *op) {
-        if (!isKernelOp(op))
-          return;
+      // Ops of the function body only: a value defined in a nested region
+      // (a loop's iteration argument, say) may bufferize to a strided view.
+      for (Operation &nested : func.getBody().getOps()) {
+        Operation *op = &nested;
+        if (!isKernelOp(op) || writesIntoSlice(op))
+          continue;
         SmallVector<Operation *, 2> group;
         if (Operation *init = initProducer(cast<linalg::LinalgOp>(op))) {
           group.push_back(init);
@@ -99,7 +130,7 @@ struct OutlineKernels
         }
         group.push_back(op);
         groups.push_back(std::move(group));
-      });
+      }
       for (auto &group : groups) {
         // A fill or broadcast that initializes another kernel's accumulator
         // goes with that kernel, not on its own.

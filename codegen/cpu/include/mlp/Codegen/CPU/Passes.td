@@ -96,7 +96,11 @@ def MLPOutlineKernels : Pass<"mlp-cpu-outline-kernels", "mlir::ModuleOp"> {
     function: the blocks of a `repeat` then share their kernels, which are
     tiled, vectorized and compiled by LLVM once, whatever the depth. Kernels
     called more than once are marked `no_inline`, so that LLVM keeps them
-    shared; kernels called once may still be inlined.
+    shared; kernels called once may still be inlined. Slices and reshapes
+    of a kernel's inputs are cloned into it with their sources, so that every
+    argument bufferizes to a whole, identity-layout buffer. Ops nested in
+    regions and ops whose destination is a slice of a larger tensor stay in
+    place.
 
     ```mlir
     func.func private @model_kernel0_matmul(%a: tensor<?x64xf32>,
