@@ -105,7 +105,8 @@ struct OutlineKernels
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
-    // Distinct kernels by their printed structure, in order of creation.
+    // Distinct kernels, keyed by their printed structure (kernels are
+    // numbered in order of creation, so names are deterministic).
     llvm::StringMap<func::FuncOp> kernels;
     llvm::DenseMap<func::FuncOp, unsigned> calls;
 
@@ -119,8 +120,8 @@ struct OutlineKernels
       llvm::DenseSet<Operation *> absorbed;
       // Ops of the function body only: a value defined in a nested region
       // (a loop's iteration argument, say) may bufferize to a strided view.
-      for (Operation &nested : func.getBody().getOps()) {
-        Operation *op = &nested;
+      for (Operation &bodyOp : func.getBody().getOps()) {
+        Operation *op = &bodyOp;
         if (!isKernelOp(op) || writesIntoSlice(op))
           continue;
         SmallVector<Operation *, 2> group;
