@@ -7,6 +7,7 @@
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -198,12 +199,31 @@ std::unique_ptr<llvm::Module> mlp::cpu::translateToLLVMIR(
 
   if (!addEntryWrapper(*llvmModule, signature.name, error))
     return nullptr;
+  // The model function takes every memref descriptor as separate scalars
+  // (over 1,700 for a 30-block model); instruction selection of the one call
+  // to it from its C interface wrapper is quadratic in that count (4 s for
+  // gMLP-S). Inlined into the wrapper, the call disappears.
+  if (llvm::Function *model = llvmModule->getFunction(signature.name)) {
+    model->setLinkage(llvm::GlobalValue::InternalLinkage);
+    model->removeFnAttr(llvm::Attribute::NoInline);
+    model->addFnAttr(llvm::Attribute::AlwaysInline);
+  }
   addMetadata(*llvmModule, toMetadataJson(signature));
   addWeightBlob(*llvmModule, weightsBlobPath, signature.weightsBytes);
   // Only the runtime's C ABI is exported from the final library.
+  // (Symbols of local linkage, the kernels, are not exported anyway and
+  // must keep the default visibility.)
   for (llvm::GlobalValue &value : llvmModule->global_values())
-    if (!value.isDeclaration())
+    if (!value.isDeclaration() && !value.hasLocalLinkage())
       value.setVisibility(llvm::GlobalValue::HiddenVisibility);
+  {
+    std::string message;
+    llvm::raw_string_ostream os(message);
+    if (llvm::verifyModule(*llvmModule, &os)) {
+      error = "internal error: invalid LLVM IR: " + message;
+      return nullptr;
+    }
+  }
 
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;

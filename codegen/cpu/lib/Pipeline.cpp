@@ -37,6 +37,8 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
   // Elementwise chains (bias + activation + residual) become one generic.
   pm.addPass(createLinalgElementwiseOpFusionPass());
   pm.addPass(createCanonicalizerPass());
+  // One function per distinct kernel: repeated blocks share their code.
+  pm.addPass(mlp::createMLPOutlineKernels());
   if (options.vectorize) {
     mlp::MLPTileAndVectorizeOptions tiling;
     tiling.vectorWidth = options.vectorWidth;
@@ -63,6 +65,9 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
     return success();
   };
   pm.addPass(bufferization::createOneShotBufferizePass(bufferization));
+  // Folds a kernel's loops that yield its destination unchanged, so that it
+  // returns the destination argument itself and the result is dropped.
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(bufferization::createDropEquivalentBufferResultsPass());
   pm.addPass(bufferization::createBufferResultsToOutParamsPass());
   bufferization::BufferDeallocationPipelineOptions deallocation;

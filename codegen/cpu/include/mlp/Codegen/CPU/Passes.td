@@ -81,6 +81,42 @@ def MLPTile : Pass<"mlp-tile", "mlir::ModuleOp"> {
   ];
 }
 
+def MLPOutlineKernels : Pass<"mlp-cpu-outline-kernels", "mlir::ModuleOp"> {
+  let summary = "Outline each kernel into a function, one per distinct structure";
+  let description = [{
+    Every linalg op on tensors, together with the `linalg.fill` or
+    `linalg.broadcast` that initializes its destination (when used only
+    there), moves into a private function marked `mlp.kernel`, and the op
+    becomes a `func.call`. The kernel takes the values it reads and its
+    destination tensor as arguments and returns the result in that
+    destination (destination-passing style), so one-shot bufferization
+    writes it in place into the caller's buffer; scalar constants are cloned
+    into the kernel. Kernels whose structure is identical (ops, attributes
+    such as `mlp.tile`, operand types including static sizes, bodies) are one
+    function: the blocks of a `repeat` then share their kernels, which are
+    tiled, vectorized and compiled by LLVM once, whatever the depth. Kernels
+    called more than once are marked `no_inline`, so that LLVM keeps them
+    shared; kernels called once may still be inlined. Slices and reshapes
+    of a kernel's inputs are cloned into it with their sources, so that every
+    argument bufferizes to a whole, identity-layout buffer. Ops nested in
+    regions and ops whose destination is a slice of a larger tensor stay in
+    place.
+
+    ```mlir
+    func.func private @model_kernel0_matmul(%a: tensor<?x64xf32>,
+        %w: tensor<64x64xf32>, %init: tensor<?x64xf32>) -> tensor<?x64xf32>
+        attributes {mlp.kernel, no_inline} {
+      %zero = arith.constant 0.0 : f32
+      %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<?x64xf32>) -> tensor<?x64xf32>
+      %r = linalg.matmul ins(%a, %w : ...) outs(%acc : tensor<?x64xf32>) -> tensor<?x64xf32>
+      return %r : tensor<?x64xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::LLVM::LLVMDialect"];
+}
+
 def MLPTileAndVectorize : Pass<"mlp-cpu-tile-and-vectorize", "mlir::func::FuncOp"> {
   let summary = "Tile linalg ops into register blocks and vectorize them";
   let description = [{
