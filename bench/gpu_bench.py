@@ -201,6 +201,69 @@ def run_wide(out, torch):
     return t, err
 
 
+VISION = [("mixer_s16_224", "mixer_s16_224"), ("resmlp_12_224", "resmlp_12_224")]
+VISION_BATCH = 256
+
+
+def build_vision(out):
+    """The zoo's vision MLPs for CUDA in f16, weights given at load time."""
+    os.makedirs(out, exist_ok=True)
+    models = os.path.join(HERE, "..", "models")
+    for name, _ in VISION:
+        subprocess.run([mlpc.find_compiler(), os.path.join(models, name + ".mlp"),
+                        "--target=cuda", "--precision=f16", "--no-embed-weights",
+                        "-o", os.path.join(out, "lib%s.so" % name)], check=True)
+
+
+def run_vision(out, torch):
+    """timm's models (random init) against mlpc with the same state_dict, batch 256,
+    images/s; the f16 timm model gets f16 images, mlpc its declared f32 input."""
+    import timm
+    rows = []
+    for name, timm_name in VISION:
+        net = timm.create_model(timm_name, pretrained=False).eval()
+        state = {k: v.detach().numpy().astype(np.float32)
+                 for k, v in net.state_dict().items()}
+        wpath = "/tmp/%s.safetensors" % name
+        save_safetensors(state, wpath)
+        model = mlpc.load(os.path.join(out, "lib%s.so" % name), weights=wpath)
+        names = {s.name for s in model.inputs}
+        net = net.half().cuda()
+        compiled = torch.compile(net)
+        x32 = torch.randn(VISION_BATCH, 3, 224, 224, device="cuda")
+        x16 = x32.half()
+        y = torch.empty(VISION_BATCH, 1000, device="cuda")
+        call = abi_call(model, x32, y, torch)
+        with torch.no_grad():
+            call()
+            torch.cuda.synchronize()
+            ref = net(x16).float()
+            err = float((y - ref).norm() / ref.norm())
+            t = {"mlpc": time_gpu(call, torch, reps=5, inner=5),
+                 "eager": time_gpu(lambda: net(x16), torch, reps=5, inner=5),
+                 "compile": time_gpu(lambda: compiled(x16), torch, reps=5, inner=5)}
+        if os.environ.get("MLPC_PROFILE"):
+            # Per-kernel GPU time of one mlpc run (CUPTI sees driver-API launches).
+            from torch.profiler import ProfilerActivity, profile
+            with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                call()
+                torch.cuda.synchronize()
+            print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
+                                            max_name_column_width=60))
+        print("%s: NaN in mlpc output: %s, in PyTorch's: %s" % (
+            name, bool(torch.isnan(y).any()), bool(torch.isnan(ref).any())))
+        rows.append((name, t, err))
+        del names
+    print("\nvision MLPs, batch %d, fp16, images/s:" % VISION_BATCH)
+    print("| model | mlpc | PyTorch eager | torch.compile | mlpc / compile | rel. diff vs eager |")
+    print("|---|---|---|---|---|---|")
+    for name, t, err in rows:
+        ips = {k: VISION_BATCH / v for k, v in t.items()}
+        print("| %s | %.0f | %.0f | %.0f | %.2fx | %.1e |" % (
+            name, ips["mlpc"], ips["eager"], ips["compile"], ips["mlpc"] / ips["compile"], err))
+    return rows
+
+
 def run(out):
     import torch
     name = torch.cuda.get_device_name()
@@ -253,4 +316,6 @@ def run(out):
 if __name__ == "__main__":
     {"build": build, "run": run, "build-variants": build_variants,
      "variants": variants,
-     "wide": lambda out: run_wide(out, __import__("torch"))}[sys.argv[1]](sys.argv[2])
+     "wide": lambda out: run_wide(out, __import__("torch")),
+     "build-vision": build_vision,
+     "vision": lambda out: run_vision(out, __import__("torch"))}[sys.argv[1]](sys.argv[2])

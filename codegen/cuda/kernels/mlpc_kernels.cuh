@@ -972,21 +972,27 @@ __device__ __forceinline__ void runMeanTokens(const IT *__restrict__ x,
 }
 
 /// Patches of an [N, CIN, H, W] image as rows of [N * P, CIN * PH * PW]
-/// (features in (c, i, j) order, as the convolution weight flattens);
-/// `count` = N * P * CIN * PH row segments of PW elements.
+/// (features in (c, i, j) order, as the convolution weight flattens).
+/// `count` = N * CIN * H * W / 4: each thread reads 4 consecutive pixels of
+/// an image row (coalesced across the warp) and writes them into their
+/// patch's row.
 template <class IT, class OT, int CIN, int H, int W, int PH, int PW>
 __device__ __forceinline__ void runIm2col(const IT *__restrict__ x,
                                           OT *__restrict__ y, long long count) {
-  constexpr int PX = W / PW, P = (H / PH) * PX;
-  for (long long s = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
-       s < count; s += static_cast<long long>(gridDim.x) * blockDim.x) {
-    const int i = static_cast<int>(s % PH), c = static_cast<int>(s / PH % CIN);
-    const int p = static_cast<int>(s / (PH * CIN) % P);
-    const long long n = s / (static_cast<long long>(PH) * CIN * P);
-    const IT *src = x + ((n * CIN + c) * H + (p / PX) * PH + i) * W + (p % PX) * PW;
-    OT *dst = y + (n * P + p) * (CIN * PH * PW) + (c * PH + i) * PW;
+  static_assert(W % 4 == 0 && PW % 4 == 0, "pixels go in fours");
+  constexpr int PX = W / PW, P = (H / PH) * PX, K = CIN * PH * PW;
+  for (long long q = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
+       q < count; q += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const long long plane = q / (H * W / 4); // n * CIN + c
+    const int rest = static_cast<int>(q - plane * (H * W / 4));
+    const int row = rest / (W / 4), col = (rest % (W / 4)) * 4;
+    const long long n = plane / CIN;
+    const int c = static_cast<int>(plane % CIN);
+    const IT *src = x + (plane * H + row) * W + col;
+    const int p = (row / PH) * PX + col / PW;
+    OT *dst = y + (n * P + p) * K + (c * PH + row % PH) * PW + col % PW;
 #pragma unroll
-    for (int j = 0; j < PW; ++j)
+    for (int j = 0; j < 4; ++j)
       dst[j] = fromFloat<OT>(toFloat(src[j]));
   }
 }

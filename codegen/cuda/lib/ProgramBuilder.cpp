@@ -744,8 +744,11 @@ LogicalResult ProgramBuilder::emitPatchEmbed(mlp::PatchEmbedOp op) {
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 256;
+  if (w % 4 != 0 || pw % 4 != 0)
+    return op.emitError("the CUDA backend needs the image width and the patch "
+                        "width to be multiples of 4");
   Arg work{Arg::Rows};
-  work.perBatch = patches * c * ph; // one patch row segment each
+  work.perBatch = c * h * w / 4; // four pixels each
   step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, cols}, work};
   const char *it = cType(program.values[*in].dtype),
              *ot = cType(program.values[cols].dtype);
