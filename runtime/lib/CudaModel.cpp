@@ -200,8 +200,9 @@ mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
         for (int64_t c = 0; c < p.cols; ++c) {
           const int64_t sc =
               CudaImagePiece::permute(p.colPerm, c, p.rowStride);
+          const int64_t at = p.transposed ? sc * p.rows + sr : sr * p.cols + sc;
           writeElement(dst, p.dtype, p.index(r, c),
-                       readElement(src, spec.dtypeName, sr * p.cols + sc));
+                       readElement(src, spec.dtypeName, at));
         }
       }
     }

@@ -138,6 +138,13 @@ bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
       }
       p.coreMatrices = layout == "core8x8";
     }
+    if (pj.contains("transposed")) {
+      if (!pj["transposed"].is_boolean()) {
+        error = "image piece with a non-boolean 'transposed'";
+        return false;
+      }
+      p.transposed = pj["transposed"].get<bool>();
+    }
     for (const char *key : {"row_perm", "col_perm"}) {
       if (!pj.contains(key))
         continue;

@@ -36,6 +36,8 @@ struct CudaImagePiece {
   /// the chain kernels' fragment orders (mlpc_kernels.cuh).
   enum Permutation { Identity, AFragments, CFragments };
   Permutation rowPerm = Identity, colPerm = Identity;
+  /// The parameter is stored (cols, rows).
+  bool transposed = false;
 
   /// perm(p) for positions 0 .. padded - 1 (padded: the padded extent).
   static int64_t permute(Permutation perm, int64_t p, int64_t padded) {

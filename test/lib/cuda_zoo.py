@@ -26,6 +26,10 @@ CASES = [
     ("resmlp_12_224_f16", "resmlp_12_224", "resmlp_12_224.mlp", "f16", "2", True),
     ("scaling_mlp_f32", "scaling_mlp_b6_wi1024", "scaling_mlp_b6_wi1024.mlp", "f32", "1,5",
      True),
+    ("gmlp_s16_224_f32", "gmlp_s16_224", "gmlp_s16_224.mlp", "f32", "1,2", True),
+    ("gmlp_s16_224_f16", "gmlp_s16_224", "gmlp_s16_224.mlp", "f16", "2", True),
+    ("transcoder_gpt2_f32", "transcoder_gpt2", "transcoder_gpt2.mlp", "f32", "1,7", True),
+    ("siren_f32", "siren", "siren.mlp", "f32", "1,7,1000", False),
 ]
 RTOL = {"f32": "1e-4", "f16": "2e-2"}
 

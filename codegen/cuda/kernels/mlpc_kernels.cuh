@@ -36,6 +36,8 @@ enum Act : int {
   kTanh = 6,
   kSin = 7,
   kCos = 8,
+  kExp = 9,
+  kSqrt = 10,
 };
 
 template <int A> __device__ __forceinline__ float activate(float x) {
@@ -56,6 +58,10 @@ template <int A> __device__ __forceinline__ float activate(float x) {
     return sinf(x);
   else if constexpr (A == kCos)
     return cosf(x);
+  else if constexpr (A == kExp)
+    return expf(x);
+  else if constexpr (A == kSqrt)
+    return sqrtf(x);
   else
     return x;
 }
@@ -997,7 +1003,20 @@ __device__ __forceinline__ void runIm2col(const IT *__restrict__ x,
   }
 }
 
-enum BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2 };
+/// y[r, :] = x[r, START : START + COUT] for rows of CIN elements;
+/// `count` = rows * COUT.
+template <class IT, class OT, int CIN, int START, int COUT>
+__device__ __forceinline__ void runSliceCols(const IT *__restrict__ x,
+                                             OT *__restrict__ y,
+                                             long long count) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x;
+       i < count; i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const long long r = i / COUT;
+    y[i] = fromFloat<OT>(toFloat(x[r * CIN + START + (i - r * COUT)]));
+  }
+}
+
+enum BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
 enum Operand : int { kNone = 0, kTensor = 1, kRowParam = 2, kScalar = 3 };
 
 /// y = act(a) or y = a op b over [rows, C]. b is a tensor of a's shape
@@ -1014,7 +1033,7 @@ __device__ __forceinline__ void runElementwise(const AT *__restrict__ a,
     float v = toFloat(a[i]);
     if constexpr (B != kNone) {
       const float w = B == kScalar ? s : toFloat(b[B == kRowParam ? i % C : i]);
-      v = OP == kAdd ? v + w : OP == kSub ? v - w : v * w;
+      v = OP == kAdd ? v + w : OP == kSub ? v - w : OP == kMul ? v * w : v / w;
     }
     y[i] = fromFloat<OutT>(activate<ACT>(v));
   }

@@ -84,6 +84,10 @@ int activationOf(Operation *op) {
     return 7;
   if (isa<mlp::CosOp>(op))
     return 8;
+  if (isa<mlp::ExpOp>(op))
+    return 9;
+  if (isa<mlp::SqrtOp>(op))
+    return 10;
   return -1;
 }
 
@@ -155,6 +159,7 @@ struct Layer {
   int64_t in = 0, out = 0;
   int act = 0;
   std::string weight, bias; // param names ("" = no bias)
+  bool weightTransposed = false; // matmul: the weight is stored (in, out)
   Value result;             // after the activation, if any
 };
 
@@ -169,7 +174,7 @@ private:
   FailureOr<int> valueOf(Value v, Operation *user);
   int defineResult(Value v);
   FailureOr<std::string> paramName(Value v, Operation *user, StringRef role);
-  FailureOr<Layer> layerAt(mlp::LinearOp op);
+  FailureOr<Layer> layerAt(Operation *op); // linear or matmul
   bool isNarrow(const Layer &l) const {
     return precision != Precision::F32 && l.in <= kChainMaxWidth &&
            l.out <= kChainMaxWidth;
@@ -185,6 +190,7 @@ private:
   LogicalResult emitElementwise(Operation *op);
   LogicalResult emitTranspose(mlp::TransposeOp op);
   LogicalResult emitReshape(mlp::ReshapeOp op);
+  LogicalResult emitSlice(mlp::SliceOp op);
   LogicalResult emitMean(mlp::MeanOp op);
   LogicalResult emitPatchEmbed(mlp::PatchEmbedOp op);
   int newTemp(int64_t rowsPerBatch, int64_t cols);
@@ -275,29 +281,35 @@ FailureOr<std::string> ProgramBuilder::paramName(Value v, Operation *user,
 }
 
 
-FailureOr<Layer> ProgramBuilder::layerAt(mlp::LinearOp op) {
-  if (!isBatchMatrix(op.getInput().getType()) ||
-      !isBatchMatrix(op.getResult().getType()))
-    return op.emitError("the CUDA backend runs linear layers on [N, features] "
-                        "tensors so far, not ")
-           << op.getInput().getType();
+FailureOr<Layer> ProgramBuilder::layerAt(Operation *op) {
+  auto linear = dyn_cast<mlp::LinearOp>(op);
+  auto matmul = dyn_cast<mlp::MatmulOp>(op);
+  Value input = linear ? linear.getInput() : matmul.getInput();
+  Value weightValue = linear ? linear.getWeight() : matmul.getWeight();
+  Value biasValue = linear ? linear.getBias() : matmul.getBias();
+  Value result = op->getResult(0);
+  if (!isBatchMatrix(input.getType()) || !isBatchMatrix(result.getType()))
+    return op->emitError("the CUDA backend runs linear layers on batched "
+                         "tensors with static feature dims, not ")
+           << input.getType();
   Layer layer;
   layer.linear = op;
-  layer.input = op.getInput();
-  auto weightType = cast<RankedTensorType>(op.getWeight().getType());
-  layer.out = weightType.getDimSize(0);
-  layer.in = weightType.getDimSize(1);
-  auto weight = paramName(op.getWeight(), op, "weight");
+  layer.input = input;
+  auto weightType = cast<RankedTensorType>(weightValue.getType());
+  layer.weightTransposed = static_cast<bool>(matmul);
+  layer.out = weightType.getDimSize(matmul ? 1 : 0);
+  layer.in = weightType.getDimSize(matmul ? 0 : 1);
+  auto weight = paramName(weightValue, op, "weight");
   if (failed(weight))
     return failure();
   layer.weight = *weight;
-  if (op.getBias()) {
-    auto bias = paramName(op.getBias(), op, "bias");
+  if (biasValue) {
+    auto bias = paramName(biasValue, op, "bias");
     if (failed(bias))
       return failure();
     layer.bias = *bias;
   }
-  layer.result = op.getResult();
+  layer.result = result;
   // An activation that is the result's only user runs in the epilogue.
   if (layer.result.hasOneUse()) {
     Operation *user = *layer.result.getUsers().begin();
@@ -341,6 +353,7 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
     uint64_t weightOffset = alignTo128(image.bytes);
     ImagePiece w{l.weight, computeDtype(precision), l.out, l.in, pad16(l.out),
                  pad16(l.in), weightOffset, ImagePiece::CoreMatrices};
+    w.transposed = l.weightTransposed;
     const bool first = &l == &layers.front(), last = &l == &layers.back();
     if (first && vecIn)
       w.colPerm = ImagePiece::AFragments;
@@ -415,7 +428,9 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
 LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   std::string wt = computeDtype(precision);
   Image image;
-  image.pieces.push_back({l.weight, wt, l.out, l.in, l.out, l.in, 0});
+  ImagePiece weightPiece{l.weight, wt, l.out, l.in, l.out, l.in, 0};
+  weightPiece.transposed = l.weightTransposed;
+  image.pieces.push_back(weightPiece);
   image.bytes = alignTo16(l.out * l.in * dtypeBytes(wt));
   uint64_t biasOffset = 0;
   if (!l.bias.empty()) {
@@ -535,16 +550,24 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
 LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   int act = activationOf(op);
   bool binary = act < 0;
-  int code = !binary || isa<mlp::AddOp>(op) ? 0 : isa<mlp::SubOp>(op) ? 1 : 2;
+  int code = !binary || isa<mlp::AddOp>(op) ? 0
+             : isa<mlp::SubOp>(op)            ? 1
+             : isa<mlp::MulOp>(op)            ? 2
+                                              : 3;
   Value a = op->getOperand(0), b = binary ? op->getOperand(1) : Value();
   if (!isBatchMatrix(op->getResult(0).getType()))
     return op->emitError("the CUDA backend runs elementwise ops on "
                          "[N, features] tensors so far");
   // A parameter or constant on the left of a commutative op moves right.
-  if (binary && code != 1 &&
+  if (binary && (code == 0 || code == 2) &&
       (a.getDefiningOp<mlp::ParamOp>() || a.getDefiningOp<mlp::ConstantOp>()))
     std::swap(a, b);
   int64_t c = colsOf(op->getResult(0).getType());
+  // The kernel indexes `a` as the result: no broadcasting of it.
+  if (cast<RankedTensorType>(a.getType()).getShape() !=
+      cast<RankedTensorType>(op->getResult(0).getType()).getShape())
+    return op->emitError("the CUDA backend does not broadcast ")
+           << a.getType() << " to " << op->getResult(0).getType() << " yet";
   // Operand kinds of mlpc_kernels.cuh: none, tensor, row param, scalar.
   enum { None, Tensor, RowParam, Scalar } kind = binary ? Tensor : None;
   int imageIndex = -1, bIndex = -1;
@@ -687,6 +710,43 @@ LogicalResult ProgramBuilder::emitReshape(mlp::ReshapeOp op) {
   return success();
 }
 
+/// A slice of the last axis (gMLP's spatial gating splits channels).
+LogicalResult ProgramBuilder::emitSlice(mlp::SliceOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  int64_t axis = op.getAxis();
+  if (type && axis < 0)
+    axis += type.getRank();
+  if (!type || !isBatchMatrix(type) || axis != type.getRank() - 1)
+    return op.emitError("the CUDA backend slices only the last axis of "
+                        "batched tensors so far");
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  const int64_t cin = program.values[*in].cols, cout = program.values[out].cols;
+  Step step;
+  std::string name =
+      newKernel("slice [" + std::to_string(op.getStart()) + ", " +
+                    std::to_string(op.getStart() + cout) + ") of " +
+                    std::to_string(cin),
+                step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = std::max<int64_t>(1, 256 / cout);
+  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, rowsOf(*in)};
+  step.args.back().perBatch *= cout; // one thread per output element
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
+     << "(const " << it << " *x, " << ot
+     << " *y, long long n) {\n  mlpc::runSliceCols<" << it << ", " << ot << ", "
+     << cin << ", " << op.getStart() << ", " << cout << ">(x, y, n);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
 /// mean over the tokens of [N, T, C] (axis 1).
 LogicalResult ProgramBuilder::emitMean(mlp::MeanOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
@@ -789,8 +849,8 @@ FailureOr<Program> ProgramBuilder::build() {
     if (consumed.contains(&op) ||
         isa<mlp::ParamOp, mlp::ConstantOp, func::ReturnOp>(op))
       continue;
-    if (auto linear = dyn_cast<mlp::LinearOp>(op)) {
-      auto first = layerAt(linear);
+    if (isa<mlp::LinearOp, mlp::MatmulOp>(op)) {
+      auto first = layerAt(&op);
       if (failed(first))
         return failure();
       if (isNarrow(*first)) {
@@ -798,9 +858,9 @@ FailureOr<Program> ProgramBuilder::build() {
         uint64_t bytes = chainLayerBytes(*first, 2);
         while (chain.back().result.hasOneUse() &&
                !outputIndex.count(chain.back().result)) {
-          auto next =
-              dyn_cast<mlp::LinearOp>(*chain.back().result.getUsers().begin());
-          if (!next || next.getInput() != chain.back().result)
+          Operation *next = *chain.back().result.getUsers().begin();
+          if (!isa<mlp::LinearOp, mlp::MatmulOp>(next) ||
+              next->getOperand(0) != chain.back().result)
             break;
           auto layer = layerAt(next);
           if (failed(layer))
@@ -808,8 +868,8 @@ FailureOr<Program> ProgramBuilder::build() {
           uint64_t more = chainLayerBytes(*layer, 2);
           if (!isNarrow(*layer) || bytes + more > kChainSharedBudget) {
             // Give the activation back: the next group starts at `next`.
-            if (layer->result != next.getResult())
-              consumed.erase(*next.getResult().getUsers().begin());
+            if (layer->result != next->getResult(0))
+              consumed.erase(*next->getResult(0).getUsers().begin());
             break;
           }
           consumed.insert(next);
@@ -850,6 +910,11 @@ FailureOr<Program> ProgramBuilder::build() {
         return failure();
       continue;
     }
+    if (auto slice = dyn_cast<mlp::SliceOp>(op)) {
+      if (failed(emitSlice(slice)))
+        return failure();
+      continue;
+    }
     if (auto reshape = dyn_cast<mlp::ReshapeOp>(op)) {
       if (failed(emitReshape(reshape)))
         return failure();
@@ -870,7 +935,8 @@ FailureOr<Program> ProgramBuilder::build() {
         return failure();
       continue;
     }
-    if (activationOf(&op) >= 0 || isa<mlp::AddOp, mlp::SubOp, mlp::MulOp>(op)) {
+    if (activationOf(&op) >= 0 ||
+        isa<mlp::AddOp, mlp::SubOp, mlp::MulOp, mlp::DivOp>(op)) {
       if (failed(emitElementwise(&op)))
         return failure();
       continue;

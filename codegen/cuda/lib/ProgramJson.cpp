@@ -46,7 +46,8 @@ std::string mlp::cuda::toJson(const Program &program,
                                        ? "core8x8"
                                        : "rows"},
                         {"row_perm", permName(p.rowPerm)},
-                        {"col_perm", permName(p.colPerm)}});
+                        {"col_perm", permName(p.colPerm)},
+                        {"transposed", p.transposed}});
     images.push_back({{"bytes", image.bytes}, {"pieces", pieces}});
   }
   j["images"] = images;

@@ -59,6 +59,9 @@ struct ImagePiece {
   /// parameter's row / column perm(p).
   enum Permutation { Identity, AFragments, CFragments };
   Permutation rowPerm = Identity, colPerm = Identity;
+  /// The parameter is stored (cols, rows): element (r, c) reads its (c, r)
+  /// (a `matmul` weight, (in, out), used as (out, in)).
+  bool transposed = false;
 };
 
 /// A device buffer the runtime builds once, at model creation.
