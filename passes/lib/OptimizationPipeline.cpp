@@ -6,8 +6,10 @@
 
 void mlp::addOptimizationPasses(mlir::OpPassManager &pm) {
   // Folds (transpose pairs, identity reshapes) and dead-parameter removal.
-  // Fusion (-mlp-fuse), tiling (-mlp-tile) and pruning (-mlp-prune) slot in
-  // here as they land.
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
+}
+
+void mlp::addFusionPasses(mlir::OpPassManager &pm) {
+  pm.addPass(mlp::createMLPFuse());
 }

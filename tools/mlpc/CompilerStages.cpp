@@ -418,6 +418,10 @@ int Compiler::run() {
   bool stop = runPasses(Stage::MLPOpt, [&](mlir::OpPassManager &pm) {
     mlp::addOptimizationPasses(pm);
     pruneOk = addPruningPasses(pm);
+    // The CUDA backend forms its own kernel groups from plain mlp IR, and
+    // --export-pruned writes plain mlp IR back as .mlp.
+    if (!wantCuda && options.exportPruned.empty())
+      mlp::addFusionPasses(pm);
   });
   if (failed || !pruneOk)
     return 1;

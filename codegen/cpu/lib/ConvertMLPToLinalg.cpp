@@ -176,6 +176,33 @@ Value UnaryLowering<mlp::TanhOp>::compute(mlp::TanhOp, OpBuilder &b,
   return b.create<math::TanhOp>(loc, x);
 }
 
+} // namespace
+
+Value mlp::cpu::applyElementwise(OpBuilder &b, Location loc, Operation *op,
+                                 Value x, Value other, bool xIsLhs) {
+  if (auto relu = dyn_cast<mlp::ReluOp>(op))
+    return UnaryLowering<mlp::ReluOp>::compute(relu, b, loc, x);
+  if (auto gelu = dyn_cast<mlp::GeluOp>(op))
+    return UnaryLowering<mlp::GeluOp>::compute(gelu, b, loc, x);
+  if (auto silu = dyn_cast<mlp::SiluOp>(op))
+    return UnaryLowering<mlp::SiluOp>::compute(silu, b, loc, x);
+  if (auto sigmoid = dyn_cast<mlp::SigmoidOp>(op))
+    return UnaryLowering<mlp::SigmoidOp>::compute(sigmoid, b, loc, x);
+  if (auto tanh = dyn_cast<mlp::TanhOp>(op))
+    return UnaryLowering<mlp::TanhOp>::compute(tanh, b, loc, x);
+  Value lhs = xIsLhs ? x : other, rhs = xIsLhs ? other : x;
+  if (isa<mlp::AddOp>(op))
+    return b.create<arith::AddFOp>(loc, lhs, rhs);
+  if (isa<mlp::SubOp>(op))
+    return b.create<arith::SubFOp>(loc, lhs, rhs);
+  if (isa<mlp::MulOp>(op))
+    return b.create<arith::MulFOp>(loc, lhs, rhs);
+  assert(isa<mlp::DivOp>(op) && "not an elementwise op of an epilogue");
+  return b.create<arith::DivFOp>(loc, lhs, rhs);
+}
+
+namespace {
+
 //===----------------------------------------------------------------------===//
 // Broadcasting binary ops
 //===----------------------------------------------------------------------===//
@@ -274,7 +301,8 @@ Value mlp::cpu::reshapeTo(OpBuilder &b, Location loc, Value value,
 
 Value mlp::cpu::buildRowMatmul(OpBuilder &b, Location loc, Value input,
                                function_ref<Value()> weight, Value bias,
-                               RankedTensorType resultType) {
+                               RankedTensorType resultType,
+                               function_ref<Value(Value)> epilogue) {
   auto inputType = cast<RankedTensorType>(input.getType());
   int64_t rank = inputType.getRank();
   Type f32 = inputType.getElementType();
@@ -331,6 +359,8 @@ Value mlp::cpu::buildRowMatmul(OpBuilder &b, Location loc, Value input,
       b.create<linalg::MatmulOp>(loc, accType, ValueRange{rows2d, weight()},
                                  acc)
           .getResult(0);
+  if (epilogue)
+    product = epilogue(product);
 
   if (rank == 1)
     return b.create<tensor::CollapseShapeOp>(
@@ -620,6 +650,10 @@ struct ConvertMLPToLinalg
       return WalkResult::advance();
     });
     if (typeCheck.wasInterrupted())
+      return signalPassFailure();
+    // Groups of -mlp-fuse first, with what the group allows; their ops
+    // outside the special forms are inlined for the patterns below.
+    if (failed(lowerFusedGroups(module)))
       return signalPassFailure();
 
     ConversionTarget target(getContext());

@@ -52,6 +52,12 @@ int64_t mlp::cpu::chooseRowsPerBlock(const CpuTarget &target,
     return 4096;
   // Half of L2 for the block's intermediates, the rest for weights.
   int64_t rows = static_cast<int64_t>(target.l2Bytes / 2 / scratchPerRow);
+  // A "row" that is itself a matrix (an image of tokens: MLP-Mixer's is
+  // 3.5 MB) is work enough for a block: blocks of one row each keep every
+  // thread busy at small batches (16 images in 64-row blocks ran on one
+  // thread) and a block's intermediates as small as they can be.
+  if (scratchPerRow * 16 > target.l2Bytes)
+    return std::max<int64_t>(rows, 1);
   rows = std::clamp<int64_t>(rows, 64, 4096);
   return rows / 16 * 16;
 }

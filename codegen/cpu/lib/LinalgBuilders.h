@@ -59,10 +59,22 @@ llvm::SmallVector<mlir::ReassociationIndices> collapseLeading(int64_t rank);
 /// the matmul is created) plus the optional `bias` (out), as one
 /// linalg.matmul over the leading dims collapsed into rows, accumulating into
 /// the broadcast bias; the result has `resultType`.
-mlir::Value buildRowMatmul(mlir::OpBuilder &b, mlir::Location loc,
-                           mlir::Value input,
-                           llvm::function_ref<mlir::Value()> weight,
-                           mlir::Value bias, mlir::RankedTensorType resultType);
+/// `epilogue`, if given, maps the 2-D (rows, out) product to the value that
+/// is reshaped back (see lowerFusedGroups).
+mlir::Value buildRowMatmul(
+    mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
+    llvm::function_ref<mlir::Value()> weight, mlir::Value bias,
+    mlir::RankedTensorType resultType,
+    llvm::function_ref<mlir::Value(mlir::Value)> epilogue = nullptr);
+/// The scalar body of the elementwise mlp op `op` (an activation, or add /
+/// sub / mul / div) applied to `x`, with `other` the second operand of a
+/// binary op; `xIsLhs` says on which side `x` stands.
+mlir::Value applyElementwise(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Operation *op, mlir::Value x,
+                             mlir::Value other, bool xIsLhs);
+/// Lowers every mlp.fused group of `module` to linalg on tensors (the ops
+/// outside the groups are left to the conversion patterns).
+mlir::LogicalResult lowerFusedGroups(mlir::ModuleOp module);
 
 // Lowering patterns of the model-zoo ops, one file per kind of op.
 void populateLowerBasisOpsPatterns(mlir::RewritePatternSet &patterns);

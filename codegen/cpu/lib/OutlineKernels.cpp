@@ -87,17 +87,23 @@ bool writesIntoSlice(Operation *op) {
 }
 
 /// The op that computes the initial value of `op`'s destination, if it is a
-/// fill or broadcast used only there: it belongs to the same kernel.
+/// fill or broadcast used only there: it belongs to the same kernel. So does
+/// the contraction whose result a fused epilogue (mlp.epilogue) rewrites in
+/// place.
 Operation *initProducer(linalg::LinalgOp op) {
   if (op.getNumDpsInits() != 1)
     return nullptr;
   Value init = op.getDpsInitOperand(0)->get();
   Operation *def = init.getDefiningOp();
-  if (!def || !isa<linalg::FillOp, linalg::BroadcastOp>(def) ||
-      !isKernelOp(def) || !init.hasOneUse() ||
+  if (!def || !isKernelOp(def) || !init.hasOneUse() ||
       def->getBlock() != op->getBlock())
     return nullptr;
-  return def;
+  if (isa<linalg::FillOp, linalg::BroadcastOp>(def))
+    return def;
+  if (op->hasAttr(mlp::kEpilogueAttr) && isa<linalg::LinalgOp>(def) &&
+      !writesIntoSlice(def))
+    return def;
+  return nullptr;
 }
 
 struct OutlineKernels
@@ -124,18 +130,19 @@ struct OutlineKernels
         Operation *op = &bodyOp;
         if (!isKernelOp(op) || writesIntoSlice(op))
           continue;
-        SmallVector<Operation *, 2> group;
-        if (Operation *init = initProducer(cast<linalg::LinalgOp>(op))) {
-          group.push_back(init);
+        SmallVector<Operation *, 2> group = {op};
+        for (Operation *init = initProducer(cast<linalg::LinalgOp>(op)); init;
+             init = initProducer(cast<linalg::LinalgOp>(init))) {
+          group.insert(group.begin(), init);
           absorbed.insert(init);
         }
-        group.push_back(op);
         groups.push_back(std::move(group));
       }
       for (auto &group : groups) {
         // A fill or broadcast that initializes another kernel's accumulator
-        // goes with that kernel, not on its own.
-        if (group.size() == 1 && absorbed.contains(group.front()))
+        // (or a matmul with its epilogue) goes with that kernel, not on its
+        // own.
+        if (absorbed.contains(group.back()))
           continue;
         func::FuncOp kernel = outline(func, group, symbols, kernels);
         ++calls[kernel];
@@ -240,9 +247,13 @@ struct OutlineKernels
       kernel.erase();
       target = found->second;
     } else {
+      // A fused epilogue's kernel is named after its contraction.
+      Operation *named = root;
+      if (root->hasAttr(mlp::kEpilogueAttr) && group.size() > 1)
+        named = group[group.size() - 2];
       std::string name =
           (parent.getSymName() + "_kernel" + llvm::Twine(kernels.size()) + "_" +
-           root->getName().stripDialect())
+           named->getName().stripDialect())
               .str();
       std::replace(name.begin(), name.end(), '.', '_');
       kernel.setSymName(name);

@@ -28,6 +28,13 @@ bool isMatmul(linalg::LinalgOp op) {
   return isa<linalg::MatmulOp, linalg::MatmulTransposeBOp>(op.getOperation());
 }
 
+/// The contraction of a token-mixing group, loops (batch..., i, c, k): the
+/// weight W[i, k] is the broadcast operand, the activations x[.., k, c] the
+/// vector one, as A and B of a matmul.
+bool isTokenMatmul(linalg::LinalgOp op) {
+  return op->hasAttr(mlp::kTokenMatmulAttr);
+}
+
 /// The register tile -mlp-tile recorded on a matmul, if any.
 std::optional<std::pair<int64_t, int64_t>> recordedTile(linalg::LinalgOp op) {
   auto tile = op->getAttrOfType<DictionaryAttr>(mlp::kTileAttr);
@@ -53,6 +60,15 @@ struct TileAndVectorize
       if (auto tile = recordedTile(op))
         cols = tile->second;
       return {0, std::min<int64_t>(cols, ranges[1]), 1};
+    }
+    if (isTokenMatmul(op)) {
+      // Batch loops are one row already; rows x 2 vectors of accumulators.
+      int64_t loops = ranges.size();
+      SmallVector<int64_t> tiles(loops, 0);
+      tiles[loops - 3] = std::min<int64_t>(rowTile, ranges[loops - 3]);
+      tiles[loops - 2] = std::min<int64_t>(2 * vectorWidth, ranges[loops - 2]);
+      tiles[loops - 1] = 1;
+      return tiles;
     }
     // Innermost loop in vector lanes, every other loop one at a time.
     SmallVector<int64_t> tiles(ranges.size(), 1);

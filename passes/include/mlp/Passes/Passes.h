@@ -33,6 +33,11 @@ constexpr llvm::StringLiteral kSparsityAttr = "mlp.sparsity";
 /// The optimization passes between the frontend and code generation.
 void addOptimizationPasses(mlir::OpPassManager &pm);
 
+/// -mlp-fuse: kernel groups (mlp.fused) for the CPU backend, after the
+/// optimization and pruning passes (the CUDA backend forms its own groups
+/// from plain mlp IR).
+void addFusionPasses(mlir::OpPassManager &pm);
+
 } // namespace mlp
 
 #endif // MLP_PASSES_PASSES_H

@@ -112,4 +112,39 @@ def MLPDistill : Pass<"mlp-distill", "mlir::ModuleOp"> {
   ];
 }
 
+def MLPFuse : Pass<"mlp-fuse", "mlir::ModuleOp"> {
+  let summary = "Group ops into kernels (mlp.fused): epilogues, token mixing, narrow chains";
+  let description = [{
+    Forms `mlp.fused` groups (see the op's description) in this order:
+
+    1. `token_mixing`: `mlp.transpose` of the last two axes whose only user is
+       an `mlp.linear`, the linears and elementwise ops after it (each value
+       used once, the next op's input), the transpose back, and a residual
+       `mlp.add` of the result's type if that is the transpose's only user.
+       The linears inside get their own `epilogue` groups.
+    2. `epilogue`: an `mlp.linear` or `mlp.matmul` and the elementwise ops
+       after it (activations; add / sub / mul / div by a per-channel vector
+       or a tensor of the result's type, such as a residual), as long as
+       each intermediate value has exactly one user, the next op of the
+       chain. A linear without such ops stays alone.
+    3. `chain`: two or more consecutive linears (with their epilogues) of
+       rank-2 activations whose widths are all at most `chain-width`, each
+       consuming the previous one's result and nothing else using it.
+
+    A value used twice ends a group before it; so does an operand whose
+    shape is neither per-channel nor the result's (a broadcast along rows),
+    and a transpose whose result has another user. Every kind is optional.
+  }];
+  let options = [
+    Option<"epilogues", "epilogues", "bool", /*default=*/"true",
+           "form linear + elementwise epilogue groups">,
+    Option<"tokenMixing", "token-mixing", "bool", /*default=*/"true",
+           "form token-mixing groups (transposes folded into the matmuls)">,
+    Option<"chains", "chains", "bool", /*default=*/"true",
+           "form narrow-chain groups">,
+    Option<"chainWidth", "chain-width", "int64_t", /*default=*/"256",
+           "the widest layer of a narrow chain">
+  ];
+}
+
 #endif // MLP_PASSES_PASSES_TD

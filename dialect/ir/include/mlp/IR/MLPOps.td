@@ -283,6 +283,7 @@ def MLP_ReshapeOp : MLP_Op<"reshape", [Pure]> {
 
 include "mlp/IR/BasisOps.td"
 include "mlp/IR/ElementwiseOps.td"
+include "mlp/IR/FusionOps.td"
 include "mlp/IR/EmbeddingOps.td"
 include "mlp/IR/LinearAlgebraOps.td"
 include "mlp/IR/NormalizationOps.td"

@@ -29,6 +29,12 @@ constexpr llvm::StringLiteral kParamsAttr = "mlp.params";
 constexpr llvm::StringLiteral kLayoutAttr = "mlp.layout";
 constexpr llvm::StringLiteral kRowsIndependentAttr = "mlp.rows_independent";
 constexpr llvm::StringLiteral kTileAttr = "mlp.tile";
+/// On the linalg.generic that applies a fused epilogue to a matmul's result
+/// in place: it is outlined, tiled and vectorized together with the matmul.
+constexpr llvm::StringLiteral kEpilogueAttr = "mlp.epilogue";
+/// On the linalg.generic contraction of a token-mixing group: out[.., i, c]
+/// += W[i, k] * x[.., k, c], register-tiled like a matmul.
+constexpr llvm::StringLiteral kTokenMatmulAttr = "mlp.token_matmul";
 constexpr llvm::StringLiteral kScratchAttr = "mlp.scratch_bytes_per_row";
 constexpr llvm::StringLiteral kRowsPerBlockAttr = "mlp.rows_per_block";
 
