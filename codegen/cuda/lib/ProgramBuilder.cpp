@@ -18,8 +18,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/DenseMap.h"
 
-#include <set>
 #include "llvm/Support/raw_ostream.h"
+#include <set>
 
 using namespace mlir;
 using namespace mlp::cuda;
@@ -66,7 +66,9 @@ const char *computeDtype(Precision p) {
                                 : "float32";
 }
 
-uint64_t dtypeBytes(llvm::StringRef dtype) { return dtype == "float32" ? 4 : 2; }
+uint64_t dtypeBytes(llvm::StringRef dtype) {
+  return dtype == "float32" ? 4 : 2;
+}
 
 /// The activation code of mlpc_kernels.cuh for an activation op, or -1.
 int activationOf(Operation *op) {
@@ -130,7 +132,8 @@ wgmmaSpecializations(const std::set<std::pair<std::string, int64_t>> &shapes) {
     std::string list, constraints;
     for (int64_t i = 0; i < regs; ++i) {
       list += (i ? ", %" : "%") + std::to_string(i);
-      constraints += (i ? ", \"+f\"(d[" : "\"+f\"(d[") + std::to_string(i) + "])";
+      constraints +=
+          (i ? ", \"+f\"(d[" : "\"+f\"(d[") + std::to_string(i) + "])";
     }
     out += "template <> struct Wgmma<" + type + ", " + std::to_string(n) +
            "> {\n  static __device__ __forceinline__ void mma(float (&d)[" +
@@ -142,9 +145,8 @@ wgmmaSpecializations(const std::set<std::pair<std::string, int64_t>> &shapes) {
            ", 0;\\n\"\n        \"wgmma.mma_async.sync.aligned.m64n" +
            std::to_string(n) + "k16.f32." + ptxType + "." + ptxType + " {" +
            list + "}, {%" + std::to_string(regs) + ", %" +
-           std::to_string(regs + 1) + ", %" + std::to_string(regs + 2) +
-           ", %" + std::to_string(regs + 3) + "}, %" +
-           std::to_string(regs + 4) +
+           std::to_string(regs + 1) + ", %" + std::to_string(regs + 2) + ", %" +
+           std::to_string(regs + 3) + "}, %" + std::to_string(regs + 4) +
            ", p, 1, 1, 0;\\n}\\n\"\n        : " + constraints +
            "\n        : \"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), "
            "\"l\"(desc), \"r\"(accumulate)\n        : \"memory\");\n  }\n};\n";
@@ -158,9 +160,9 @@ struct Layer {
   int inputIndex = -1;         // a value the builder made (im2col)
   int64_t in = 0, out = 0;
   int act = 0;
-  std::string weight, bias; // param names ("" = no bias)
+  std::string weight, bias;      // param names ("" = no bias)
   bool weightTransposed = false; // matmul: the weight is stored (in, out)
-  Value result;             // after the activation, if any
+  Value result;                  // after the activation, if any
 };
 
 class ProgramBuilder {
@@ -195,6 +197,10 @@ private:
   LogicalResult emitPatchEmbed(mlp::PatchEmbedOp op);
   int newTemp(int64_t rowsPerBatch, int64_t cols);
   std::string newKernel(std::string what, Step &step);
+  /// Writes the step's kernel, `extern "C" NAME(params) { body }` (`body`
+  /// instantiates a template of mlpc_kernels.cuh), and appends the step.
+  void addStep(const Step &step, const llvm::Twine &params,
+               const llvm::Twine &body);
   /// The row-count argument of kernels acting on value `v`'s last axis.
   Arg rowsOf(int v) const {
     Arg a{Arg::Rows};
@@ -273,13 +279,12 @@ int ProgramBuilder::defineResult(Value v) {
 }
 
 FailureOr<std::string> ProgramBuilder::paramName(Value v, Operation *user,
-                                          StringRef role) {
+                                                 StringRef role) {
   if (auto param = v.getDefiningOp<mlp::ParamOp>())
     return param.getName().str();
   return user->emitError("the CUDA backend needs the ")
          << role << " to be a parameter (mlp.param)";
 }
-
 
 FailureOr<Layer> ProgramBuilder::layerAt(Operation *op) {
   auto linear = dyn_cast<mlp::LinearOp>(op);
@@ -323,6 +328,16 @@ FailureOr<Layer> ProgramBuilder::layerAt(Operation *op) {
   return layer;
 }
 
+void ProgramBuilder::addStep(const Step &step, const llvm::Twine &params,
+                             const llvm::Twine &body) {
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
+     << ")\n"
+     << step.kernel << "(" << params << ") {\n  " << body << "\n}\n";
+  program.steps.push_back(step);
+}
+
 std::string ProgramBuilder::newKernel(std::string what, Step &step) {
   step.kernel = "mlpc_step" + std::to_string(program.steps.size());
   step.what = std::move(what);
@@ -346,13 +361,15 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
           ? dtypeName(cast<RankedTensorType>(layers.back().result.getType())
                           .getElementType())
           : compute;
-  const bool vecIn = layers.front().in % 16 == 0 &&
-                     program.values[*in0].dtype == compute;
+  const bool vecIn =
+      layers.front().in % 16 == 0 && program.values[*in0].dtype == compute;
   const bool vecOut = layers.back().out % 16 == 0 && outType == compute;
   for (Layer &l : layers) {
     uint64_t weightOffset = alignTo128(image.bytes);
-    ImagePiece w{l.weight, computeDtype(precision), l.out, l.in, pad16(l.out),
-                 pad16(l.in), weightOffset, ImagePiece::CoreMatrices};
+    ImagePiece w{l.weight,     computeDtype(precision),
+                 l.out,        l.in,
+                 pad16(l.out), pad16(l.in),
+                 weightOffset, ImagePiece::CoreMatrices};
     w.transposed = l.weightTransposed;
     const bool first = &l == &layers.front(), last = &l == &layers.back();
     if (first && vecIn)
@@ -371,16 +388,14 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
       image.pieces.push_back(b);
       image.bytes = alignTo16(biasOffset + pad16(l.out) * 4);
     }
-    layerTypes += (layerTypes.empty() ? "" : ",\n    ") +
-                  ("mlpc::ChainLayer<" + llvm::Twine(l.in) + ", " +
-                   llvm::Twine(l.out) + ", " + llvm::Twine(l.act) + ", " +
-                   (l.bias.empty() ? "false" : "true") + ", " +
-                   llvm::Twine(weightOffset) + ", " + llvm::Twine(biasOffset) +
-                   ", " +
-                   llvm::Twine((first && vecIn ? 1 : 0) |
-                               (last && vecOut ? 2 : 0)) +
-                   ">")
-                      .str();
+    layerTypes +=
+        (layerTypes.empty() ? "" : ",\n    ") +
+        ("mlpc::ChainLayer<" + llvm::Twine(l.in) + ", " + llvm::Twine(l.out) +
+         ", " + llvm::Twine(l.act) + ", " +
+         (l.bias.empty() ? "false" : "true") + ", " +
+         llvm::Twine(weightOffset) + ", " + llvm::Twine(biasOffset) + ", " +
+         llvm::Twine((first && vecIn ? 1 : 0) | (last && vecOut ? 2 : 0)) + ">")
+            .str();
     widest = std::max({widest, l.in, l.out});
   }
   auto in = in0;
@@ -388,18 +403,18 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   // Two m16 row tiles per warp reuse each weight fragment twice where the
   // registers allow it (accumulators of a 256-wide layer fill them alone).
   const int mt = tuning.chainRowTiles ? tuning.chainRowTiles
-                 : widest <= 128     ? 2
-                                     : 1;
+                 : widest <= 128      ? 2
+                                      : 1;
   Step step;
   // Measured on H200 (bench/gpu_bench.py variants): three warpgroups per CTA
   // for narrow chains, two once the registers of wide layers limit them.
   step.threads = tuning.chainThreads ? tuning.chainThreads
                  : widest <= 64      ? 384
                                      : 256;
-  std::string name = newKernel(
-      "chain of " + std::to_string(layers.size()) +
-          (layers.size() == 1 ? " linear layer" : " linear layers"),
-      step);
+  std::string name =
+      newKernel("chain of " + std::to_string(layers.size()) +
+                    (layers.size() == 1 ? " linear layer" : " linear layers"),
+                step);
   step.sharedBytes = image.bytes;
   step.grid = Step::Persistent;
   step.rowsPerCta = (step.threads / 32) * mt * 16;
@@ -414,12 +429,11 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   for (Layer &l : layers)
     os << " -> " << l.out;
   os << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
-     << ")\n" << name << "(const " << cType(inV.dtype) << " *x, "
-     << cType(outV.dtype)
+     << ")\n"
+     << name << "(const " << cType(inV.dtype) << " *x, " << cType(outV.dtype)
      << " *y, const uint4 *image, long long rows) {\n  mlpc::runChain<" << t
      << ", " << cType(inV.dtype) << ", " << cType(outV.dtype) << ", " << mt
-     << ", "
-     << image.bytes << ",\n    " << layerTypes
+     << ", " << image.bytes << ",\n    " << layerTypes
      << ">(x, y, image, rows);\n}\n";
   program.steps.push_back(step);
   return success();
@@ -439,7 +453,7 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     image.bytes = alignTo16(biasOffset + l.out * 4);
   }
   auto in = l.inputIndex >= 0 ? FailureOr<int>(l.inputIndex)
-                               : valueOf(l.input, l.linear);
+                              : valueOf(l.input, l.linear);
   if (failed(in))
     return failure();
   int resid = -1;
@@ -457,9 +471,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   const bool tensorCores = precision != Precision::F32 && l.in % 8 == 0 &&
                            l.out >= 64 && program.values[*in].dtype == wt;
   Step step;
-  std::string name = newKernel("linear " + std::to_string(l.in) + " -> " +
-                                   std::to_string(l.out),
-                               step);
+  std::string name = newKernel(
+      "linear " + std::to_string(l.in) + " -> " + std::to_string(l.out), step);
   step.threads = 256;
   step.grid = Step::RowTiles;
   step.rowsPerCta = tensorCores ? 128 : 64;
@@ -551,9 +564,9 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   int act = activationOf(op);
   bool binary = act < 0;
   int code = !binary || isa<mlp::AddOp>(op) ? 0
-             : isa<mlp::SubOp>(op)            ? 1
-             : isa<mlp::MulOp>(op)            ? 2
-                                              : 3;
+             : isa<mlp::SubOp>(op)          ? 1
+             : isa<mlp::MulOp>(op)          ? 2
+                                            : 3;
   Value a = op->getOperand(0), b = binary ? op->getOperand(1) : Value();
   if (!isBatchMatrix(op->getResult(0).getType()))
     return op->emitError("the CUDA backend runs elementwise ops on "
@@ -607,10 +620,8 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   }
   int out = defineResult(op->getResult(0));
   Step step;
-  std::string name =
-      newKernel(op->getName().getStringRef().str() + " over " +
-                    std::to_string(c),
-                step);
+  std::string name = newKernel(
+      op->getName().getStringRef().str() + " over " + std::to_string(c), step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = std::max<int64_t>(1, 256 / c);
@@ -623,16 +634,16 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   step.args.push_back({Arg::ValueRef, out});
   step.args.push_back(rowsOf(*in));
   std::string at = cType(program.values[*in].dtype);
-  std::string bt = kind == Tensor ? cType(program.values[bIndex].dtype)
-                                  : "float";
+  std::string bt =
+      kind == Tensor ? cType(program.values[bIndex].dtype) : "float";
   std::string ot = cType(program.values[out].dtype);
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what
      << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
-     << name << "(const " << at << " *a, const " << bt << " *b, float s, "
-     << ot << " *y, long long rows) {\n  mlpc::runElementwise<" << at << ", "
-     << bt << ", " << ot << ", " << c << ", " << (binary ? 0 : act) << ", "
-     << code << ", " << static_cast<int>(kind) << ">(a, b, s, y, rows);\n}\n";
+     << name << "(const " << at << " *a, const " << bt << " *b, float s, " << ot
+     << " *y, long long rows) {\n  mlpc::runElementwise<" << at << ", " << bt
+     << ", " << ot << ", " << c << ", " << (binary ? 0 : act) << ", " << code
+     << ", " << static_cast<int>(kind) << ">(a, b, s, y, rows);\n}\n";
   program.steps.push_back(step);
   return success();
 }
@@ -669,13 +680,12 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, work};
   const char *it = cType(program.values[*in].dtype),
              *ot = cType(program.values[out].dtype);
-  llvm::raw_string_ostream os(kernels);
-  os << "\n// " << step.what
-     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
-     << "(const " << it << " *x, " << ot
-     << " *y, long long tiles) {\n  mlpc::runTranspose<" << it << ", " << ot
-     << ", " << a << ", " << b << ">(x, y, tiles);\n}\n";
-  program.steps.push_back(step);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, " << ot << " *y, long long tiles";
+  llvm::raw_string_ostream(body) << "mlpc::runTranspose<" << it << ", " << ot
+                                 << ", " << a << ", " << b << ">(x, y, tiles);";
+  addStep(step, params, body);
   return success();
 }
 
@@ -696,17 +706,21 @@ LogicalResult ProgramBuilder::emitReshape(mlp::ReshapeOp op) {
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = std::max<int64_t>(1, 256 / c);
-  step.args = {{Arg::ValueRef, *in}, {Arg::ImageRef, -1}, {Arg::F32, 0, 0.0},
-               {Arg::ValueRef, out}, rowsOf(out)};
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ImageRef, -1},
+               {Arg::F32, 0, 0.0},
+               {Arg::ValueRef, out},
+               rowsOf(out)};
   const char *it = cType(program.values[*in].dtype),
              *ot = cType(program.values[out].dtype);
-  llvm::raw_string_ostream os(kernels);
-  os << "\n// " << step.what
-     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
-     << "(const " << it << " *a, const float *b, float s, " << ot
-     << " *y, long long rows) {\n  mlpc::runElementwise<" << it << ", float, "
-     << ot << ", " << c << ", 0, 0, 0>(a, b, s, y, rows);\n}\n";
-  program.steps.push_back(step);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *a, const float *b, float s, " << ot
+      << " *y, long long rows";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runElementwise<" << it << ", float, " << ot << ", " << c
+      << ", 0, 0, 0>(a, b, s, y, rows);";
+  addStep(step, params, body);
   return success();
 }
 
@@ -725,11 +739,10 @@ LogicalResult ProgramBuilder::emitSlice(mlp::SliceOp op) {
   int out = defineResult(op.getResult());
   const int64_t cin = program.values[*in].cols, cout = program.values[out].cols;
   Step step;
-  std::string name =
-      newKernel("slice [" + std::to_string(op.getStart()) + ", " +
-                    std::to_string(op.getStart() + cout) + ") of " +
-                    std::to_string(cin),
-                step);
+  std::string name = newKernel("slice [" + std::to_string(op.getStart()) +
+                                   ", " + std::to_string(op.getStart() + cout) +
+                                   ") of " + std::to_string(cin),
+                               step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = std::max<int64_t>(1, 256 / cout);
@@ -737,13 +750,13 @@ LogicalResult ProgramBuilder::emitSlice(mlp::SliceOp op) {
   step.args.back().perBatch *= cout; // one thread per output element
   const char *it = cType(program.values[*in].dtype),
              *ot = cType(program.values[out].dtype);
-  llvm::raw_string_ostream os(kernels);
-  os << "\n// " << step.what
-     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
-     << "(const " << it << " *x, " << ot
-     << " *y, long long n) {\n  mlpc::runSliceCols<" << it << ", " << ot << ", "
-     << cin << ", " << op.getStart() << ", " << cout << ">(x, y, n);\n}\n";
-  program.steps.push_back(step);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, " << ot << " *y, long long n";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runSliceCols<" << it << ", " << ot << ", " << cin << ", "
+      << op.getStart() << ", " << cout << ">(x, y, n);";
+  addStep(step, params, body);
   return success();
 }
 
@@ -762,8 +775,8 @@ LogicalResult ProgramBuilder::emitMean(mlp::MeanOp op) {
     return failure();
   int out = defineResult(op.getResult());
   Step step;
-  std::string name = newKernel("mean over " + std::to_string(t) + " tokens",
-                               step);
+  std::string name =
+      newKernel("mean over " + std::to_string(t) + " tokens", step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 256;
@@ -772,13 +785,12 @@ LogicalResult ProgramBuilder::emitMean(mlp::MeanOp op) {
   step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, work};
   const char *it = cType(program.values[*in].dtype),
              *ot = cType(program.values[out].dtype);
-  llvm::raw_string_ostream os(kernels);
-  os << "\n// " << step.what
-     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
-     << "(const " << it << " *x, " << ot
-     << " *y, long long n) {\n  mlpc::runMeanTokens<" << it << ", " << ot
-     << ", " << t << ", " << c << ">(x, y, n);\n}\n";
-  program.steps.push_back(step);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, " << ot << " *y, long long n";
+  llvm::raw_string_ostream(body) << "mlpc::runMeanTokens<" << it << ", " << ot
+                                 << ", " << t << ", " << c << ">(x, y, n);";
+  addStep(step, params, body);
   return success();
 }
 
@@ -815,8 +827,8 @@ LogicalResult ProgramBuilder::emitPatchEmbed(mlp::PatchEmbedOp op) {
   {
     llvm::raw_string_ostream os(kernels);
     os << "\n// " << step.what
-       << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
-       << "(const " << it << " *x, " << ot
+       << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+       << name << "(const " << it << " *x, " << ot
        << " *y, long long n) {\n  mlpc::runIm2col<" << it << ", " << ot << ", "
        << c << ", " << h << ", " << w << ", " << ph << ", " << pw
        << ">(x, y, n);\n}\n";
@@ -886,13 +898,12 @@ FailureOr<Program> ProgramBuilder::build() {
       if (first->result.hasOneUse() && !outputIndex.count(first->result)) {
         auto add = dyn_cast<mlp::AddOp>(*first->result.getUsers().begin());
         if (add && add.getType() == first->result.getType()) {
-          Value other = add.getLhs() == first->result ? add.getRhs()
-                                                      : add.getLhs();
+          Value other =
+              add.getLhs() == first->result ? add.getRhs() : add.getLhs();
           // The epilogue reads the residual in the output's element type.
-          std::string addType =
-              outputIndex.count(add.getResult())
-                  ? dtypeName(add.getType().getElementType())
-                  : computeDtype(precision);
+          std::string addType = outputIndex.count(add.getResult())
+                                    ? dtypeName(add.getType().getElementType())
+                                    : computeDtype(precision);
           if (other != first->result && other.getType() == add.getType() &&
               values.count(other) &&
               program.values[values[other]].dtype == addType) {
@@ -941,12 +952,12 @@ FailureOr<Program> ProgramBuilder::build() {
         return failure();
       continue;
     }
-    return op.emitError("'") << op.getName()
-                             << "' is not supported by the CUDA backend yet";
+    return op.emitError("'")
+           << op.getName() << "' is not supported by the CUDA backend yet";
   }
-  std::string source =
-      "// Generated by mlpc for model '" + model.getSymName().str() +
-      "' (precision " + precisionName(precision) + ").\n";
+  std::string source = "// Generated by mlpc for model '" +
+                       model.getSymName().str() + "' (precision " +
+                       precisionName(precision) + ").\n";
   source += kKernelsHeader;
   source += wgmmaSpecializations(wgmmaShapes);
   source += kernels;
