@@ -118,9 +118,9 @@ struct TileAndVectorize
                          })))
       return signalPassFailure();
     // The remainder of a matmul (r < row-tile rows) is one static tile of
-    // exactly r rows, chosen at run time: 7 rows cost 7/8 of a full tile
-    // and read the weights once, where halving tiles (4 + 2 + 1) read them
-    // three times.
+    // exactly r rows, chosen at run time: 7 rows do 7/8 of a full tile's
+    // FMAs and read the weights once, where halving tiles (4 + 2 + 1) read
+    // them three times.
     SmallVector<linalg::LinalgOp> remainders;
     func.walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && isMatmul(op) && op.hasDynamicShape())
