@@ -25,7 +25,16 @@ namespace {
 struct Batch {
   bool known = false;
   int64_t size = 0;
-  std::string source; // "the inputs' batch 4" / "the batch 4 of output 'y'"
+  // Where the size came from, for messages: "the inputs' batch 4" or "the
+  // batch 4 of output 'y'" (built only when a mismatch is reported).
+  const char *role = "input";
+  const TensorSpec *spec = nullptr;
+  std::string source() const {
+    if (std::string(role) == "input")
+      return "the inputs' batch " + std::to_string(size);
+    return "the batch " + std::to_string(size) + " of " + role + " '" +
+           (spec ? spec->name : std::string()) + "'";
+  }
 };
 
 std::string deviceName(int32_t type) {
@@ -68,53 +77,56 @@ int32_t deviceTypeOf(const DLTensor &t) {
 mlp_status checkTensor(const char *role, const TensorSpec &spec,
                        const DLTensor &t, Batch &batch, void *&data,
                        const CudaModel *gpu = nullptr) {
-  const std::string who = std::string(role) + " '" + spec.name + "'";
+  // Messages are built only on failure: a batch-1 run is a few
+  // microseconds, and string formatting per tensor would be a visible part.
+  auto whoName = [&] { return std::string(role) + " '" + spec.name + "'"; };
   // Pinned CUDA host memory is ordinary host memory for the CPU.
   int32_t device = deviceTypeOf(t);
   if (device == kDLCUDA && gpu && t.device.device_id != gpu->device())
-    return fail(MLP_ERR_DEVICE, who + ": tensor on CUDA device " +
+    return fail(MLP_ERR_DEVICE, whoName() + ": tensor on CUDA device " +
                                     std::to_string(t.device.device_id) +
                                     " but the model runs on device " +
                                     std::to_string(gpu->device()));
   if (device != kDLCPU && device != kDLCUDAHost && !(device == kDLCUDA && gpu))
     return fail(MLP_ERR_DEVICE,
-                who + ": expected a " +
+                whoName() + ": expected a " +
                     (gpu ? "CPU or CUDA tensor (kDLCPU, kDLCUDAHost, kDLCUDA)"
                          : "CPU tensor (kDLCPU)") +
                     ", got " + deviceName(device));
   if (t.dtype.code != spec.dtype.code || t.dtype.bits != spec.dtype.bits ||
       t.dtype.lanes != spec.dtype.lanes)
-    return fail(MLP_ERR_DTYPE, who + ": expected dtype " + spec.dtypeName +
-                                   ", got " + dtypeToString(t.dtype));
+    return fail(MLP_ERR_DTYPE, whoName() + ": expected dtype " +
+                                   spec.dtypeName + ", got " +
+                                   dtypeToString(t.dtype));
   const int64_t rank = static_cast<int64_t>(spec.shape.size());
-  const std::string want = formatShape(spec.shape.data(), rank);
+  auto want = [&] { return formatShape(spec.shape.data(), rank); };
   if (t.ndim != rank)
-    return fail(MLP_ERR_SHAPE, who + ": expected " + std::to_string(rank) +
-                                   " dimensions (shape " + want + "), got " +
+    return fail(MLP_ERR_SHAPE, whoName() + ": expected " +
+                                   std::to_string(rank) +
+                                   " dimensions (shape " + want() + "), got " +
                                    std::to_string(t.ndim));
   if (rank > 0 && !t.shape)
-    return fail(MLP_ERR_INVALID_ARGUMENT, who + ": shape is NULL");
-  const std::string got = formatDims(t.shape, rank);
+    return fail(MLP_ERR_INVALID_ARGUMENT, whoName() + ": shape is NULL");
+  auto got = [&] { return formatDims(t.shape, rank); };
   for (int64_t i = 0; i < rank; ++i)
     if (spec.shape[i] != -1 && t.shape[i] != spec.shape[i])
       return fail(MLP_ERR_SHAPE,
-                  who + ": expected shape " + want + ", got " + got);
+                  whoName() + ": expected shape " + want() + ", got " + got());
   for (int64_t i = 0; i < rank; ++i) {
     if (spec.shape[i] != -1)
       continue;
     int64_t n = t.shape[i];
     if (n < 0)
-      return fail(MLP_ERR_SHAPE, who + ": negative batch size " +
-                                     std::to_string(n) + " in shape " + got);
+      return fail(MLP_ERR_SHAPE, whoName() + ": negative batch size " +
+                                     std::to_string(n) + " in shape " + got());
     if (!batch.known) {
       batch.known = true;
       batch.size = n;
-      batch.source = std::string(role) == "input"
-                         ? "the inputs' batch " + std::to_string(n)
-                         : "the batch " + std::to_string(n) + " of " + who;
+      batch.role = role;
+      batch.spec = &spec;
     } else if (n != batch.size) {
-      return fail(MLP_ERR_SHAPE, who + ": batch " + std::to_string(n) +
-                                     " does not match " + batch.source);
+      return fail(MLP_ERR_SHAPE, whoName() + ": batch " + std::to_string(n) +
+                                     " does not match " + batch.source());
     }
   }
 
@@ -123,10 +135,12 @@ mlp_status checkTensor(const char *role, const TensorSpec &spec,
   for (int64_t i = 0; i < rank; ++i)
     if (__builtin_mul_overflow(count, static_cast<uint64_t>(t.shape[i]),
                                &count))
-      return fail(MLP_ERR_SHAPE, who + ": shape " + got + " is too large");
+      return fail(MLP_ERR_SHAPE,
+                  whoName() + ": shape " + got() + " is too large");
   if (__builtin_mul_overflow(count, elemSize, &bytes) ||
       bytes > static_cast<uint64_t>(INTPTR_MAX))
-    return fail(MLP_ERR_SHAPE, who + ": shape " + got + " is too large");
+    return fail(MLP_ERR_SHAPE,
+                whoName() + ": shape " + got() + " is too large");
 
   // An empty tensor addresses no element, so its strides do not matter
   // (frameworks report odd ones for them); size-1 dims likewise.
@@ -138,7 +152,7 @@ mlp_status checkTensor(const char *role, const TensorSpec &spec,
         for (int64_t j = rank - 1, s = 1; j >= 0; s *= t.shape[j], --j)
           compact[j] = s;
         return fail(MLP_ERR_LAYOUT,
-                    who + ": expected compact row-major strides " +
+                    whoName() + ": expected compact row-major strides " +
                         formatDims(compact.data(), rank) + ", got " +
                         formatDims(t.strides, rank));
       }
@@ -146,7 +160,7 @@ mlp_status checkTensor(const char *role, const TensorSpec &spec,
     }
   }
   if (count > 0 && !t.data)
-    return fail(MLP_ERR_INVALID_ARGUMENT, who + ": data is NULL");
+    return fail(MLP_ERR_INVALID_ARGUMENT, whoName() + ": data is NULL");
   // The tensor's bytes must be addressable: data + byte_offset + bytes may
   // not wrap around the address space (the kernel would read elsewhere).
   uintptr_t first, end;
@@ -154,14 +168,14 @@ mlp_status checkTensor(const char *role, const TensorSpec &spec,
                              t.byte_offset, &first) ||
       __builtin_add_overflow(first, bytes, &end))
     return fail(MLP_ERR_INVALID_ARGUMENT,
-                who + ": data + byte_offset (" +
+                whoName() + ": data + byte_offset (" +
                     std::to_string(t.byte_offset) +
                     ") + size overflows the address space");
   data = reinterpret_cast<void *>(first);
   if (count > 0 && reinterpret_cast<uintptr_t>(data) % elemSize != 0)
-    return fail(MLP_ERR_LAYOUT, who + ": data + byte_offset is not aligned " +
-                                    "to the " + std::to_string(elemSize) +
-                                    "-byte element size");
+    return fail(MLP_ERR_LAYOUT,
+                whoName() + ": data + byte_offset is not aligned to the " +
+                    std::to_string(elemSize) + "-byte element size");
   return MLP_OK;
 }
 
@@ -287,9 +301,14 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
     for (const auto *list : {&meta.inputs, &meta.params, &meta.outputs})
       for (const TensorSpec &spec : *list)
         numWords += 3 + 2 * spec.shape.size();
-    std::vector<int64_t> words, dims;
+    // Reused by each thread from call to call (no allocation per run once
+    // warm); the capacity is reserved before the first descriptor, so the
+    // addresses in `args` stay valid.
+    thread_local std::vector<int64_t> words, dims;
+    thread_local std::vector<void *> args;
+    words.clear();
+    args.clear();
     words.reserve(numWords);
-    std::vector<void *> args;
     args.reserve(meta.inputs.size() + meta.params.size() +
                  meta.outputs.size());
     auto append = [&](const TensorSpec &spec, const DLTensor &t, void *data) {

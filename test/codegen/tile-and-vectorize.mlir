@@ -2,19 +2,26 @@
 
 // A matmul over a dynamic batch: the row loop is peeled into a main loop of
 // static 8x32 register tiles (a vector.contract per k step) and a remainder
-// for the last batch % 8 rows that runs the same vector code in tiles of 2
-// and 1 rows, its row loops outside the n and k loops.
+// for the last batch % 8 rows: a switch on their count, with one static tile
+// of exactly that many rows per case, its row loops outside the n and k
+// loops. Tiles of fewer than 4 rows take more columns (here all 64).
 // CHECK-LABEL: func.func @matmul
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: scf.for
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c8
-// CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>
-// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c1
+// CHECK: scf.index_switch
+// CHECK: case 1 {
+// CHECK: scf.for %{{.+}} = %c0 to %c64 step %c1
+// CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x64xf32> into vector<1x64xf32>
+// CHECK: case 3 {
+// CHECK: vector.contract {{.*}} : vector<3x1xf32>, vector<1x64xf32> into vector<3x64xf32>
+// CHECK: case 7 {
 // CHECK: scf.for %{{.+}} = %c0 to %c64 step %c32
 // CHECK: scf.for %{{.+}} = %c0 to %c64 step %c1
-// CHECK: vector.contract {{.*}} : vector<1x1xf32>, vector<1x32xf32> into vector<1x32xf32>
+// CHECK: vector.contract {{.*}} : vector<7x1xf32>, vector<1x32xf32> into vector<7x32xf32>
+// CHECK: default {
 // CHECK-NOT: linalg.matmul
 func.func @matmul(%a: tensor<?x64xf32>, %b: tensor<64x64xf32>, %c: tensor<?x64xf32>) -> tensor<?x64xf32> {
   %r = linalg.matmul ins(%a, %b : tensor<?x64xf32>, tensor<64x64xf32>) outs(%c : tensor<?x64xf32>) -> tensor<?x64xf32>
