@@ -127,8 +127,9 @@ def MLPTileAndVectorize : Pass<"mlp-cpu-tile-and-vectorize", "mlir::func::FuncOp
     reductions into rows of `vector-width` lanes. Loops whose trip count is
     not a multiple of the tile are peeled, so the main loops hold static
     tiles that vectorize without masks; the remainder rows of a batch that
-    is not a multiple of `row-tile` are computed one row at a time by the
-    same vector code. Every row therefore goes through the same FMAs in the
+    is not a multiple of `row-tile` go through an `scf.index_switch` on
+    their count with one static tile per count (1 .. row-tile - 1), so the
+    weights are read once. Every row goes through the same FMAs in the
     same order: results are bit-identical whatever the batch size. Ops that
     the vectorizer does not support stay scalar.
   }];
