@@ -35,8 +35,9 @@ const char kKernelsHeader[] =
 /// room for a second CTA's worth of registers to matter more than smem.
 constexpr uint64_t kChainSharedBudget = 160 * 1024;
 constexpr int64_t kChainMaxWidth = 256;
-/// Shared-memory stages of the tensor-core linear kernel (48 KiB each).
-constexpr int kGemmStages = 4;
+/// Reductions up to this length use the tensor-core linear kernel's
+/// two-CTAs-per-SM configuration.
+constexpr int64_t kGemmShortK = 1024;
 
 uint64_t alignTo16(uint64_t n) { return (n + 15) / 16 * 16; }
 uint64_t alignTo128(uint64_t n) { return (n + 127) / 128 * 128; }
@@ -476,10 +477,15 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   step.threads = 256;
   step.grid = Step::RowTiles;
   step.rowsPerCta = tensorCores ? 128 : 64;
-  const int64_t colsPerCta = tensorCores ? 256 : 64;
+  // Short reductions: 128-wide tiles, 3 stages, so two CTAs share an SM and
+  // one's epilogue overlaps the other's main loop; long ones: 256-wide
+  // tiles, 4 stages, one CTA per SM (measured on H200, bench/RESULTS.md).
+  const bool shortK = l.in <= kGemmShortK;
+  const int64_t colsPerCta = !tensorCores ? 64 : shortK ? 128 : 256;
+  const int stages = shortK ? 3 : 4;
   step.gridY = (l.out + colsPerCta - 1) / colsPerCta;
-  if (tensorCores) // 128 x 64 + 256 x 64 halves a stage, + 1 KiB alignment
-    step.sharedBytes = kGemmStages * (128 + 256) * 64 * 2 + 1024;
+  if (tensorCores) // 128 x 64 + BN x 64 halves a stage, + 1 KiB alignment
+    step.sharedBytes = stages * (128 + colsPerCta) * 64 * 2 + 1024;
   program.images.push_back(image);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
@@ -500,7 +506,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     os << "mlpc::runGemm<" << cType(wt) << ", " << cType(outV.dtype) << ", "
        << l.in << ", " << l.out << ", " << l.act << ", "
        << (l.bias.empty() ? "false" : "true") << ", "
-       << (residual ? "true" : "false") << ", " << kGemmStages;
+       << (residual ? "true" : "false") << ", " << stages << ", "
+       << colsPerCta;
   else
     os << "mlpc::runLinear<" << cType(inV.dtype) << ", " << cType(wt) << ", "
        << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", " << l.act
