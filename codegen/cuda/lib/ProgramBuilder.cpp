@@ -121,14 +121,16 @@ static int64_t colsOf(Type t) {
   return type.getDimSize(type.getRank() - 1);
 }
 
-/// mlpc::Wgmma<T, N> for each shape: its inline PTX names every one of the
-/// N / 2 accumulator registers, so each N is its own text.
+/// mlpc::Wgmma<T, N> (A from registers) and mlpc::WgmmaSS<T, N> (A from
+/// shared memory) for each shape a model uses: the inline PTX names every
+/// one of the N / 2 accumulator registers, so each N is its own text.
 std::string
-wgmmaSpecializations(const std::set<std::pair<std::string, int64_t>> &shapes) {
-  if (shapes.empty())
+wgmmaSpecializations(const std::set<std::pair<std::string, int64_t>> &shapes,
+                     const std::set<std::pair<std::string, int64_t>> &ssShapes) {
+  if (shapes.empty() && ssShapes.empty())
     return "";
   std::string out = "\n#if defined(MLPC_WGMMA)\nnamespace mlpc {\n";
-  for (const auto &[type, n] : shapes) {
+  auto emit = [&](const std::string &type, int64_t n, bool aInRegisters) {
     const char *ptxType = type == "__half" ? "f16" : "bf16";
     const int64_t regs = n / 2;
     std::string list, constraints;
@@ -137,22 +139,36 @@ wgmmaSpecializations(const std::set<std::pair<std::string, int64_t>> &shapes) {
       constraints +=
           (i ? ", \"+f\"(d[" : "\"+f\"(d[") + std::to_string(i) + "])";
     }
-    out += "template <> struct Wgmma<" + type + ", " + std::to_string(n) +
+    auto op = [&](int64_t k) { return "%" + std::to_string(regs + k); };
+    // Operands after the accumulators: A (4 registers or a descriptor), the
+    // B descriptor, the accumulate flag.
+    const int64_t aCount = aInRegisters ? 4 : 1;
+    std::string aList = aInRegisters
+                            ? "{" + op(0) + ", " + op(1) + ", " + op(2) + ", " +
+                                  op(3) + "}"
+                            : op(0);
+    out += std::string("template <> struct ") +
+           (aInRegisters ? "Wgmma<" : "WgmmaSS<") + type + ", " +
+           std::to_string(n) +
            "> {\n  static __device__ __forceinline__ void mma(float (&d)[" +
-           std::to_string(regs) +
-           "], const uint32_t (&a)[4], uint64_t desc,\n"
-           "                  int accumulate) {\n    asm volatile(\n"
-           "        \"{\\n.reg .pred p;\\nsetp.ne.b32 p, %" +
-           std::to_string(regs + 5) +
+           std::to_string(regs) + "], " +
+           (aInRegisters ? "const uint32_t (&a)[4]" : "uint64_t a") +
+           ", uint64_t desc,\n                  int accumulate) {\n    asm "
+           "volatile(\n        \"{\\n.reg .pred p;\\nsetp.ne.b32 p, " +
+           op(aCount + 1) +
            ", 0;\\n\"\n        \"wgmma.mma_async.sync.aligned.m64n" +
            std::to_string(n) + "k16.f32." + ptxType + "." + ptxType + " {" +
-           list + "}, {%" + std::to_string(regs) + ", %" +
-           std::to_string(regs + 1) + ", %" + std::to_string(regs + 2) + ", %" +
-           std::to_string(regs + 3) + "}, %" + std::to_string(regs + 4) +
-           ", p, 1, 1, 0;\\n}\\n\"\n        : " + constraints +
-           "\n        : \"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), "
+           list + "}, " + aList + ", " + op(aCount) + ", p, 1, 1, " +
+           (aInRegisters ? "0" : "0, 0") + ";\\n}\\n\"\n        : " +
+           constraints + "\n        : " +
+           (aInRegisters ? "\"r\"(a[0]), \"r\"(a[1]), \"r\"(a[2]), \"r\"(a[3]), "
+                         : "\"l\"(a), ") +
            "\"l\"(desc), \"r\"(accumulate)\n        : \"memory\");\n  }\n};\n";
-  }
+  };
+  for (const auto &[type, n] : shapes)
+    emit(type, n, /*aInRegisters=*/true);
+  for (const auto &[type, n] : ssShapes)
+    emit(type, n, /*aInRegisters=*/false);
   return out + "} // namespace mlpc\n#endif\n";
 }
 
@@ -221,6 +237,8 @@ private:
   int temps = 0;
   /// (type, N) of every wgmma the chains issue on sm_90a.
   std::set<std::pair<std::string, int64_t>> wgmmaShapes;
+  /// (type, N) of the tensor-core linear kernels' shared-memory wgmma.
+  std::set<std::pair<std::string, int64_t>> wgmmaSSShapes;
 };
 
 LogicalResult ProgramBuilder::bindSignature() {
@@ -485,8 +503,10 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   const int64_t colsPerCta = !tensorCores ? 64 : shortK ? 128 : 256;
   const int stages = shortK ? 3 : 4;
   step.gridY = (l.out + colsPerCta - 1) / colsPerCta;
-  if (tensorCores) // 128 x 64 + BN x 64 halves a stage, + 1 KiB alignment
+  if (tensorCores) { // 128 x 64 + BN x 64 halves a stage, + 1 KiB alignment
     step.sharedBytes = stages * (128 + colsPerCta) * 64 * 2 + 1024;
+    wgmmaSSShapes.insert({cType(wt), colsPerCta});
+  }
   program.images.push_back(image);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
@@ -948,7 +968,7 @@ FailureOr<Program> ProgramBuilder::build() {
                        model.getSymName().str() + "' (precision " +
                        precisionName(precision) + ").\n";
   source += kKernelsHeader;
-  source += wgmmaSpecializations(wgmmaShapes);
+  source += wgmmaSpecializations(wgmmaShapes, wgmmaSSShapes);
   source += kernels;
   program.source = std::move(source);
   return program;
