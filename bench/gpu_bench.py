@@ -238,7 +238,14 @@ def run_vision(out, torch):
             call()
             torch.cuda.synchronize()
             ref = net(x16).float()
-            err = float((y - ref).norm() / ref.norm())
+            # timm's random init can overflow fp16 in PyTorch's own output:
+            # compare where both are finite, and say how many are not.
+            finite = torch.isfinite(ref) & torch.isfinite(y)
+            err = float((y[finite] - ref[finite]).norm() / ref[finite].norm())
+            if not bool(finite.all()):
+                print("%s: %d non-finite outputs (mlpc %d, PyTorch %d)" % (
+                    name, int((~finite).sum()), int((~torch.isfinite(y)).sum()),
+                    int((~torch.isfinite(ref)).sum())))
             t = {"mlpc": time_gpu(call, torch, reps=5, inner=5),
                  "eager": time_gpu(lambda: net(x16), torch, reps=5, inner=5),
                  "compile": time_gpu(lambda: compiled(x16), torch, reps=5, inner=5)}
@@ -250,8 +257,6 @@ def run_vision(out, torch):
                 torch.cuda.synchronize()
             print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
                                             max_name_column_width=60))
-        print("%s: NaN in mlpc output: %s, in PyTorch's: %s" % (
-            name, bool(torch.isnan(y).any()), bool(torch.isnan(ref).any())))
         rows.append((name, t, err))
         del names
     print("\nvision MLPs, batch %d, fp16, images/s:" % VISION_BATCH)
