@@ -240,11 +240,58 @@ LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
     l.mb.assign(l.b.size(), 0);
     l.vb.assign(l.b.size(), 0);
   }
-  const int64_t rows = input.shape[0], c = layers.back().out;
+  const int64_t total = input.shape[0], c = layers.back().out;
   const double t = options.temperature;
-  std::mt19937 rng(0);
-  std::vector<int64_t> order(rows);
+  // With enough calibration rows, a tenth of them (fixed, chosen at random)
+  // is held out: training keeps the weights of the epoch with the lowest
+  // held-out loss, so --distill-epochs is a budget rather than a setting to
+  // tune. Below 50 held-out rows their loss is too noisy to choose by.
+  std::vector<int64_t> order(total);
   std::iota(order.begin(), order.end(), 0);
+  std::mt19937 split(1);
+  std::shuffle(order.begin(), order.end(), split);
+  const int64_t held = total >= 500 ? total / 10 : 0;
+  const std::vector<int64_t> heldOut(order.end() - held, order.end());
+  order.resize(total - held);
+  const int64_t rows = static_cast<int64_t>(order.size());
+  // T^2 KL(teacher || student) averaged over the held-out rows.
+  auto heldOutLoss = [&]() {
+    double loss = 0;
+    std::vector<double> h, next, ps(c), pt(c);
+    for (int64_t row : heldOut) {
+      h.assign(&input.data[row * layers[0].in],
+               &input.data[row * layers[0].in] + layers[0].in);
+      for (const Layer &l : layers) {
+        next.assign(l.b.begin(), l.b.end());
+        for (int64_t o = 0; o < l.out; ++o)
+          for (int64_t k = 0; k < l.in; ++k)
+            next[o] += l.w[o * l.in + k] * h[k];
+        for (const Step &s : l.steps)
+          for (int64_t o = 0; o < l.out; ++o)
+            next[o] = s.act != Act::None ? apply(s.act, next[o])
+                                         : next[o] * s.scale[o] + s.shift[o];
+        h.swap(next);
+      }
+      softmax(h.data(), ps.data(), c, t);
+      softmax(&teacherLogits.data[row * c], pt.data(), c, t);
+      for (int64_t j = 0; j < c; ++j)
+        if (pt[j] > 0)
+          loss += t * t * pt[j] * std::log(pt[j] / std::max(ps[j], 1e-300));
+    }
+    return held ? loss / held : 0.0;
+  };
+  double best = held ? heldOutLoss() : 0.0;
+  std::vector<std::vector<double>> bestW, bestB;
+  auto keep = [&]() {
+    bestW.clear();
+    bestB.clear();
+    for (const Layer &l : layers) {
+      bestW.push_back(l.w);
+      bestB.push_back(l.b);
+    }
+  };
+  keep();
+  std::mt19937 rng(0);
   int64_t step = 0;
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
@@ -352,6 +399,19 @@ LogicalResult mlp::logitDistill(func::FuncOp model, WeightStore &store,
         g = std::move(gin);
       }
     }
+    if (held) {
+      double loss = heldOutLoss();
+      if (loss < best) {
+        best = loss;
+        keep();
+      }
+    } else {
+      keep();
+    }
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    layers[i].w = bestW[i];
+    layers[i].b = bestB[i];
   }
   for (Layer &l : layers) {
     store.setFloat32(l.weight.getName().str(), {l.out, l.in},
