@@ -15,16 +15,10 @@ using namespace mlir;
 
 namespace {
 
+/// The checkpoint's name of an element type ("?" for none).
 std::string dtypeOf(Type type) {
-  if (type.isF32())
-    return "float32";
-  if (type.isF16())
-    return "float16";
-  if (type.isBF16())
-    return "bfloat16";
-  if (type.isF64())
-    return "float64";
-  return "?";
+  std::string name = mlp::dtypeName(type);
+  return name.empty() ? "?" : name;
 }
 
 struct CheckWeights : public mlp::impl::MLPCheckWeightsBase<CheckWeights> {

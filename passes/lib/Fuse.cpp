@@ -107,22 +107,11 @@ struct Fuse : public mlp::impl::MLPFuseBase<Fuse> {
     }
   }
 
-  static bool swapsLastTwo(mlp::TransposeOp op) {
-    ArrayRef<int64_t> perm = op.getPermutation();
-    int64_t rank = perm.size();
-    if (rank < 3)
-      return false;
-    for (int64_t i = 0; i + 2 < rank; ++i)
-      if (perm[i] != i)
-        return false;
-    return perm[rank - 2] == rank - 1 && perm[rank - 1] == rank - 2;
-  }
-
   /// transpose -> (linear epilogue)+ -> transpose [-> add residual].
   void formTokenMixing(func::FuncOp func) {
     SmallVector<mlp::TransposeOp> starts;
     func.walk([&](mlp::TransposeOp op) {
-      if (swapsLastTwo(op) && !op->getParentOfType<mlp::FusedOp>())
+      if (mlp::swapsLastTwoAxes(op) && !op->getParentOfType<mlp::FusedOp>())
         starts.push_back(op);
     });
     for (mlp::TransposeOp start : starts) {
@@ -145,7 +134,7 @@ struct Fuse : public mlp::impl::MLPFuseBase<Fuse> {
           continue;
         }
         auto back = dyn_cast<mlp::TransposeOp>(user);
-        if (back && swapsLastTwo(back) && !linears.empty())
+        if (back && mlp::swapsLastTwoAxes(back) && !linears.empty())
           end = back;
         break;
       }

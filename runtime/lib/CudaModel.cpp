@@ -302,7 +302,6 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     ptrs[i] = staged;
   }
 
-  std::vector<long long> rowArgs(64);
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const CudaStep &step = plan.steps[s];
     // The work of a step: batch rows times the rows of its first Rows arg.
@@ -321,6 +320,7 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
                                      step.kernel);
     std::vector<CUdeviceptr> pointers(step.args.size(), 0);
     std::vector<float> numbers(step.args.size(), 0.f);
+    std::vector<long long> counts(step.args.size(), 0);
     std::vector<void *> params(step.args.size());
     for (size_t a = 0; a < step.args.size(); ++a) {
       const CudaArg &arg = step.args[a];
@@ -334,8 +334,8 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
         params[a] = &pointers[a];
         break;
       case CudaArg::Rows:
-        rowArgs[a % rowArgs.size()] = rows * arg.perBatch;
-        params[a] = &rowArgs[a % rowArgs.size()];
+        counts[a] = rows * arg.perBatch;
+        params[a] = &counts[a];
         break;
       case CudaArg::F32:
         numbers[a] = arg.number;

@@ -1,6 +1,7 @@
 //===- ModelSignature.cpp - what a compiled model looks like --------------===//
 #include "mlp/Codegen/CPU/ModelSignature.h"
 #include "mlp/Codegen/CPU/Passes.h"
+#include "mlp/IR/MLPOps.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,22 +13,7 @@
 using namespace mlir;
 using namespace mlp::cpu;
 
-static std::string dtypeName(Type type) {
-  if (type.isF32())
-    return "float32";
-  if (type.isF16())
-    return "float16";
-  if (type.isBF16())
-    return "bfloat16";
-  if (type.isF64())
-    return "float64";
-  // Integer inputs: the ids of categorical features.
-  if (type.isSignlessInteger(64))
-    return "int64";
-  if (type.isSignlessInteger(32))
-    return "int32";
-  return "";
-}
+using mlp::dtypeName;
 
 static FailureOr<TensorSignature> describe(Location loc, Type type,
                                            StringRef name) {

@@ -44,14 +44,11 @@ uint64_t alignTo16(uint64_t n) { return (n + 15) / 16 * 16; }
 uint64_t alignTo128(uint64_t n) { return (n + 127) / 128 * 128; }
 int64_t pad16(int64_t n) { return (n + 15) / 16 * 16; }
 
+/// The element types CUDA kernels take ("" for others, f64 and integers).
 std::string dtypeName(Type type) {
-  if (type.isF32())
-    return "float32";
-  if (type.isF16())
-    return "float16";
-  if (type.isBF16())
-    return "bfloat16";
-  return "";
+  std::string name = mlp::dtypeName(type);
+  return name == "float32" || name == "float16" || name == "bfloat16" ? name
+                                                                       : "";
 }
 
 const char *cType(llvm::StringRef dtype) {
@@ -686,9 +683,8 @@ int ProgramBuilder::newTemp(int64_t rowsPerBatch, int64_t cols) {
 /// [N, A, B] -> [N, B, A] through shared-memory tiles (token mixing).
 LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
-  auto perm = op.getPermutation();
-  if (!type || type.getRank() != 3 || perm[0] != 0 || perm[1] != 2 ||
-      perm[2] != 1 || !isBatchMatrix(type))
+  if (!type || type.getRank() != 3 || !mlp::swapsLastTwoAxes(op) ||
+      !isBatchMatrix(type))
     return op.emitError("the CUDA backend transposes only the last two axes "
                         "of [N, A, B] tensors so far");
   const int64_t a = type.getDimSize(1), b = type.getDimSize(2);

@@ -69,29 +69,18 @@ LogicalResult verifyEpilogue(FusedOp op, ArrayRef<Operation *> ops) {
   return success();
 }
 
-bool swapsLastTwo(TransposeOp op) {
-  ArrayRef<int64_t> perm = op.getPermutation();
-  int64_t rank = perm.size();
-  if (rank < 3)
-    return false;
-  for (int64_t i = 0; i + 2 < rank; ++i)
-    if (perm[i] != i)
-      return false;
-  return perm[rank - 2] == rank - 1 && perm[rank - 1] == rank - 2;
-}
-
 /// transpose(last two) -> linears / epilogues -> transpose(last two)
 /// [-> add residual].
 LogicalResult verifyTokenMixing(FusedOp op, ArrayRef<Operation *> ops) {
   auto first = ops.empty() ? TransposeOp() : dyn_cast<TransposeOp>(ops.front());
-  if (!first || !swapsLastTwo(first))
+  if (!first || !swapsLastTwoAxes(first))
     return op.emitOpError("of kind \"token_mixing\" must start with an "
                           "mlp.transpose of the last two axes");
   auto last = llvm::find_if(llvm::reverse(ops), [](Operation *o) {
     return isa<TransposeOp>(o);
   });
   if (last == llvm::reverse(ops).end() || *last == first.getOperation() ||
-      !swapsLastTwo(cast<TransposeOp>(*last)))
+      !swapsLastTwoAxes(cast<TransposeOp>(*last)))
     return op.emitOpError("of kind \"token_mixing\" must transpose the last "
                           "two axes back");
   bool hasLinear = false;

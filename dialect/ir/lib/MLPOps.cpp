@@ -185,3 +185,31 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor) {
 
 #define GET_OP_CLASSES
 #include "mlp/IR/MLPOps.cpp.inc"
+
+std::string mlp::dtypeName(Type type) {
+  if (type.isF32())
+    return "float32";
+  if (type.isF16())
+    return "float16";
+  if (type.isBF16())
+    return "bfloat16";
+  if (type.isF64())
+    return "float64";
+  // Integer inputs: the ids of categorical features.
+  if (type.isSignlessInteger(64))
+    return "int64";
+  if (type.isSignlessInteger(32))
+    return "int32";
+  return "";
+}
+
+bool mlp::swapsLastTwoAxes(TransposeOp op) {
+  ArrayRef<int64_t> perm = op.getPermutation();
+  int64_t rank = perm.size();
+  if (rank < 3)
+    return false;
+  for (int64_t i = 0; i + 2 < rank; ++i)
+    if (perm[i] != i)
+      return false;
+  return perm[rank - 2] == rank - 1 && perm[rank - 1] == rank - 2;
+}
