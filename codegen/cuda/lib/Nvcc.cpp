@@ -1,4 +1,5 @@
-//===- Nvcc.cpp - CUDA C++ to an embeddable fatbin -------------------------===//
+//===- Nvcc.cpp - CUDA C++ to an embeddable fatbin
+//-------------------------===//
 #include "mlp/Codegen/CUDA/Program.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -38,15 +39,15 @@ bool mlp::cuda::compileFatbin(const std::string &source,
     os << source;
   }
   std::vector<std::string> args = {nvcc, "-std=c++17", "-O3", "--fatbin",
-                                   "-o", fatbinPath, cu};
+                                   "-o", fatbinPath,   cu};
   for (const std::string &arch : archs) {
     // "90a" needs its own virtual architecture for the arch-specific
     // instructions; plain ones share compute_XX.
     args.push_back("-gencode=arch=compute_" + arch + ",code=sm_" + arch);
   }
   if (!archs.empty())
-    args.push_back("-gencode=arch=compute_" + archs.front() +
-                   ",code=compute_" + archs.front());
+    args.push_back("-gencode=arch=compute_" + archs.front() + ",code=compute_" +
+                   archs.front());
   std::vector<llvm::StringRef> refs(args.begin(), args.end());
   std::optional<llvm::StringRef> redirects[] = {std::nullopt, log, log};
   std::string message;

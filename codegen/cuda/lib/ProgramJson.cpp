@@ -7,8 +7,9 @@ using json = nlohmann::json;
 using namespace mlp::cuda;
 
 static const char *kindName(Buffer::Kind kind) {
-  return kind == Buffer::Input ? "input" : kind == Buffer::Output ? "output"
-                                                                 : "temp";
+  return kind == Buffer::Input    ? "input"
+         : kind == Buffer::Output ? "output"
+                                  : "temp";
 }
 
 static const char *permName(ImagePiece::Permutation p) {
@@ -35,19 +36,19 @@ std::string mlp::cuda::toJson(const Program &program,
   for (const Image &image : program.images) {
     json pieces = json::array();
     for (const ImagePiece &p : image.pieces)
-      pieces.push_back({{"param", paramIndex.at(p.param)},
-                        {"dtype", p.dtype},
-                        {"rows", p.rows},
-                        {"cols", p.cols},
-                        {"padded_rows", p.paddedRows},
-                        {"row_stride", p.rowStride},
-                        {"offset", p.offset},
-                        {"layout", p.layout == ImagePiece::CoreMatrices
-                                       ? "core8x8"
-                                       : "rows"},
-                        {"row_perm", permName(p.rowPerm)},
-                        {"col_perm", permName(p.colPerm)},
-                        {"transposed", p.transposed}});
+      pieces.push_back(
+          {{"param", paramIndex.at(p.param)},
+           {"dtype", p.dtype},
+           {"rows", p.rows},
+           {"cols", p.cols},
+           {"padded_rows", p.paddedRows},
+           {"row_stride", p.rowStride},
+           {"offset", p.offset},
+           {"layout",
+            p.layout == ImagePiece::CoreMatrices ? "core8x8" : "rows"},
+           {"row_perm", permName(p.rowPerm)},
+           {"col_perm", permName(p.colPerm)},
+           {"transposed", p.transposed}});
     images.push_back({{"bytes", image.bytes}, {"pieces", pieces}});
   }
   j["images"] = images;
@@ -70,15 +71,15 @@ std::string mlp::cuda::toJson(const Program &program,
         break;
       }
     }
-    steps.push_back({{"kernel", s.kernel},
-                     {"what", s.what},
-                     {"threads", s.threads},
-                     {"shared_bytes", s.sharedBytes},
-                     {"grid", s.grid == Step::Persistent ? "persistent"
-                                                         : "row_tiles"},
-                     {"rows_per_cta", s.rowsPerCta},
-                     {"grid_y", s.gridY},
-                     {"args", args}});
+    steps.push_back(
+        {{"kernel", s.kernel},
+         {"what", s.what},
+         {"threads", s.threads},
+         {"shared_bytes", s.sharedBytes},
+         {"grid", s.grid == Step::Persistent ? "persistent" : "row_tiles"},
+         {"rows_per_cta", s.rowsPerCta},
+         {"grid_y", s.gridY},
+         {"args", args}});
   }
   j["steps"] = steps;
   return j.dump();

@@ -1,0 +1,251 @@
+//===- EmitMatmul.cpp - linear layers: narrow chains and GEMMs ------------===//
+//
+//  - f16/bf16: maximal chains of narrow layers (linear [+ bias] [+ activation],
+//    every width <= 256) become one tensor-core kernel whose activations stay
+//    in registers (ProgramBuilder::build forms the chains);
+//  - any other linear: one kernel with its bias, activation and a following
+//    residual add fused into the epilogue;
+//  - patch_embed: im2col, then a linear layer.
+//
+//===----------------------------------------------------------------------===//
+#include "ProgramBuilder.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlp::cuda;
+using namespace mlp::cuda::detail;
+
+LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
+  const char *t = cType(computeDtype(precision));
+  const uint64_t elem = 2;
+  Image image;
+  std::string layerTypes;
+  int64_t widest = 0;
+  // 16-byte fragment loads and stores where the tensors allow them: the
+  // first layer's columns and the last layer's rows are permuted to match.
+  auto in0 = valueOf(layers.front().input, layers.front().linear);
+  if (failed(in0))
+    return failure();
+  const std::string compute = computeDtype(precision);
+  const std::string outType =
+      outputIndex.count(layers.back().result)
+          ? kernelDtypeName(
+                cast<RankedTensorType>(layers.back().result.getType())
+                    .getElementType())
+          : compute;
+  const bool vecIn =
+      layers.front().in % 16 == 0 && program.values[*in0].dtype == compute;
+  const bool vecOut = layers.back().out % 16 == 0 && outType == compute;
+  for (Layer &l : layers) {
+    uint64_t weightOffset = alignTo128(image.bytes);
+    ImagePiece w{l.weight,     computeDtype(precision),
+                 l.out,        l.in,
+                 pad16(l.out), pad16(l.in),
+                 weightOffset, ImagePiece::CoreMatrices};
+    w.transposed = l.weightTransposed;
+    const bool first = &l == &layers.front(), last = &l == &layers.back();
+    if (first && vecIn)
+      w.colPerm = ImagePiece::AFragments;
+    if (last && vecOut)
+      w.rowPerm = ImagePiece::CFragments;
+    image.pieces.push_back(w);
+    image.bytes = alignTo16(weightOffset + w.paddedRows * w.rowStride * elem);
+    wgmmaShapes.insert({t, pad16(l.out)});
+    uint64_t biasOffset = 0;
+    if (!l.bias.empty()) {
+      biasOffset = image.bytes;
+      ImagePiece b{l.bias, "float32", 1, l.out, 1, pad16(l.out), biasOffset};
+      if (last && vecOut)
+        b.colPerm = ImagePiece::CFragments;
+      image.pieces.push_back(b);
+      image.bytes = alignTo16(biasOffset + pad16(l.out) * 4);
+    }
+    layerTypes +=
+        (layerTypes.empty() ? "" : ",\n    ") +
+        ("mlpc::ChainLayer<" + llvm::Twine(l.in) + ", " + llvm::Twine(l.out) +
+         ", " + llvm::Twine(l.act) + ", " +
+         (l.bias.empty() ? "false" : "true") + ", " +
+         llvm::Twine(weightOffset) + ", " + llvm::Twine(biasOffset) + ", " +
+         llvm::Twine((first && vecIn ? 1 : 0) | (last && vecOut ? 2 : 0)) + ">")
+            .str();
+    widest = std::max({widest, l.in, l.out});
+  }
+  auto in = in0;
+  int out = defineResult(layers.back().result);
+  // Two m16 row tiles per warp reuse each weight fragment twice where the
+  // registers allow it (accumulators of a 256-wide layer fill them alone).
+  const int mt = tuning.chainRowTiles ? tuning.chainRowTiles
+                 : widest <= 128      ? 2
+                                      : 1;
+  Step step;
+  // Measured on H200 (bench/gpu_bench.py variants): three warpgroups per CTA
+  // for narrow chains, two once the registers of wide layers limit them.
+  step.threads = tuning.chainThreads ? tuning.chainThreads
+                 : widest <= 64      ? 384
+                                     : 256;
+  std::string name =
+      newKernel("chain of " + std::to_string(layers.size()) +
+                    (layers.size() == 1 ? " linear layer" : " linear layers"),
+                step);
+  step.sharedBytes = image.bytes;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = (step.threads / 32) * mt * 16;
+  program.images.push_back(image);
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ValueRef, out},
+               {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
+               rowsOf(*in)};
+  const auto &inV = program.values[*in], &outV = program.values[out];
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what << ": " << layers.front().in;
+  for (Layer &l : layers)
+    os << " -> " << l.out;
+  os << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
+     << ")\n"
+     << name << "(const " << cType(inV.dtype) << " *x, " << cType(outV.dtype)
+     << " *y, const uint4 *image, long long rows) {\n  mlpc::runChain<" << t
+     << ", " << cType(inV.dtype) << ", " << cType(outV.dtype) << ", " << mt
+     << ", " << image.bytes << ",\n    " << layerTypes
+     << ">(x, y, image, rows);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
+  std::string wt = computeDtype(precision);
+  Image image;
+  ImagePiece weightPiece{l.weight, wt, l.out, l.in, l.out, l.in, 0};
+  weightPiece.transposed = l.weightTransposed;
+  image.pieces.push_back(weightPiece);
+  image.bytes = alignTo16(l.out * l.in * dtypeBytes(wt));
+  uint64_t biasOffset = 0;
+  if (!l.bias.empty()) {
+    biasOffset = image.bytes;
+    image.pieces.push_back({l.bias, "float32", 1, l.out, 1, l.out, biasOffset});
+    image.bytes = alignTo16(biasOffset + l.out * 4);
+  }
+  auto in = l.inputIndex >= 0 ? FailureOr<int>(l.inputIndex)
+                              : valueOf(l.input, l.linear);
+  if (failed(in))
+    return failure();
+  int resid = -1;
+  if (residual) {
+    auto r = valueOf(residual, l.linear);
+    if (failed(r))
+      return failure();
+    resid = *r;
+  }
+  Value result = l.result;
+  if (residual)
+    result = (*l.result.getUsers().begin())->getResult(0);
+  int out = defineResult(result);
+  // Tensor cores (wgmma on sm_90a) where the operands allow 16-byte copies.
+  const bool tensorCores = precision != Precision::F32 && l.in % 8 == 0 &&
+                           l.out >= 64 && program.values[*in].dtype == wt;
+  Step step;
+  std::string name = newKernel(
+      "linear " + std::to_string(l.in) + " -> " + std::to_string(l.out), step);
+  step.threads = 256;
+  step.grid = Step::RowTiles;
+  step.rowsPerCta = tensorCores ? 128 : 64;
+  // Short reductions: 128-wide tiles, 3 stages, so two CTAs share an SM and
+  // one's epilogue overlaps the other's main loop; long ones: 256-wide
+  // tiles, 4 stages, one CTA per SM (measured on H200, bench/RESULTS.md).
+  const bool shortK = l.in <= kGemmShortK;
+  const int64_t colsPerCta = !tensorCores ? 64 : shortK ? 128 : 256;
+  const int stages = shortK ? 3 : 4;
+  step.gridY = (l.out + colsPerCta - 1) / colsPerCta;
+  if (tensorCores) { // 128 x 64 + BN x 64 halves a stage, + 1 KiB alignment
+    step.sharedBytes = stages * (128 + colsPerCta) * 64 * 2 + 1024;
+    wgmmaSSShapes.insert({cType(wt), colsPerCta});
+  }
+  program.images.push_back(image);
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
+               {Arg::ValueRef, resid >= 0 ? resid : out},
+               {Arg::ValueRef, out},
+               rowsOf(*in)};
+  const auto &inV = program.values[*in], &outV = program.values[out];
+  if (resid >= 0 && program.values[resid].dtype != outV.dtype)
+    return l.linear->emitError("the CUDA backend needs a residual of the "
+                               "output's element type");
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what << (residual ? " + residual" : "")
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+     << name << "(const " << cType(inV.dtype)
+     << " *x, const unsigned char *image, const " << cType(outV.dtype)
+     << " *r, " << cType(outV.dtype) << " *y, long long rows) {\n  ";
+  if (tensorCores)
+    os << "mlpc::runGemm<" << cType(wt) << ", " << cType(outV.dtype) << ", "
+       << l.in << ", " << l.out << ", " << l.act << ", "
+       << (l.bias.empty() ? "false" : "true") << ", "
+       << (residual ? "true" : "false") << ", " << stages << ", " << colsPerCta;
+  else
+    os << "mlpc::runLinear<" << cType(inV.dtype) << ", " << cType(wt) << ", "
+       << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", " << l.act
+       << ", " << (l.bias.empty() ? "false" : "true") << ", "
+       << (residual ? "true" : "false");
+  os << ">(x, image, r, y, rows, " << biasOffset << ");\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+/// patch_embed = im2col into [N * patches, C * ph * pw] + a linear layer
+/// with the convolution weight viewed as (D, C * ph * pw).
+LogicalResult ProgramBuilder::emitPatchEmbed(mlp::PatchEmbedOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  auto wtype = cast<RankedTensorType>(op.getWeight().getType());
+  if (!type || type.getRank() != 4 || !isBatchMatrix(type))
+    return op.emitError("the CUDA backend needs an [N, C, H, W] image");
+  const int64_t c = type.getDimSize(1), h = type.getDimSize(2),
+                w = type.getDimSize(3), d = wtype.getDimSize(0),
+                ph = wtype.getDimSize(2), pw = wtype.getDimSize(3);
+  const int64_t patches = (h / ph) * (w / pw), k = c * ph * pw;
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int cols = newTemp(patches, k);
+  Step step;
+  std::string name = newKernel("im2col of " + std::to_string(ph) + "x" +
+                                   std::to_string(pw) + " patches",
+                               step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 256;
+  if (w % 4 != 0 || pw % 4 != 0)
+    return op.emitError("the CUDA backend needs the image width and the patch "
+                        "width to be multiples of 4");
+  Arg work{Arg::Rows};
+  work.perBatch = c * h * w / 4; // four pixels each
+  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, cols}, work};
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[cols].dtype);
+  {
+    llvm::raw_string_ostream os(kernels);
+    os << "\n// " << step.what
+       << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+       << name << "(const " << it << " *x, " << ot
+       << " *y, long long n) {\n  mlpc::runIm2col<" << it << ", " << ot << ", "
+       << c << ", " << h << ", " << w << ", " << ph << ", " << pw
+       << ">(x, y, n);\n}\n";
+  }
+  program.steps.push_back(step);
+  Layer layer;
+  layer.linear = op;
+  layer.inputIndex = cols;
+  layer.in = k;
+  layer.out = d;
+  auto weight = paramName(op.getWeight(), op, "weight");
+  if (failed(weight))
+    return failure();
+  layer.weight = *weight;
+  if (op.getBias()) {
+    auto bias = paramName(op.getBias(), op, "bias");
+    if (failed(bias))
+      return failure();
+    layer.bias = *bias;
+  }
+  layer.result = op.getResult();
+  return emitLinear(layer, Value());
+}

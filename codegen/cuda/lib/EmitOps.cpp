@@ -1,0 +1,296 @@
+//===- EmitOps.cpp - layer_norm, elementwise and data movement steps ------===//
+//
+// One kernel each: layer_norm, activations and add/sub/mul/div with a
+// tensor, a parameter row or a scalar, transposes of the last two axes,
+// reshape (a copy), slices of the last axis and the mean over tokens.
+//
+//===----------------------------------------------------------------------===//
+#include "ProgramBuilder.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlp::cuda;
+using namespace mlp::cuda::detail;
+
+LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
+  if (!isBatchMatrix(op.getInput().getType()))
+    return op.emitError("the CUDA backend runs layer_norm on [N, features] "
+                        "tensors so far");
+  int64_t c = colsOf(op.getInput().getType());
+  Image image;
+  for (Value p : {op.getWeight(), op.getBias()}) {
+    if (!p)
+      continue;
+    auto name = paramName(p, op, "layer_norm weight and bias");
+    if (failed(name))
+      return failure();
+    image.pieces.push_back({*name, "float32", 1, c, 1, c, image.bytes});
+    image.bytes += c * 4;
+  }
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  Step step;
+  std::string name = newKernel("layer_norm over " + std::to_string(c), step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 8;
+  int imageIndex = -1;
+  if (!image.pieces.empty()) {
+    image.bytes = alignTo16(image.bytes);
+    program.images.push_back(image);
+    imageIndex = program.images.size() - 1;
+  }
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ImageRef, imageIndex},
+               {Arg::ValueRef, out},
+               rowsOf(*in),
+               {Arg::F32, 0, op.getEps().convertToDouble()}};
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+     << name << "(const " << cType(program.values[*in].dtype)
+     << " *x, const float *image, " << cType(program.values[out].dtype)
+     << " *y, long long rows, float eps) {\n  mlpc::runLayerNorm<"
+     << cType(program.values[*in].dtype) << ", "
+     << cType(program.values[out].dtype) << ", " << c << ", "
+     << (op.getWeight() ? "true" : "false") << ", "
+     << (op.getBias() ? "true" : "false") << ">(x, image, y, rows, eps);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
+  int act = activationOf(op);
+  bool binary = act < 0;
+  int code = !binary || isa<mlp::AddOp>(op) ? 0
+             : isa<mlp::SubOp>(op)          ? 1
+             : isa<mlp::MulOp>(op)          ? 2
+                                            : 3;
+  Value a = op->getOperand(0), b = binary ? op->getOperand(1) : Value();
+  if (!isBatchMatrix(op->getResult(0).getType()))
+    return op->emitError("the CUDA backend runs elementwise ops on "
+                         "[N, features] tensors so far");
+  // A parameter or constant on the left of a commutative op moves right.
+  if (binary && (code == 0 || code == 2) &&
+      (a.getDefiningOp<mlp::ParamOp>() || a.getDefiningOp<mlp::ConstantOp>()))
+    std::swap(a, b);
+  int64_t c = colsOf(op->getResult(0).getType());
+  // The kernel indexes `a` as the result: no broadcasting of it.
+  if (cast<RankedTensorType>(a.getType()).getShape() !=
+      cast<RankedTensorType>(op->getResult(0).getType()).getShape())
+    return op->emitError("the CUDA backend does not broadcast ")
+           << a.getType() << " to " << op->getResult(0).getType() << " yet";
+  // Operand kinds of mlpc_kernels.cuh: none, tensor, row param, scalar.
+  enum { None, Tensor, RowParam, Scalar } kind = binary ? Tensor : None;
+  int imageIndex = -1, bIndex = -1;
+  double scalar = 0;
+  if (binary) {
+    if (auto param = b.getDefiningOp<mlp::ParamOp>()) {
+      auto type = cast<RankedTensorType>(b.getType());
+      bool row = type.getNumElements() == c && type.getRank() >= 1 &&
+                 type.getDimSize(type.getRank() - 1) == c;
+      if (!row)
+        return op->emitError("the CUDA backend broadcasts only a parameter "
+                             "of shape [")
+               << c << "] (or [1, ..., " << c << "]) over the rows so far";
+      Image image;
+      image.pieces.push_back({param.getName().str(), "float32", 1, c, 1, c, 0});
+      image.bytes = alignTo16(c * 4);
+      program.images.push_back(image);
+      imageIndex = program.images.size() - 1;
+      kind = RowParam;
+    } else if (auto constant = b.getDefiningOp<mlp::ConstantOp>()) {
+      scalar = constant.getValue().convertToDouble();
+      kind = Scalar;
+    } else if (cast<RankedTensorType>(b.getType()).getShape() !=
+               cast<RankedTensorType>(a.getType()).getShape()) {
+      return op->emitError("the CUDA backend does not broadcast ")
+             << b.getType() << " against " << a.getType() << " yet";
+    }
+  }
+  auto in = valueOf(a, op);
+  if (failed(in))
+    return failure();
+  if (kind == Tensor) {
+    auto bv = valueOf(b, op);
+    if (failed(bv))
+      return failure();
+    bIndex = *bv;
+  }
+  int out = defineResult(op->getResult(0));
+  Step step;
+  std::string name = newKernel(
+      op->getName().getStringRef().str() + " over " + std::to_string(c), step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = std::max<int64_t>(1, 256 / c);
+  step.args.push_back({Arg::ValueRef, *in});
+  if (kind == Tensor)
+    step.args.push_back({Arg::ValueRef, bIndex});
+  else
+    step.args.push_back({Arg::ImageRef, imageIndex}); // null unless RowParam
+  step.args.push_back({Arg::F32, 0, scalar});
+  step.args.push_back({Arg::ValueRef, out});
+  step.args.push_back(rowsOf(*in));
+  std::string at = cType(program.values[*in].dtype);
+  std::string bt =
+      kind == Tensor ? cType(program.values[bIndex].dtype) : "float";
+  std::string ot = cType(program.values[out].dtype);
+  llvm::raw_string_ostream os(kernels);
+  os << "\n// " << step.what
+     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+     << name << "(const " << at << " *a, const " << bt << " *b, float s, " << ot
+     << " *y, long long rows) {\n  mlpc::runElementwise<" << at << ", " << bt
+     << ", " << ot << ", " << c << ", " << (binary ? 0 : act) << ", " << code
+     << ", " << static_cast<int>(kind) << ">(a, b, s, y, rows);\n}\n";
+  program.steps.push_back(step);
+  return success();
+}
+
+int ProgramBuilder::newTemp(int64_t rowsPerBatch, int64_t cols) {
+  mlp::cuda::Buffer value{mlp::cuda::Buffer::Temp, temps++, cols,
+                          computeDtype(precision), rowsPerBatch};
+  program.values.push_back(value);
+  return program.values.size() - 1;
+}
+
+/// [N, A, B] -> [N, B, A] through shared-memory tiles (token mixing).
+LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  if (!type || type.getRank() != 3 || !mlp::swapsLastTwoAxes(op) ||
+      !isBatchMatrix(type))
+    return op.emitError("the CUDA backend transposes only the last two axes "
+                        "of [N, A, B] tensors so far");
+  const int64_t a = type.getDimSize(1), b = type.getDimSize(2);
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  Step step;
+  std::string name = newKernel("transpose [N, " + std::to_string(a) + ", " +
+                                   std::to_string(b) + "]",
+                               step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 1;
+  Arg work{Arg::Rows};
+  work.perBatch = ((a + 31) / 32) * ((b + 31) / 32); // 32 x 32 tiles
+  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, work};
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, " << ot << " *y, long long tiles";
+  llvm::raw_string_ostream(body) << "mlpc::runTranspose<" << it << ", " << ot
+                                 << ", " << a << ", " << b << ">(x, y, tiles);";
+  addStep(step, params, body);
+  return success();
+}
+
+/// A reshape that keeps the batch leading is the same bytes: a copy into
+/// the result's buffer (which has the result's row width).
+LogicalResult ProgramBuilder::emitReshape(mlp::ReshapeOp op) {
+  if (!isBatchMatrix(op.getInput().getType()) ||
+      !isBatchMatrix(op.getResult().getType()))
+    return op.emitError("the CUDA backend reshapes only tensors whose "
+                        "leading axis is the batch");
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  const int64_t c = program.values[out].cols;
+  Step step;
+  std::string name = newKernel("reshape (copy)", step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = std::max<int64_t>(1, 256 / c);
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ImageRef, -1},
+               {Arg::F32, 0, 0.0},
+               {Arg::ValueRef, out},
+               rowsOf(out)};
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *a, const float *b, float s, " << ot
+      << " *y, long long rows";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runElementwise<" << it << ", float, " << ot << ", " << c
+      << ", 0, 0, 0>(a, b, s, y, rows);";
+  addStep(step, params, body);
+  return success();
+}
+
+/// A slice of the last axis (gMLP's spatial gating splits channels).
+LogicalResult ProgramBuilder::emitSlice(mlp::SliceOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  int64_t axis = op.getAxis();
+  if (type && axis < 0)
+    axis += type.getRank();
+  if (!type || !isBatchMatrix(type) || axis != type.getRank() - 1)
+    return op.emitError("the CUDA backend slices only the last axis of "
+                        "batched tensors so far");
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  const int64_t cin = program.values[*in].cols, cout = program.values[out].cols;
+  Step step;
+  std::string name = newKernel("slice [" + std::to_string(op.getStart()) +
+                                   ", " + std::to_string(op.getStart() + cout) +
+                                   ") of " + std::to_string(cin),
+                               step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = std::max<int64_t>(1, 256 / cout);
+  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, rowsOf(*in)};
+  step.args.back().perBatch *= cout; // one thread per output element
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, " << ot << " *y, long long n";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runSliceCols<" << it << ", " << ot << ", " << cin << ", "
+      << op.getStart() << ", " << cout << ">(x, y, n);";
+  addStep(step, params, body);
+  return success();
+}
+
+/// mean over the tokens of [N, T, C] (axis 1).
+LogicalResult ProgramBuilder::emitMean(mlp::MeanOp op) {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  int64_t axis = op.getAxis();
+  if (type && axis < 0)
+    axis += type.getRank();
+  if (!type || type.getRank() != 3 || axis != 1 || !isBatchMatrix(type))
+    return op.emitError("the CUDA backend averages only axis 1 of [N, T, C] "
+                        "tensors so far");
+  const int64_t t = type.getDimSize(1), c = type.getDimSize(2);
+  auto in = valueOf(op.getInput(), op);
+  if (failed(in))
+    return failure();
+  int out = defineResult(op.getResult());
+  Step step;
+  std::string name =
+      newKernel("mean over " + std::to_string(t) + " tokens", step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 256;
+  Arg work{Arg::Rows};
+  work.perBatch = c; // one thread per output element
+  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, work};
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, " << ot << " *y, long long n";
+  llvm::raw_string_ostream(body) << "mlpc::runMeanTokens<" << it << ", " << ot
+                                 << ", " << t << ", " << c << ">(x, y, n);";
+  addStep(step, params, body);
+  return success();
+}

@@ -1,0 +1,185 @@
+//===- ProgramBuilder.h - shared state of the CUDA program builder -*- C++
+//-*-===//
+//
+// Private to codegen/cuda/lib: the builder walks the model function once and
+// forms fused groups (ProgramBuilder.cpp); the emitters of each kind of
+// group live in their own files (EmitMatmul.cpp, EmitOps.cpp, ...). Every
+// kernel is an instantiation of codegen/cuda/kernels/mlpc_kernels.cuh with
+// the group's shapes as template arguments.
+//
+//===----------------------------------------------------------------------===//
+#ifndef MLP_CODEGEN_CUDA_LIB_PROGRAMBUILDER_H
+#define MLP_CODEGEN_CUDA_LIB_PROGRAMBUILDER_H
+
+#include "mlp/Codegen/CUDA/Program.h"
+#include "mlp/IR/MLPOps.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/Twine.h"
+
+#include <set>
+
+namespace mlp::cuda::detail {
+
+using namespace mlir;
+
+/// Shared memory one chain's weights may take: fits sm_80's 163 KiB with
+/// room for a second CTA's worth of registers to matter more than smem.
+inline constexpr uint64_t kChainSharedBudget = 160 * 1024;
+inline constexpr int64_t kChainMaxWidth = 256;
+/// Reductions up to this length use the tensor-core linear kernel's
+/// two-CTAs-per-SM configuration.
+inline constexpr int64_t kGemmShortK = 1024;
+
+inline uint64_t alignTo16(uint64_t n) { return (n + 15) / 16 * 16; }
+inline uint64_t alignTo128(uint64_t n) { return (n + 127) / 128 * 128; }
+inline int64_t pad16(int64_t n) { return (n + 15) / 16 * 16; }
+
+/// The element types CUDA kernels take ("" for others, f64 and integers).
+inline std::string kernelDtypeName(Type type) {
+  std::string name = mlp::dtypeName(type);
+  return name == "float32" || name == "float16" || name == "bfloat16" ? name
+                                                                      : "";
+}
+
+inline const char *cType(llvm::StringRef dtype) {
+  if (dtype == "float16")
+    return "__half";
+  if (dtype == "bfloat16")
+    return "__nv_bfloat16";
+  return "float";
+}
+
+inline const char *computeDtype(Precision p) {
+  return p == Precision::F16    ? "float16"
+         : p == Precision::BF16 ? "bfloat16"
+                                : "float32";
+}
+
+inline uint64_t dtypeBytes(llvm::StringRef dtype) {
+  return dtype == "float32" ? 4 : 2;
+}
+
+/// The activation code of mlpc_kernels.cuh for an activation op, or -1.
+inline int activationOf(Operation *op) {
+  if (isa<mlp::ReluOp>(op))
+    return 1;
+  if (auto gelu = dyn_cast<mlp::GeluOp>(op))
+    return gelu.getApproximate() == "tanh" ? 3 : 2;
+  if (isa<mlp::SiluOp>(op))
+    return 4;
+  if (isa<mlp::SigmoidOp>(op))
+    return 5;
+  if (isa<mlp::TanhOp>(op))
+    return 6;
+  if (isa<mlp::SinOp>(op))
+    return 7;
+  if (isa<mlp::CosOp>(op))
+    return 8;
+  if (isa<mlp::ExpOp>(op))
+    return 9;
+  if (isa<mlp::SqrtOp>(op))
+    return 10;
+  return -1;
+}
+
+/// [batch, d1, ..., cols] with static dims after the batch: kernels that
+/// act on the last axis see batch * d1 * ... rows of `cols`.
+inline bool isBatchMatrix(Type t) {
+  auto type = dyn_cast<RankedTensorType>(t);
+  if (!type || type.getRank() < 2 || !type.isDynamicDim(0) ||
+      kernelDtypeName(type.getElementType()).empty())
+    return false;
+  for (int64_t i = 1; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      return false;
+  return true;
+}
+
+inline int64_t rowsPerBatchOf(Type t) {
+  auto type = cast<RankedTensorType>(t);
+  int64_t rows = 1;
+  for (int64_t i = 1; i + 1 < type.getRank(); ++i)
+    rows *= type.getDimSize(i);
+  return rows;
+}
+
+inline int64_t colsOf(Type t) {
+  auto type = cast<RankedTensorType>(t);
+  return type.getDimSize(type.getRank() - 1);
+}
+
+struct Layer {
+  Operation *linear = nullptr; // linear (or patch_embed) op, for diagnostics
+  Value input;                 // its input, unless inputIndex is set
+  int inputIndex = -1;         // a value the builder made (im2col)
+  int64_t in = 0, out = 0;
+  int act = 0;
+  std::string weight, bias;      // param names ("" = no bias)
+  bool weightTransposed = false; // matmul: the weight is stored (in, out)
+  Value result;                  // after the activation, if any
+};
+
+class ProgramBuilder {
+public:
+  ProgramBuilder(func::FuncOp model, Precision precision, Tuning tuning)
+      : model(model), precision(precision), tuning(tuning) {}
+  FailureOr<Program> build();
+
+private:
+  LogicalResult bindSignature();
+  FailureOr<int> valueOf(Value v, Operation *user);
+  int defineResult(Value v);
+  FailureOr<std::string> paramName(Value v, Operation *user, StringRef role);
+  FailureOr<Layer> layerAt(Operation *op); // linear or matmul
+  bool isNarrow(const Layer &l) const {
+    return precision != Precision::F32 && l.in <= kChainMaxWidth &&
+           l.out <= kChainMaxWidth;
+  }
+  static uint64_t chainLayerBytes(const Layer &l, uint64_t elem) {
+    return alignTo128(pad16(l.out) * pad16(l.in) * elem) +
+           (l.bias.empty() ? 0 : alignTo16(pad16(l.out) * 4));
+  }
+
+  LogicalResult emitChain(std::vector<Layer> &layers);
+  LogicalResult emitLinear(Layer layer, Value residual);
+  LogicalResult emitLayerNorm(mlp::LayerNormOp op);
+  LogicalResult emitElementwise(Operation *op);
+  LogicalResult emitTranspose(mlp::TransposeOp op);
+  LogicalResult emitReshape(mlp::ReshapeOp op);
+  LogicalResult emitSlice(mlp::SliceOp op);
+  LogicalResult emitMean(mlp::MeanOp op);
+  LogicalResult emitPatchEmbed(mlp::PatchEmbedOp op);
+  int newTemp(int64_t rowsPerBatch, int64_t cols);
+  std::string newKernel(std::string what, Step &step);
+  /// Writes the step's kernel, `extern "C" NAME(params) { body }` (`body`
+  /// instantiates a template of mlpc_kernels.cuh), and appends the step.
+  void addStep(const Step &step, const llvm::Twine &params,
+               const llvm::Twine &body);
+  /// The row-count argument of kernels acting on value `v`'s last axis.
+  Arg rowsOf(int v) const {
+    Arg a{Arg::Rows};
+    a.perBatch = program.values[v].rowsPerBatch;
+    return a;
+  }
+
+  func::FuncOp model;
+  Precision precision;
+  Tuning tuning;
+  Program program;
+  llvm::DenseMap<Value, int> values;
+  llvm::DenseMap<Value, int> outputIndex;
+  llvm::DenseSet<Operation *> consumed;
+  std::string kernels; // the translation unit's step kernels
+  int temps = 0;
+  /// (type, N) of every wgmma the chains issue on sm_90a.
+  std::set<std::pair<std::string, int64_t>> wgmmaShapes;
+  /// (type, N) of the tensor-core linear kernels' shared-memory wgmma.
+  std::set<std::pair<std::string, int64_t>> wgmmaSSShapes;
+};
+
+} // namespace mlp::cuda::detail
+
+#endif // MLP_CODEGEN_CUDA_LIB_PROGRAMBUILDER_H
