@@ -201,7 +201,8 @@ def run_wide(out, torch):
     return t, err
 
 
-VISION = [("mixer_s16_224", "mixer_s16_224"), ("resmlp_12_224", "resmlp_12_224")]
+VISION = [("mixer_s16_224", "mixer_s16_224"), ("resmlp_12_224", "resmlp_12_224"),
+          ("gmlp_s16_224", "gmlp_s16_224")]
 VISION_BATCH = 256
 
 
@@ -255,6 +256,12 @@ def run_vision(out, torch):
             with profile(activities=[ProfilerActivity.CUDA]) as prof:
                 call()
                 torch.cuda.synchronize()
+            print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
+                                            max_name_column_width=60))
+            with torch.no_grad(), profile(activities=[ProfilerActivity.CUDA]) as prof:
+                compiled(x16)
+                torch.cuda.synchronize()
+            print("torch.compile:")
             print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
                                             max_name_column_width=60))
         rows.append((name, t, err))

@@ -51,6 +51,10 @@ Driver load() {
   bind(lib, "cuMemFree_v2", d.cuMemFree, missing);
   bind(lib, "cuMemAllocAsync", d.cuMemAllocAsync, missing);
   bind(lib, "cuMemFreeAsync", d.cuMemFreeAsync, missing);
+  bind(lib, "cuMemPoolCreate", d.cuMemPoolCreate, missing);
+  bind(lib, "cuMemPoolDestroy", d.cuMemPoolDestroy, missing);
+  bind(lib, "cuMemPoolSetAttribute", d.cuMemPoolSetAttribute, missing);
+  bind(lib, "cuMemAllocFromPoolAsync", d.cuMemAllocFromPoolAsync, missing);
   bind(lib, "cuMemcpyHtoD_v2", d.cuMemcpyHtoD, missing);
   bind(lib, "cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync, missing);
   bind(lib, "cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync, missing);
@@ -59,7 +63,8 @@ Driver load() {
   bind(lib, "cuPointerGetAttributes", d.cuPointerGetAttributes, missing);
   if (!missing.empty()) {
     d.error = std::string("the CUDA driver ") + path +
-              " is too old: it lacks " + missing + " (CUDA 11.2 or newer needed)";
+              " is too old: it lacks " + missing +
+              " (CUDA 11.2 or newer needed)";
     return d;
   }
   CUresult r = d.cuInit(0);

@@ -39,8 +39,7 @@ private:
   bool pushed = false;
 };
 
-mlp_status driverFailure(const Driver &d, CUresult r,
-                         const std::string &what) {
+mlp_status driverFailure(const Driver &d, CUresult r, const std::string &what) {
   return fail(r == kErrorOutOfMemory ? MLP_ERR_OUT_OF_MEMORY : MLP_ERR_DEVICE,
               what + ": " + d.describe(r));
 }
@@ -68,13 +67,16 @@ void writeElement(void *dst, const std::string &dtype, int64_t i, float v) {
 /// Device memory of one run, freed in stream order when the run returns.
 class RunMemory {
 public:
-  RunMemory(const Driver &d, CUstream s) : d(d), stream(s) {}
+  RunMemory(const Driver &d, CUstream s, CUmemoryPool pool)
+      : d(d), stream(s), pool(pool) {}
   ~RunMemory() {
     for (CUdeviceptr p : blocks)
       d.cuMemFreeAsync(p, stream);
   }
   CUresult allocate(uint64_t bytes, CUdeviceptr &out) {
-    CUresult r = d.cuMemAllocAsync(&out, std::max<uint64_t>(bytes, 16), stream);
+    const uint64_t n = std::max<uint64_t>(bytes, 16);
+    CUresult r = pool ? d.cuMemAllocFromPoolAsync(&out, n, pool, stream)
+                      : d.cuMemAllocAsync(&out, n, stream);
     if (r == kSuccess)
       blocks.push_back(out);
     return r;
@@ -83,6 +85,7 @@ public:
 private:
   const Driver &d;
   CUstream stream;
+  CUmemoryPool pool;
   std::vector<CUdeviceptr> blocks;
 };
 
@@ -168,6 +171,15 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
     model->functions_.push_back(f);
     model->gridCap_.push_back(int64_t(perSm) * sms);
   }
+  MemPoolProps props;
+  props.locationId = device;
+  if (d.cuMemPoolCreate(&model->pool_, &props) == kSuccess) {
+    uint64_t keep = ~uint64_t(0);
+    d.cuMemPoolSetAttribute(model->pool_, kMemPoolReleaseThreshold, &keep);
+  } else {
+    model->pool_ = nullptr; // runs allocate from the device's default pool
+  }
+  model->lifetimes_ = valueLifetimes(meta.cuda);
   mlp_status s = model->uploadImages(meta, params);
   if (s != MLP_OK)
     return s;
@@ -198,8 +210,7 @@ mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
       for (int64_t r = 0; r < p.rows; ++r) {
         const int64_t sr = CudaImagePiece::permute(p.rowPerm, r, p.paddedRows);
         for (int64_t c = 0; c < p.cols; ++c) {
-          const int64_t sc =
-              CudaImagePiece::permute(p.colPerm, c, p.rowStride);
+          const int64_t sc = CudaImagePiece::permute(p.colPerm, c, p.rowStride);
           const int64_t at = p.transposed ? sc * p.rows + sr : sr * p.cols + sc;
           writeElement(dst, p.dtype, p.index(r, c),
                        readElement(src, spec.dtypeName, at));
@@ -209,12 +220,13 @@ mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
     CUdeviceptr ptr = 0;
     CUresult r = d.cuMemAlloc(&ptr, std::max<uint64_t>(image.bytes, 16));
     if (r != kSuccess)
-      return driverFailure(d, r, "mlp_model_create: allocating " +
-                                     std::to_string(image.bytes) +
-                                     " bytes of weights on the GPU");
+      return driverFailure(d, r,
+                           "mlp_model_create: allocating " +
+                               std::to_string(image.bytes) +
+                               " bytes of weights on the GPU");
     images_.push_back(ptr);
-    if (image.bytes && (r = d.cuMemcpyHtoD(ptr, host.data(), image.bytes)) !=
-                           kSuccess)
+    if (image.bytes &&
+        (r = d.cuMemcpyHtoD(ptr, host.data(), image.bytes)) != kSuccess)
       return driverFailure(d, r, "mlp_model_create: uploading weights");
   }
   return MLP_OK;
@@ -228,6 +240,8 @@ CudaModel::~CudaModel() {
     ContextScope scope(d, context_);
     for (CUdeviceptr p : images_)
       d.cuMemFree(p);
+    if (pool_)
+      d.cuMemPoolDestroy(pool_);
     if (module_)
       d.cuModuleUnload(module_);
   }
@@ -249,10 +263,9 @@ mlp_status CudaModel::checkDevicePointer(const void *data,
     return fail(MLP_ERR_DEVICE, who + ": kDLCUDA tensor whose data is not "
                                       "CUDA device memory");
   if (ordinal != device_)
-    return fail(MLP_ERR_DEVICE, who + ": data lives on CUDA device " +
-                                    std::to_string(ordinal) +
-                                    " but the model runs on device " +
-                                    std::to_string(device_));
+    return fail(MLP_ERR_DEVICE,
+                who + ": data lives on CUDA device " + std::to_string(ordinal) +
+                    " but the model runs on device " + std::to_string(device_));
   return MLP_OK;
 }
 
@@ -266,21 +279,34 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     return fail(MLP_ERR_DEVICE, "mlp_model_run: cannot make the CUDA context "
                                 "current");
   CUstream stream = static_cast<CUstream>(streamHandle);
-  RunMemory memory(d, stream);
+  RunMemory memory(d, stream, pool_);
   const CudaPlan &plan = meta.cuda;
   CUresult r;
   bool copies = false;
   std::vector<CUdeviceptr> ptrs(plan.values.size(), 0);
   std::vector<CUdeviceptr> stagedIn(inputs.size(), 0),
       stagedOut(outputs.size(), 0);
+  std::vector<uint64_t> tempOffsets;
+  uint64_t arenaBytes = 0;
+  {
+    std::lock_guard<std::mutex> lock(arenaMutex_);
+    if (arena_.rows != rows)
+      arena_ = planArena(plan, lifetimes_, rows);
+    tempOffsets = arena_.offsets;
+    arenaBytes = arena_.bytes;
+  }
+  CUdeviceptr arena = 0;
+  if (arenaBytes && (r = memory.allocate(arenaBytes, arena)) != kSuccess)
+    return driverFailure(d, r,
+                         "mlp_model_run: allocating " +
+                             std::to_string(arenaBytes) +
+                             " bytes of intermediates");
   for (size_t i = 0; i < plan.values.size(); ++i) {
     const CudaValue &v = plan.values[i];
-    const uint64_t bytes = uint64_t(rows) * v.rowsPerBatch * v.cols * v.elemBytes;
+    const uint64_t bytes =
+        uint64_t(rows) * v.rowsPerBatch * v.cols * v.elemBytes;
     if (v.kind == CudaValue::Temp) {
-      if ((r = memory.allocate(bytes, ptrs[i])) != kSuccess)
-        return driverFailure(d, r, "mlp_model_run: allocating " +
-                                       std::to_string(bytes) +
-                                       " bytes of intermediates");
+      ptrs[i] = arena + tempOffsets[i];
       continue;
     }
     const bool input = v.kind == CudaValue::Input;
@@ -293,11 +319,13 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     if (!staged) {
       copies = true;
       if ((r = memory.allocate(bytes, staged)) != kSuccess)
-        return driverFailure(d, r, "mlp_model_run: allocating a device copy "
-                                   "of a host tensor");
+        return driverFailure(d, r,
+                             "mlp_model_run: allocating a device copy "
+                             "of a host tensor");
       if (input && bytes &&
           (r = d.cuMemcpyHtoDAsync(staged, t.data, bytes, stream)) != kSuccess)
-        return driverFailure(d, r, "mlp_model_run: copying an input to the GPU");
+        return driverFailure(d, r,
+                             "mlp_model_run: copying an input to the GPU");
     }
     ptrs[i] = staged;
   }
@@ -314,10 +342,9 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     const int64_t tiles = (work + step.rowsPerCta - 1) / step.rowsPerCta;
     int64_t grid = step.persistent ? std::min(tiles, gridCap_[s]) : tiles;
     if (grid > 0x7fffffff)
-      return fail(MLP_ERR_SHAPE, "mlp_model_run: batch of " +
-                                     std::to_string(rows) +
-                                     " rows is too large for kernel " +
-                                     step.kernel);
+      return fail(MLP_ERR_SHAPE,
+                  "mlp_model_run: batch of " + std::to_string(rows) +
+                      " rows is too large for kernel " + step.kernel);
     std::vector<CUdeviceptr> pointers(step.args.size(), 0);
     std::vector<float> numbers(step.args.size(), 0.f);
     std::vector<long long> counts(step.args.size(), 0);
@@ -348,8 +375,9 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
                               step.threads, 1, 1,
                               static_cast<unsigned>(step.sharedBytes), stream,
                               params.data(), nullptr)) != kSuccess)
-      return driverFailure(d, r, "mlp_model_run: launching " + step.kernel +
-                                     " (" + step.what + ")");
+      return driverFailure(d, r,
+                           "mlp_model_run: launching " + step.kernel + " (" +
+                               step.what + ")");
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (!stagedOut[i])
@@ -360,7 +388,8 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
       bytes *= spec.shape[d];
     if (bytes && (r = d.cuMemcpyDtoHAsync(outputs[i].data, stagedOut[i], bytes,
                                           stream)) != kSuccess)
-      return driverFailure(d, r, "mlp_model_run: copying an output to the host");
+      return driverFailure(d, r,
+                           "mlp_model_run: copying an output to the host");
   }
   if ((synchronous || copies) &&
       (r = d.cuStreamSynchronize(stream)) != kSuccess)

@@ -10,12 +10,14 @@
 #ifndef MLP_RUNTIME_CUDAMODEL_H
 #define MLP_RUNTIME_CUDAMODEL_H
 
+#include "CudaArena.h"
 #include "CudaDriver.h"
 #include "Metadata.h"
 
 #include "mlp/runtime.h"
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 namespace mlp::rt {
@@ -64,6 +66,13 @@ private:
   std::vector<cuda::CUfunction> functions_;
   std::vector<int64_t> gridCap_; // persistent steps: CTAs that fit at once
   std::vector<cuda::CUdeviceptr> images_;
+  /// Intermediates of a run: one block from this model's own memory pool,
+  /// which keeps its memory between runs (the default pool would hand it
+  /// back to the OS at every synchronization and map it again).
+  cuda::CUmemoryPool pool_ = nullptr;
+  std::vector<ValueLifetime> lifetimes_;
+  std::mutex arenaMutex_;
+  ArenaLayout arena_; // of the last batch size run
 };
 
 } // namespace mlp::rt
