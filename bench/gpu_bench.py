@@ -58,6 +58,11 @@ def wide_source():
             "  }\n  output y = x\n}\n" % (WIDE_D, WIDE_BLOCKS, WIDE_H, WIDE_D))
 
 
+# Extra mlpc flags for the wide and vision builds (e.g. the hidden tuning
+# flags), to compare kernel variants in one run.
+EXTRA_ARGS = os.environ.get("MLPC_EXTRA_ARGS", "").split()
+
+
 def build(out):
     os.makedirs(out, exist_ok=True)
     # The wide model's 200 MB of weights are made on the GPU machine.
@@ -65,7 +70,7 @@ def build(out):
     with open(src, "w") as f:
         f.write(wide_source())
     subprocess.run([mlpc.find_compiler(), src, "--target=cuda", "--no-embed-weights",
-                    "-o", os.path.join(out, "libwide_mlp.so")], check=True)
+                    "-o", os.path.join(out, "libwide_mlp.so")] + EXTRA_ARGS, check=True)
     rng = np.random.default_rng(7)
     for w in WIDTHS:
         dims = [32, w, w, w, w, 16]
@@ -204,6 +209,8 @@ def run_wide(out, torch):
 VISION = [("mixer_s16_224", "mixer_s16_224"), ("resmlp_12_224", "resmlp_12_224"),
           ("gmlp_s16_224", "gmlp_s16_224")]
 VISION_BATCH = 256
+if os.environ.get("MLPC_VISION"):  # a comma-separated subset
+    VISION = [v for v in VISION if v[0] in os.environ["MLPC_VISION"].split(",")]
 
 
 def build_vision(out):
@@ -213,7 +220,8 @@ def build_vision(out):
     for name, _ in VISION:
         subprocess.run([mlpc.find_compiler(), os.path.join(models, name + ".mlp"),
                         "--target=cuda", "--precision=f16", "--no-embed-weights",
-                        "-o", os.path.join(out, "lib%s.so" % name)], check=True)
+                        "-o", os.path.join(out, "lib%s.so" % name)] + EXTRA_ARGS,
+                       check=True)
 
 
 def run_vision(out, torch):
@@ -242,7 +250,8 @@ def run_vision(out, torch):
             # timm's random init can overflow fp16 in PyTorch's own output:
             # compare where both are finite, and say how many are not.
             finite = torch.isfinite(ref) & torch.isfinite(y)
-            err = float((y[finite] - ref[finite]).norm() / ref[finite].norm())
+            yf, rf = y[finite].double(), ref[finite].double()
+            err = float((yf - rf).norm() / rf.norm())
             if not bool(finite.all()):
                 print("%s: %d non-finite outputs (mlpc %d, PyTorch %d)" % (
                     name, int((~finite).sum()), int((~torch.isfinite(y)).sum()),

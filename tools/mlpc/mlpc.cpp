@@ -77,6 +77,10 @@ cl::opt<int> cudaChainRowTiles(
 cl::opt<int> cudaChainThreads(
     "cuda-chain-threads", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: threads per CTA of fused chain kernels (0: auto)"));
+cl::opt<int> cudaGemmKernel(
+    "cuda-gemm-kernel", cl::init(0), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: tensor-core linear kernel, 1 no deep prefetch, 3 the "
+             "two-CTA configuration everywhere, 4 the wide one (0: auto)"));
 cl::opt<std::string> cpuName(
     "mcpu", cl::init("native"), cl::cat(category),
     cl::desc("CPU to generate code for: 'native' (this machine, default) or "
@@ -158,6 +162,7 @@ int main(int argc, char **argv) {
   options.precision = precisionName;
   options.cudaTuning.chainRowTiles = cudaChainRowTiles;
   options.cudaTuning.chainThreads = cudaChainThreads;
+  options.cudaTuning.gemmKernel = cudaGemmKernel;
   if (!cudaArchs.empty())
     options.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
   options.targetOptions.cpu = cpuName;

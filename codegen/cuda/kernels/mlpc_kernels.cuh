@@ -40,11 +40,24 @@ enum Act : int {
   kSqrt = 10,
 };
 
+/// erf(x) within 1.5e-7 (Abramowitz & Stegun 7.1.26), branch-free: about a
+/// third of erff's instructions. GELU epilogues of the tensor-core GEMMs are
+/// bound by these instructions, not by the tensor cores.
+__device__ __forceinline__ float erfFast(float x) {
+  const float a = fabsf(x);
+  const float t = __fdividef(1.f, fmaf(0.3275911f, a, 1.f));
+  float p = fmaf(1.061405429f, t, -1.453152027f);
+  p = fmaf(p, t, 1.421413741f);
+  p = fmaf(p, t, -0.284496736f);
+  p = fmaf(p, t, 0.254829592f);
+  return copysignf(fmaf(-p * t, __expf(-a * a), 1.f), x);
+}
+
 template <int A> __device__ __forceinline__ float activate(float x) {
   if constexpr (A == kRelu)
     return fmaxf(x, 0.f);
   else if constexpr (A == kGeluErf)
-    return 0.5f * x * (1.f + erff(x * 0.70710678118654752f));
+    return 0.5f * x * (1.f + erfFast(x * 0.70710678118654752f));
   else if constexpr (A == kGeluTanh)
     return 0.5f * x *
            (1.f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
@@ -781,8 +794,41 @@ __device__ __forceinline__ uint64_t swizzledDescriptor(const void *p) {
 /// emits the specializations a model needs, next to Wgmma's.
 template <class T, int N> struct WgmmaSS;
 
+/// The epilogue of a warpgroup's 64 x BN accumulators (rows from row0,
+/// columns from col0): bias, activation, residual, stores.
+template <class OutT, int N, int ACT, bool BIAS, bool RESID, int BN>
+__device__ __forceinline__ void
+gemmEpilogue(const float (&acc)[BN / 2], const unsigned char *__restrict__ image,
+             int biasOffset, const OutT *__restrict__ r, OutT *__restrict__ y,
+             long long rows, long long row0, int col0) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const long long rowBase = row0 + ((threadIdx.x >> 5) & 3) * 16 + g;
+  const float *bias = reinterpret_cast<const float *>(image + biasOffset);
+#pragma unroll
+  for (int nt = 0; nt < BN / 8; ++nt) {
+    const int col = col0 + nt * 8 + 2 * t;
+    float b0 = 0.f, b1 = 0.f;
+    if (BIAS && col < N) {
+      b0 = bias[col];
+      b1 = col + 1 < N ? bias[col + 1] : 0.f;
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const long long row = rowBase + 8 * h;
+      float v0 = activate<ACT>(acc[4 * nt + 2 * h] + b0);
+      float v1 = activate<ACT>(acc[4 * nt + 2 * h + 1] + b1);
+      if (RESID && row < rows && col < N) {
+        const float2 res = load2<N>(r, row, col, rows);
+        v0 += res.x;
+        v1 += res.y;
+      }
+      store2<N>(y, row, col, rows, v0, v1);
+    }
+  }
+}
+
 template <class T, class OutT, int K, int N, int ACT, bool BIAS, bool RESID,
-          int STAGES, int BN>
+          int STAGES, int BN, bool DEEP = false>
 __device__ __forceinline__ void runGemm(const T *__restrict__ x,
                                         const unsigned char *__restrict__ image,
                                         const OutT *__restrict__ r,
@@ -813,15 +859,18 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
     }
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
+  // DEEP: loads run STAGES - 1 steps ahead, and each step waits for its
+  // own wgmma (the other CTA on the SM fills the gap).
+  constexpr int kAhead = DEEP ? STAGES - 1 : STAGES - 2;
 #pragma unroll
-  for (int s = 0; s < STAGES - 2; ++s)
+  for (int s = 0; s < kAhead; ++s)
     load(s);
   float acc[BN / 2];
   for (int kt = 0; kt < KT; ++kt) {
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 3) : "memory");
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(kAhead - 1) : "memory");
     asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
     __syncthreads();
-    load(kt + STAGES - 2);
+    load(kt + kAhead);
     const unsigned char *a = stageA(kt % STAGES) + group * 64 * 128;
     const unsigned char *b = stageB(kt % STAGES);
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
@@ -831,34 +880,12 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
       WgmmaSS<T, BN>::mma(acc, swizzledDescriptor(a + k16 * 32),
                           swizzledDescriptor(b + k16 * 32), kt > 0 || k16 > 0);
     asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
-    wgmmaWait<1>();
+    wgmmaWait<DEEP ? 0 : 1>();
   }
   wgmmaWait<0>();
   fenceRegisters(acc);
-  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-  const long long rowBase = row0 + group * 64 + ((threadIdx.x >> 5) & 3) * 16 + g;
-  const float *bias = reinterpret_cast<const float *>(image + biasOffset);
-#pragma unroll
-  for (int nt = 0; nt < BN / 8; ++nt) {
-    const int col = col0 + nt * 8 + 2 * t;
-    float b0 = 0.f, b1 = 0.f;
-    if (BIAS && col < N) {
-      b0 = bias[col];
-      b1 = col + 1 < N ? bias[col + 1] : 0.f;
-    }
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const long long row = rowBase + 8 * h;
-      float v0 = activate<ACT>(acc[4 * nt + 2 * h] + b0);
-      float v1 = activate<ACT>(acc[4 * nt + 2 * h + 1] + b1);
-      if (RESID && row < rows && col < N) {
-        const float2 res = load2<N>(r, row, col, rows);
-        v0 += res.x;
-        v1 += res.y;
-      }
-      store2<N>(y, row, col, rows, v0, v1);
-    }
-  }
+  gemmEpilogue<OutT, N, ACT, BIAS, RESID, BN>(acc, image, biasOffset, r, y,
+                                               rows, row0 + group * 64, col0);
 #else
   // Before Hopper: the CUDA-core kernel, 64 x 64 tiles.
   for (int i = 0; i < (kGemmBM / 64) * (BN / 64); ++i) {

@@ -149,12 +149,21 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   step.threads = 256;
   step.grid = Step::RowTiles;
   step.rowsPerCta = tensorCores ? 128 : 64;
-  // Short reductions: 128-wide tiles, 3 stages, so two CTAs share an SM and
-  // one's epilogue overlaps the other's main loop; long ones: 256-wide
-  // tiles, 4 stages, one CTA per SM (measured on H200, bench/RESULTS.md).
-  const bool shortK = l.in <= kGemmShortK;
-  const int64_t colsPerCta = !tensorCores ? 64 : shortK ? 128 : 256;
-  const int stages = shortK ? 3 : 4;
+  // Two configurations (measured on H200, bench/RESULTS.md):
+  //  - pair: 128-wide tiles, 3 stages loaded 2 steps ahead, each step waiting
+  //    for its own wgmma; two CTAs share an SM, so one's epilogue and waits
+  //    overlap the other's main loop. For short reductions, and where
+  //    256-wide tiles would compute more padding columns than 128-wide ones
+  //    (N = 384: 512 vs 384).
+  //  - wide: 256-wide tiles, 4 stages loaded 2 steps ahead with one wgmma in
+  //    flight, one CTA per SM: long reductions (fewer bytes per FLOP).
+  auto padded = [&](int64_t bn) { return (l.out + bn - 1) / bn * bn; };
+  bool pair = l.in <= kGemmShortK || padded(256) > padded(128);
+  if (tuning.gemmKernel == 3 || tuning.gemmKernel == 4)
+    pair = tuning.gemmKernel == 3;
+  const bool deep = pair && tuning.gemmKernel != 1;
+  const int64_t colsPerCta = !tensorCores ? 64 : pair ? 128 : 256;
+  const int stages = pair ? 3 : 4;
   step.gridY = (l.out + colsPerCta - 1) / colsPerCta;
   if (tensorCores) { // 128 x 64 + BN x 64 halves a stage, + 1 KiB alignment
     step.sharedBytes = stages * (128 + colsPerCta) * 64 * 2 + 1024;
@@ -180,7 +189,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     os << "mlpc::runGemm<" << cType(wt) << ", " << cType(outV.dtype) << ", "
        << l.in << ", " << l.out << ", " << l.act << ", "
        << (l.bias.empty() ? "false" : "true") << ", "
-       << (residual ? "true" : "false") << ", " << stages << ", " << colsPerCta;
+       << (residual ? "true" : "false") << ", " << stages << ", " << colsPerCta
+       << (deep ? ", true" : "");
   else
     os << "mlpc::runLinear<" << cType(inV.dtype) << ", " << cType(wt) << ", "
        << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", " << l.act
