@@ -677,15 +677,17 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
 
 // ---- general linear layers (any width, any precision) --------------------
 
-/// y = act(x W^T + b) (+ r): a 64 x 64 output tile per CTA of 256 threads,
-/// 4 x 4 outputs per thread, fp32 accumulation. W is (N, K) in type WT.
-/// The residual r, when present, has y's shape and type.
+/// y = act(x W^T + b) [* s] (+ r): a 64 x 64 output tile per CTA of 256
+/// threads, 4 x 4 outputs per thread, fp32 accumulation. W is (N, K) in type
+/// WT. The residual r, when present, has y's shape and type; s (SCALE) is a
+/// row of N floats in the image at scaleOffset (a layer scale).
 template <class InT, class WT, class OutT, int K, int N, int ACT, bool BIAS,
-          bool RESID>
+          bool RESID, bool SCALE = false>
 __device__ __forceinline__ void
 runLinear(const InT *__restrict__ x, const unsigned char *__restrict__ image,
           const OutT *__restrict__ r, OutT *__restrict__ y, long long rows,
-          int biasOffset, long long row0 = -1, int col0 = -1) {
+          int biasOffset, long long row0 = -1, int col0 = -1,
+          int scaleOffset = 0) {
   constexpr int BM = 64, BN = 64, BK = 16;
   __shared__ float xs[BK][BM + 4];
   __shared__ float ws[BK][BN + 4];
@@ -736,6 +738,8 @@ runLinear(const InT *__restrict__ x, const unsigned char *__restrict__ image,
       if constexpr (BIAS)
         v += bias[col];
       v = activate<ACT>(v);
+      if constexpr (SCALE)
+        v *= reinterpret_cast<const float *>(image + scaleOffset)[col];
       if constexpr (RESID)
         v += toFloat(r[row * N + col]);
       y[row * N + col] = fromFloat<OutT>(v);
@@ -795,28 +799,38 @@ __device__ __forceinline__ uint64_t swizzledDescriptor(const void *p) {
 template <class T, int N> struct WgmmaSS;
 
 /// The epilogue of a warpgroup's 64 x BN accumulators (rows from row0,
-/// columns from col0): bias, activation, residual, stores.
-template <class OutT, int N, int ACT, bool BIAS, bool RESID, int BN>
+/// columns from col0): bias, activation, scale, residual, stores.
+template <class OutT, int N, int ACT, bool BIAS, bool RESID, int BN,
+          bool SCALE>
 __device__ __forceinline__ void
 gemmEpilogue(const float (&acc)[BN / 2], const unsigned char *__restrict__ image,
-             int biasOffset, const OutT *__restrict__ r, OutT *__restrict__ y,
-             long long rows, long long row0, int col0) {
+             int biasOffset, int scaleOffset, const OutT *__restrict__ r,
+             OutT *__restrict__ y, long long rows, long long row0, int col0) {
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
   const long long rowBase = row0 + ((threadIdx.x >> 5) & 3) * 16 + g;
   const float *bias = reinterpret_cast<const float *>(image + biasOffset);
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {
     const int col = col0 + nt * 8 + 2 * t;
-    float b0 = 0.f, b1 = 0.f;
+    float b0 = 0.f, b1 = 0.f, s0 = 1.f, s1 = 1.f;
     if (BIAS && col < N) {
       b0 = bias[col];
       b1 = col + 1 < N ? bias[col + 1] : 0.f;
+    }
+    if (SCALE && col < N) {
+      const float *scale = reinterpret_cast<const float *>(image + scaleOffset);
+      s0 = scale[col];
+      s1 = col + 1 < N ? scale[col + 1] : 0.f;
     }
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const long long row = rowBase + 8 * h;
       float v0 = activate<ACT>(acc[4 * nt + 2 * h] + b0);
       float v1 = activate<ACT>(acc[4 * nt + 2 * h + 1] + b1);
+      if constexpr (SCALE) {
+        v0 *= s0;
+        v1 *= s1;
+      }
       if (RESID && row < rows && col < N) {
         const float2 res = load2<N>(r, row, col, rows);
         v0 += res.x;
@@ -828,12 +842,12 @@ gemmEpilogue(const float (&acc)[BN / 2], const unsigned char *__restrict__ image
 }
 
 template <class T, class OutT, int K, int N, int ACT, bool BIAS, bool RESID,
-          int STAGES, int BN, bool DEEP = false>
+          int STAGES, int BN, bool DEEP = false, bool SCALE = false>
 __device__ __forceinline__ void runGemm(const T *__restrict__ x,
                                         const unsigned char *__restrict__ image,
                                         const OutT *__restrict__ r,
                                         OutT *__restrict__ y, long long rows,
-                                        int biasOffset) {
+                                        int biasOffset, int scaleOffset = 0) {
 #if defined(MLPC_WGMMA)
   extern __shared__ uint4 gemmSmem[];
   // Swizzled tiles need 1024-byte alignment (the launch adds the slack).
@@ -884,15 +898,15 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
   }
   wgmmaWait<0>();
   fenceRegisters(acc);
-  gemmEpilogue<OutT, N, ACT, BIAS, RESID, BN>(acc, image, biasOffset, r, y,
-                                               rows, row0 + group * 64, col0);
+  gemmEpilogue<OutT, N, ACT, BIAS, RESID, BN, SCALE>(
+      acc, image, biasOffset, scaleOffset, r, y, rows, row0 + group * 64, col0);
 #else
   // Before Hopper: the CUDA-core kernel, 64 x 64 tiles.
   for (int i = 0; i < (kGemmBM / 64) * (BN / 64); ++i) {
-    runLinear<T, T, OutT, K, N, ACT, BIAS, RESID>(
+    runLinear<T, T, OutT, K, N, ACT, BIAS, RESID, SCALE>(
         x, image, r, y, rows, biasOffset,
         static_cast<long long>(blockIdx.x) * kGemmBM + (i % (kGemmBM / 64)) * 64,
-        blockIdx.y * BN + (i / (kGemmBM / 64)) * 64);
+        blockIdx.y * BN + (i / (kGemmBM / 64)) * 64, scaleOffset);
     __syncthreads();
   }
 #endif

@@ -125,6 +125,13 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     image.pieces.push_back({l.bias, "float32", 1, l.out, 1, l.out, biasOffset});
     image.bytes = alignTo16(biasOffset + l.out * 4);
   }
+  uint64_t scaleOffset = 0;
+  if (!l.scale.empty()) {
+    scaleOffset = image.bytes;
+    image.pieces.push_back(
+        {l.scale, "float32", 1, l.out, 1, l.out, scaleOffset});
+    image.bytes = alignTo16(scaleOffset + l.out * 4);
+  }
   auto in = l.inputIndex >= 0 ? FailureOr<int>(l.inputIndex)
                               : valueOf(l.input, l.linear);
   if (failed(in))
@@ -180,7 +187,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     return l.linear->emitError("the CUDA backend needs a residual of the "
                                "output's element type");
   llvm::raw_string_ostream os(kernels);
-  os << "\n// " << step.what << (residual ? " + residual" : "")
+  os << "\n// " << step.what << (l.scale.empty() ? "" : " * scale")
+     << (residual ? " + residual" : "")
      << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
      << name << "(const " << cType(inV.dtype)
      << " *x, const unsigned char *image, const " << cType(outV.dtype)
@@ -190,13 +198,17 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
        << l.in << ", " << l.out << ", " << l.act << ", "
        << (l.bias.empty() ? "false" : "true") << ", "
        << (residual ? "true" : "false") << ", " << stages << ", " << colsPerCta
-       << (deep ? ", true" : "");
+       << (deep || !l.scale.empty() ? (deep ? ", true" : ", false") : "")
+       << (l.scale.empty() ? "" : ", true");
   else
     os << "mlpc::runLinear<" << cType(inV.dtype) << ", " << cType(wt) << ", "
        << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", " << l.act
        << ", " << (l.bias.empty() ? "false" : "true") << ", "
-       << (residual ? "true" : "false");
-  os << ">(x, image, r, y, rows, " << biasOffset << ");\n}\n";
+       << (residual ? "true" : "false") << (l.scale.empty() ? "" : ", true");
+  os << ">(x, image, r, y, rows, " << biasOffset;
+  if (!l.scale.empty())
+    os << (tensorCores ? ", " : ", -1, -1, ") << scaleOffset;
+  os << ");\n}\n";
   program.steps.push_back(step);
   return success();
 }

@@ -235,6 +235,24 @@ FailureOr<Program> ProgramBuilder::build() {
           return failure();
         continue;
       }
+      // A layer scale (a multiply by a parameter row) right after the layer
+      // joins its epilogue.
+      if (first->result.hasOneUse() && !outputIndex.count(first->result)) {
+        auto mul = dyn_cast<mlp::MulOp>(*first->result.getUsers().begin());
+        if (mul && mul.getType() == first->result.getType()) {
+          Value other =
+              mul.getLhs() == first->result ? mul.getRhs() : mul.getLhs();
+          auto param = other.getDefiningOp<mlp::ParamOp>();
+          auto type = cast<RankedTensorType>(other.getType());
+          if (param && other != first->result &&
+              type.getNumElements() == first->out &&
+              type.getDimSize(type.getRank() - 1) == first->out) {
+            first->scale = param.getName().str();
+            first->result = mul.getResult();
+            consumed.insert(mul);
+          }
+        }
+      }
       // A residual add right after the layer joins its epilogue when the
       // other operand is already computed.
       Value residual;
@@ -260,6 +278,11 @@ FailureOr<Program> ProgramBuilder::build() {
         return failure();
       continue;
     }
+    auto chained = emitElementwiseChain(&op);
+    if (failed(chained))
+      return failure();
+    if (*chained)
+      continue;
     LogicalResult emitted =
         llvm::TypeSwitch<Operation *, LogicalResult>(&op)
             .Case([&](mlp::TransposeOp o) { return emitTranspose(o); })

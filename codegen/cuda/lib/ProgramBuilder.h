@@ -117,9 +117,10 @@ struct Layer {
   int inputIndex = -1;         // a value the builder made (im2col)
   int64_t in = 0, out = 0;
   int act = 0;
-  std::string weight, bias;      // param names ("" = no bias)
+  std::string weight, bias; // param names ("" = no bias)
+  std::string scale; // a per-column scale after the activation ("" = none)
   bool weightTransposed = false; // matmul: the weight is stored (in, out)
-  Value result;                  // after the activation, if any
+  Value result;                  // after the activation and scale, if any
 };
 
 class ProgramBuilder {
@@ -147,6 +148,13 @@ private:
   LogicalResult emitLinear(Layer layer, Value residual);
   LogicalResult emitLayerNorm(mlp::LayerNormOp op);
   LogicalResult emitElementwise(Operation *op);
+  struct ChainOp;
+  /// Whether `op` can continue a run of elementwise ops whose running value
+  /// is `running` (EmitElementwiseChain.cpp); fills `out`.
+  bool chainableOperand(Operation *op, Value running, ChainOp &out);
+  /// The run of elementwise ops starting at `first` as one kernel; false
+  /// (nothing emitted) when `first` cannot start one.
+  FailureOr<bool> emitElementwiseChain(Operation *first);
   LogicalResult emitTranspose(mlp::TransposeOp op);
   LogicalResult emitReshape(mlp::ReshapeOp op);
   LogicalResult emitSlice(mlp::SliceOp op);

@@ -1,0 +1,186 @@
+//===- EmitElementwiseChain.cpp - runs of elementwise ops as one kernel ---===//
+//
+// Elementwise ops run in kernels of runs: a value that only feeds the next
+// elementwise op never reaches memory, so a
+// run such as ResMLP's affine (x * alpha + beta) or a layer scale and its
+// residual (t * gamma + x) becomes one kernel that reads each input once and
+// writes the last result. Each op of the run combines the running value with
+// nothing (an activation), a tensor of the same shape, a parameter row
+// broadcast over the rows, or a constant.
+//
+//===----------------------------------------------------------------------===//
+#include "ProgramBuilder.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+using namespace mlir;
+using namespace mlp::cuda;
+using namespace mlp::cuda::detail;
+
+namespace {
+
+bool isElementwise(Operation *op) {
+  return activationOf(op) >= 0 ||
+         isa<mlp::AddOp, mlp::SubOp, mlp::MulOp, mlp::DivOp>(op);
+}
+
+const char *binarySymbol(Operation *op) {
+  return isa<mlp::AddOp>(op)   ? "+"
+         : isa<mlp::SubOp>(op) ? "-"
+         : isa<mlp::MulOp>(op) ? "*"
+                               : "/";
+}
+
+/// A parameter that is one row of `c` values ([c] or [1, ..., c]).
+bool isRowParam(Value v, int64_t c) {
+  auto param = v.getDefiningOp<mlp::ParamOp>();
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return param && type && type.getRank() >= 1 && type.getNumElements() == c &&
+         type.getDimSize(type.getRank() - 1) == c;
+}
+
+std::string floatLiteral(double v) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.9g", v);
+  std::string s = text;
+  if (s.find_first_of(".en") == std::string::npos)
+    s += ".0";
+  return s + "f";
+}
+
+} // namespace
+
+/// One op of a run: how it combines the running value `v` with its other
+/// operand, as CUDA C++.
+struct ProgramBuilder::ChainOp {
+  Operation *op = nullptr;
+  Value other; // the operand that is not the running value
+  bool runningOnLeft = true;
+  bool bothRunning = false; // x * x
+};
+
+bool ProgramBuilder::chainableOperand(Operation *op, Value running,
+                                      ChainOp &out) {
+  if (!isElementwise(op) || op->getNumResults() != 1 ||
+      op->getResult(0).getType() != running.getType())
+    return false;
+  out = ChainOp{op, Value(), true};
+  if (activationOf(op) >= 0)
+    return op->getOperand(0) == running;
+  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+  if (lhs == rhs) {
+    out.bothRunning = lhs == running;
+    return out.bothRunning;
+  }
+  out.runningOnLeft = lhs == running;
+  out.other = out.runningOnLeft ? rhs : lhs;
+  const int64_t c = colsOf(running.getType());
+  if (out.other.getDefiningOp<mlp::ConstantOp>() || isRowParam(out.other, c))
+    return true;
+  return out.other.getType() == running.getType() && values.count(out.other);
+}
+
+/// Emits the run that starts at `first` (one op or more); false, with
+/// nothing emitted, when `first` cannot start one (its operands broadcast
+/// in other ways: emitElementwise's business).
+FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
+  Value result = first->getResult(0);
+  if (!isElementwise(first) || !isBatchMatrix(result.getType()))
+    return false;
+  // The running value enters as the first op's non-broadcast operand.
+  Value running = first->getOperand(0);
+  if (activationOf(first) < 0) {
+    Value lhs = first->getOperand(0), rhs = first->getOperand(1);
+    const int64_t c = colsOf(result.getType());
+    if (lhs.getType() != result.getType() ||
+        (isRowParam(lhs, c) || lhs.getDefiningOp<mlp::ConstantOp>()))
+      running = rhs;
+  }
+  if (!values.count(running))
+    return false;
+  std::vector<ChainOp> ops(1);
+  if (!chainableOperand(first, running, ops[0]))
+    return false;
+  Value last = result;
+  while (last.hasOneUse() && !outputIndex.count(last)) {
+    ChainOp next;
+    if (!chainableOperand(*last.getUsers().begin(), last, next))
+      break;
+    ops.push_back(next);
+    last = next.op->getResult(0);
+  }
+
+  const int64_t c = colsOf(result.getType());
+  Image image;
+  std::vector<int> tensors;
+  std::string body;
+  llvm::raw_string_ostream os(body);
+  for (ChainOp &op : ops) {
+    std::string w;
+    if (op.bothRunning) {
+      os << "    v = v " << binarySymbol(op.op) << " v;\n";
+      continue;
+    }
+    if (!op.other) {
+      os << "    v = mlpc::activate<" << activationOf(op.op) << ">(v);\n";
+      continue;
+    }
+    if (auto constant = op.other.getDefiningOp<mlp::ConstantOp>()) {
+      w = floatLiteral(constant.getValue().convertToDouble());
+    } else if (auto param = op.other.getDefiningOp<mlp::ParamOp>()) {
+      image.pieces.push_back(
+          {param.getName().str(), "float32", 1, c, 1, c, image.bytes});
+      w = "p[" + std::to_string(image.bytes / 4) + " + c]";
+      image.bytes += alignTo16(c * 4);
+    } else {
+      tensors.push_back(values[op.other]);
+      w = "mlpc::toFloat(t" + std::to_string(tensors.size() - 1) + "[i])";
+    }
+    os << "    v = " << (op.runningOnLeft ? "v" : w) << " "
+       << binarySymbol(op.op) << " " << (op.runningOnLeft ? w : "v") << ";\n";
+  }
+  for (ChainOp &op : ops)
+    consumed.insert(op.op);
+  const int in = values[running];
+  const int out = defineResult(last);
+  int imageIndex = -1;
+  if (!image.pieces.empty()) {
+    program.images.push_back(image);
+    imageIndex = program.images.size() - 1;
+  }
+  Step step;
+  std::string what = "elementwise";
+  for (ChainOp &op : ops)
+    what += " " + op.op->getName().getStringRef().drop_front(4).str();
+  newKernel(what + " over " + std::to_string(c), step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 256; // elements
+  step.args = {{Arg::ValueRef, in}, {Arg::ImageRef, imageIndex}};
+  std::string params;
+  llvm::raw_string_ostream ps(params);
+  ps << "const " << cType(program.values[in].dtype)
+     << " *__restrict__ x, const float *__restrict__ p";
+  for (size_t k = 0; k < tensors.size(); ++k) {
+    step.args.push_back({Arg::ValueRef, tensors[k]});
+    ps << ", const " << cType(program.values[tensors[k]].dtype)
+       << " *__restrict__ t" << k;
+  }
+  const char *ot = cType(program.values[out].dtype);
+  ps << ", " << ot << " *__restrict__ y, long long n";
+  step.args.push_back({Arg::ValueRef, out});
+  Arg count = rowsOf(in);
+  count.perBatch *= c; // one thread per element
+  step.args.push_back(count);
+  std::string kernel;
+  llvm::raw_string_ostream ks(kernel);
+  ks << "for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + "
+        "threadIdx.x; i < n;\n       i += static_cast<long long>(gridDim.x) * "
+        "blockDim.x) {\n    const int c = static_cast<int>(i % "
+     << c << ");\n    (void)c;\n    float v = mlpc::toFloat(x[i]);\n"
+     << body << "    y[i] = mlpc::fromFloat<" << ot << ">(v);\n  }";
+  addStep(step, params, kernel);
+  return true;
+}
