@@ -231,6 +231,12 @@ def run_vision(out, torch):
     rows = []
     for name, timm_name in VISION:
         net = timm.create_model(timm_name, pretrained=False).eval()
+        # timm initializes the classifier head to zero: every output would be
+        # the (zero) bias and the comparison below would check nothing.
+        with torch.no_grad():
+            for pname, p in net.named_parameters():
+                if pname.startswith("head"):
+                    p.normal_(0.0, 0.02)
         state = {k: v.detach().numpy().astype(np.float32)
                  for k, v in net.state_dict().items()}
         wpath = "/tmp/%s.safetensors" % name
