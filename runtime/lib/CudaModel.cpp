@@ -275,8 +275,8 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
       stagedOut(outputs.size(), 0);
   for (size_t i = 0; i < plan.values.size(); ++i) {
     const CudaValue &v = plan.values[i];
-    const uint64_t bytes = uint64_t(v.batched ? rows : 1) * v.rowsPerBatch *
-                           v.cols * v.elemBytes;
+    const uint64_t bytes =
+        uint64_t(v.batched ? rows : 1) * v.rowsPerBatch * v.cols * v.elemBytes;
     if (v.kind == CudaValue::Temp) {
       if ((r = memory.allocate(bytes, ptrs[i])) != kSuccess)
         return driverFailure(d, r, "mlp_model_run: allocating " +

@@ -61,8 +61,7 @@ __device__ __forceinline__ long long gridThreads() {
 template <class MAP, class AT, class BT, class OT, int ACT, int OP, int B>
 __device__ __forceinline__ void runMapped(const AT *__restrict__ a,
                                           const BT *__restrict__ b, float s,
-                                          OT *__restrict__ y,
-                                          long long count) {
+                                          OT *__restrict__ y, long long count) {
   for (long long i = globalThread(); i < count; i += gridThreads()) {
     long long oy, oa, ob;
     MAP::at(i, oy, oa, ob);
@@ -81,8 +80,7 @@ __device__ __forceinline__ void runMapped(const AT *__restrict__ a,
 /// output, which reads consecutive INNER elements across the warp.
 template <class IT, class OT, int L, int INNER, int MODE>
 __device__ __forceinline__ void runReduce(const IT *__restrict__ x,
-                                          OT *__restrict__ y,
-                                          long long count) {
+                                          OT *__restrict__ y, long long count) {
   constexpr float scale = MODE == 1 ? 1.f / L : 1.f;
   if constexpr (INNER == 1) {
     const int lane = threadIdx.x & 31;
@@ -112,9 +110,8 @@ __device__ __forceinline__ void runReduce(const IT *__restrict__ x,
 /// softmax of [OUTER, L, INNER] along L; `count` = OUTER * INNER columns,
 /// a thread each (max, sum of exponentials, then the quotients).
 template <class IT, class OT, int L, int INNER>
-__device__ __forceinline__ void runSoftmax(const IT *__restrict__ x,
-                                           OT *__restrict__ y,
-                                           long long count) {
+__device__ __forceinline__ void
+runSoftmax(const IT *__restrict__ x, OT *__restrict__ y, long long count) {
   for (long long o = globalThread(); o < count; o += gridThreads()) {
     const long long base = (o / INNER) * L * INNER + o % INNER;
     float m = -INFINITY;
@@ -134,10 +131,9 @@ __device__ __forceinline__ void runSoftmax(const IT *__restrict__ x,
 /// y[k, d] = table[ids[k], d] for ids in [0, V), else 0 (never reading
 /// outside the table, as the CPU code); `count` = ids * D.
 template <class IDT, class OT, long long V, int D>
-__device__ __forceinline__ void runEmbedding(const IDT *__restrict__ ids,
-                                             const float *__restrict__ table,
-                                             OT *__restrict__ y,
-                                             long long count) {
+__device__ __forceinline__ void
+runEmbedding(const IDT *__restrict__ ids, const float *__restrict__ table,
+             OT *__restrict__ y, long long count) {
   for (long long i = globalThread(); i < count; i += gridThreads()) {
     const long long k = i / D;
     const int d = static_cast<int>(i - k * D);
@@ -159,10 +155,9 @@ __device__ __forceinline__ void runPaddingMask(const IDT *__restrict__ ids,
 /// batch_norm over the last axis (C) with running statistics: the image
 /// holds mean, var, then weight and bias (if any) as C floats each.
 template <class IT, class OT, int C, bool WEIGHT, bool BIAS>
-__device__ __forceinline__ void runBatchNorm(const IT *__restrict__ x,
-                                             const float *__restrict__ image,
-                                             OT *__restrict__ y, float eps,
-                                             long long count) {
+__device__ __forceinline__ void
+runBatchNorm(const IT *__restrict__ x, const float *__restrict__ image,
+             OT *__restrict__ y, float eps, long long count) {
   for (long long i = globalThread(); i < count; i += gridThreads()) {
     const int c = static_cast<int>(i % C);
     float v = (toFloat(x[i]) - image[c]) * rsqrtf(image[C + c] + eps);
@@ -178,10 +173,9 @@ __device__ __forceinline__ void runBatchNorm(const IT *__restrict__ x,
 /// knots grid [F, T] (floats of the image): y [rows, F, T - 1 - ORDER];
 /// `count` = rows * F * (T - 1 - ORDER).
 template <class IT, class OT, int F, int T, int ORDER>
-__device__ __forceinline__ void runBSpline(const IT *__restrict__ x,
-                                           const float *__restrict__ grid,
-                                           OT *__restrict__ y,
-                                           long long count) {
+__device__ __forceinline__ void
+runBSpline(const IT *__restrict__ x, const float *__restrict__ grid,
+           OT *__restrict__ y, long long count) {
   constexpr int NB = T - 1 - ORDER;
   for (long long i = globalThread(); i < count; i += gridThreads()) {
     const long long rf = i / NB; // row * F + f
@@ -205,11 +199,10 @@ __device__ __forceinline__ void runBSpline(const IT *__restrict__ x,
 
 /// avg_pool2d of channels-last x [N, H, W, C] (KxK windows, stride S,
 /// padding P) into [N, OH, OW, C]; `count` = N * OH * OW * C.
-template <class IT, class OT, int H, int W, int C, int K, int S, int P,
-          int OH, int OW, bool INCLUDE_PAD>
-__device__ __forceinline__ void runAvgPool(const IT *__restrict__ x,
-                                           OT *__restrict__ y,
-                                           long long count) {
+template <class IT, class OT, int H, int W, int C, int K, int S, int P, int OH,
+          int OW, bool INCLUDE_PAD>
+__device__ __forceinline__ void
+runAvgPool(const IT *__restrict__ x, OT *__restrict__ y, long long count) {
   for (long long i = globalThread(); i < count; i += gridThreads()) {
     const int c = static_cast<int>(i % C);
     long long q = i / C;
@@ -239,11 +232,10 @@ __device__ __forceinline__ void runAvgPool(const IT *__restrict__ x,
 /// [N * OH * OW, C * KH * KW] with features in (c, i, j) order, as a
 /// PyTorch weight (O, C, KH, KW) flattens; zero outside the input.
 /// `count` = N * OH * OW * C * KH * KW.
-template <class IT, class OT, int H, int W, int C, int KH, int KW, int S,
-          int P, int OH, int OW>
-__device__ __forceinline__ void runConvPatches(const IT *__restrict__ x,
-                                               OT *__restrict__ y,
-                                               long long count) {
+template <class IT, class OT, int H, int W, int C, int KH, int KW, int S, int P,
+          int OH, int OW>
+__device__ __forceinline__ void
+runConvPatches(const IT *__restrict__ x, OT *__restrict__ y, long long count) {
   constexpr int K = C * KH * KW;
   for (long long i = globalThread(); i < count; i += gridThreads()) {
     const long long row = i / K;
@@ -268,11 +260,10 @@ __device__ __forceinline__ void runConvPatches(const IT *__restrict__ x,
 /// 256 threads computing 4 x 4; `count` = M; blockIdx.y picks the column
 /// tile.
 template <class XT, class WT, class OT, int K, int N, bool WKN, int ACT>
-__device__ __forceinline__ void runSmallMatmul(const XT *__restrict__ x,
-                                               const WT *__restrict__ w,
-                                               const float *__restrict__ bias,
-                                               OT *__restrict__ y,
-                                               long long count) {
+__device__ __forceinline__ void
+runSmallMatmul(const XT *__restrict__ x, const WT *__restrict__ w,
+               const float *__restrict__ bias, OT *__restrict__ y,
+               long long count) {
   __shared__ float xs[16][64 + 1];
   __shared__ float ws[16][64 + 1];
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;

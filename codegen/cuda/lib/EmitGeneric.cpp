@@ -25,8 +25,8 @@ using namespace mlp::cuda::detail;
 
 struct ProgramBuilder::Operand {
   enum Kind { Buffer, Image, Scalar } kind = Buffer;
-  int index = -1;     // program value or image
-  double scalar = 0;  // Scalar
+  int index = -1;    // program value or image
+  double scalar = 0; // Scalar
   RankedTensorType type;
   std::string dtype; // of the elements in memory
 };
@@ -234,13 +234,12 @@ static void emitMappedStep(std::string &kernels, Program &program, Step &step,
                            int bKind, ArrayRef<int64_t> dims,
                            ArrayRef<Strides> strides) {
   llvm::raw_string_ostream os(kernels);
-  os << mapStruct(name + "_map", dims, strides);
-  os << "\n// " << step.what
-     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
-     << name << "(const " << at << " *a, const " << bt << " *b, float s, "
-     << ot << " *y, long long n) {\n  mlpc::runMapped<" << name << "_map, "
-     << at << ", " << bt << ", " << ot << ", " << act << ", " << op << ", "
-     << bKind << ">(a, b, s, y, n);\n}\n";
+  os << "\n// " << step.what << mapStruct(name + "_map", dims, strides)
+     << "extern \"C\" __global__ void __launch_bounds__(256)\n"
+     << name << "(const " << at << " *a, const " << bt << " *b, float s, " << ot
+     << " *y, long long n) {\n  mlpc::runMapped<" << name << "_map, " << at
+     << ", " << bt << ", " << ot << ", " << act << ", " << op << ", " << bKind
+     << ">(a, b, s, y, n);\n}\n";
   program.steps.push_back(step);
 }
 
@@ -263,11 +262,11 @@ LogicalResult ProgramBuilder::emitGenericElementwise(Operation *op) {
            << result;
   int act = activationOf(op);
   const bool binary = act < 0;
-  int code = !binary                 ? 6 // kGNone
-             : isa<mlp::AddOp>(op)   ? 0
-             : isa<mlp::SubOp>(op)   ? 1
-             : isa<mlp::MulOp>(op)   ? 2
-                                     : 3;
+  int code = !binary               ? 6 // kGNone
+             : isa<mlp::AddOp>(op) ? 0
+             : isa<mlp::SubOp>(op) ? 1
+             : isa<mlp::MulOp>(op) ? 2
+                                   : 3;
   auto a = operandOf(op->getOperand(0), op);
   if (failed(a))
     return failure();
@@ -293,10 +292,10 @@ LogicalResult ProgramBuilder::emitGenericElementwise(Operation *op) {
            << result;
   int out = defineAny(op->getResult(0));
   Step step;
-  std::string name = newKernel(op->getName().getStringRef().str() +
-                                   " (broadcasting, " +
-                                   std::to_string(result.getRank()) + "-D)",
-                               step);
+  std::string name =
+      newKernel(op->getName().getStringRef().str() + " (broadcasting, " +
+                    std::to_string(result.getRank()) + "-D)",
+                step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 256;
@@ -483,8 +482,7 @@ LogicalResult ProgramBuilder::emitConcat(mlp::ConcatOp op) {
     auto a = operandOf(v, op);
     if (failed(a))
       return failure();
-    if (a->kind == Operand::Scalar ||
-        isBatched(a->type) != isBatched(result))
+    if (a->kind == Operand::Scalar || isBatched(a->type) != isBatched(result))
       return op.emitError("the CUDA backend cannot concatenate ")
              << v.getType() << " into " << result;
     inputs.push_back(*a);
@@ -537,10 +535,10 @@ LogicalResult ProgramBuilder::emitReduce(Operation *op, Value input,
                 l = dims[axis], inner = product(dims.drop_front(axis + 1));
   int out = defineAny(op->getResult(0));
   Step step;
-  std::string name = newKernel(std::string(mode ? "mean" : "sum") +
-                                   " over axis " + std::to_string(axis) +
-                                   " (" + std::to_string(l) + ")",
-                               step);
+  std::string name =
+      newKernel(std::string(mode ? "mean" : "sum") + " over axis " +
+                    std::to_string(axis) + " (" + std::to_string(l) + ")",
+                step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = inner == 1 ? 8 : 256; // a warp per output if inner is 1
@@ -613,25 +611,23 @@ LogicalResult ProgramBuilder::emitEmbedding(mlp::EmbeddingOp op) {
   int image = paramImage(*name, v * d);
   int out = defineAny(op.getResult());
   Step step;
-  std::string kernel = newKernel("embedding of " + std::to_string(v) +
-                                     " x " + std::to_string(d),
-                                 step);
+  std::string kernel = newKernel(
+      "embedding of " + std::to_string(v) + " x " + std::to_string(d), step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 256;
-  step.args = {{Arg::ValueRef, *in},
-               {Arg::ImageRef, image},
-               {Arg::ValueRef, out}};
+  step.args = {
+      {Arg::ValueRef, *in}, {Arg::ImageRef, image}, {Arg::ValueRef, out}};
   addCountArg(step, result, product(staticDims(result)));
   const char *it = idType(program.values[*in].dtype),
              *ot = cType(program.values[out].dtype);
   std::string params, body;
-  llvm::raw_string_ostream(params) << "const " << it
-                                   << " *ids, const float *table, " << ot
-                                   << " *y, long long n";
-  llvm::raw_string_ostream(body) << "mlpc::runEmbedding<" << it << ", " << ot
-                                 << ", " << v << "LL, " << d
-                                 << ">(ids, table, y, n);";
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *ids, const float *table, " << ot
+      << " *y, long long n";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runEmbedding<" << it << ", " << ot << ", " << v << "LL, " << d
+      << ">(ids, table, y, n);";
   addStep(step, params, body);
   return success();
 }
@@ -672,8 +668,8 @@ LogicalResult ProgramBuilder::emitBatchNorm(mlp::BatchNormOp op) {
                         "tensors only");
   const int64_t c = colsOf(in);
   Image image;
-  for (Value p : {op.getMean(), op.getVariance(), op.getWeight(),
-                  op.getBias()}) {
+  for (Value p :
+       {op.getMean(), op.getVariance(), op.getWeight(), op.getBias()}) {
     if (!p)
       continue;
     auto name = paramName(p, op, "batch_norm statistics and affine");
@@ -689,8 +685,7 @@ LogicalResult ProgramBuilder::emitBatchNorm(mlp::BatchNormOp op) {
     return failure();
   int out = defineAny(op.getResult());
   Step step;
-  std::string kernel =
-      newKernel("batch_norm over " + std::to_string(c), step);
+  std::string kernel = newKernel("batch_norm over " + std::to_string(c), step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 256;
@@ -731,23 +726,22 @@ LogicalResult ProgramBuilder::emitBSpline(mlp::BSplineBasisOp op) {
   int image = paramImage(*name, f * t);
   int out = defineAny(op.getResult());
   Step step;
-  std::string kernel = newKernel("bspline_basis of order " +
-                                     std::to_string(order) + " on " +
-                                     std::to_string(t) + " knots",
-                                 step);
+  std::string kernel =
+      newKernel("bspline_basis of order " + std::to_string(order) + " on " +
+                    std::to_string(t) + " knots",
+                step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 256;
-  step.args = {{Arg::ValueRef, *x},
-               {Arg::ImageRef, image},
-               {Arg::ValueRef, out}};
+  step.args = {
+      {Arg::ValueRef, *x}, {Arg::ImageRef, image}, {Arg::ValueRef, out}};
   addCountArg(step, result, product(staticDims(result)));
   const char *it = cType(program.values[*x].dtype),
              *ot = cType(program.values[out].dtype);
   std::string params, body;
-  llvm::raw_string_ostream(params) << "const " << it
-                                   << " *x, const float *grid, " << ot
-                                   << " *y, long long n";
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, const float *grid, " << ot
+      << " *y, long long n";
   llvm::raw_string_ostream(body)
       << "mlpc::runBSpline<" << it << ", " << ot << ", " << f << ", " << t
       << ", " << order << ">(x, grid, y, n);";
@@ -774,7 +768,7 @@ LogicalResult ProgramBuilder::emitGenericMatmul(Operation *op) {
   auto in = cast<RankedTensorType>(input.getType());
   auto wt = cast<RankedTensorType>(weight.getType());
   if (!writable(op->getResult(0).getType()) || wt.getRank() != 2 ||
-      in.getRank() < (isBatched(in) ? 2 : 1))
+      !wt.hasStaticShape() || in.getRank() < (isBatched(in) ? 2 : 1))
     return op->emitError("the CUDA backend multiplies [N, ..., K] or static "
                          "tensors by a 2-D weight only");
   const int64_t k = wt.getDimSize(isMatmul ? 0 : 1),
@@ -825,9 +819,9 @@ LogicalResult ProgramBuilder::emitGenericMatmul(Operation *op) {
       << "const " << xt << " *x, const " << wtt << " *w, const float *bias, "
       << ot << " *y, long long m";
   llvm::raw_string_ostream(body)
-      << "mlpc::runSmallMatmul<" << xt << ", " << wtt << ", " << ot << ", "
-      << k << ", " << n << ", " << (isMatmul ? "true" : "false") << ", "
-      << act << ">(x, w, bias, y, m);";
+      << "mlpc::runSmallMatmul<" << xt << ", " << wtt << ", " << ot << ", " << k
+      << ", " << n << ", " << (isMatmul ? "true" : "false") << ", " << act
+      << ">(x, w, bias, y, m);";
   addStep(step, params, body);
   return success();
 }

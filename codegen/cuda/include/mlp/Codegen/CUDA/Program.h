@@ -39,7 +39,8 @@ struct Buffer {
   enum Kind { Input, Output, Temp } kind;
   int index;    // position among the model's inputs / outputs / temps
   int64_t cols;
-  std::string dtype; // "float32", "float16", "bfloat16"; inputs: "int32", "int64"
+  // "float32", "float16", "bfloat16"; inputs may be "int32", "int64"
+  std::string dtype;
   int64_t rowsPerBatch = 1; // product of the dims between batch and cols
   bool batched = true;
 };
