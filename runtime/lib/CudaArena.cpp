@@ -35,7 +35,7 @@ ArenaLayout planArena(const CudaPlan &plan,
     if (v.kind != CudaValue::Temp || lifetimes[i].first < 0)
       continue;
     const uint64_t bytes =
-        uint64_t(rows) * v.rowsPerBatch * v.cols * v.elemBytes;
+        uint64_t(v.batched ? rows : 1) * v.rowsPerBatch * v.cols * v.elemBytes;
     size[i] = (std::max<uint64_t>(bytes, 1) + kAlign - 1) / kAlign * kAlign;
     order.push_back(i);
   }

@@ -304,7 +304,7 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
   for (size_t i = 0; i < plan.values.size(); ++i) {
     const CudaValue &v = plan.values[i];
     const uint64_t bytes =
-        uint64_t(rows) * v.rowsPerBatch * v.cols * v.elemBytes;
+        uint64_t(v.batched ? rows : 1) * v.rowsPerBatch * v.cols * v.elemBytes;
     if (v.kind == CudaValue::Temp) {
       ptrs[i] = arena + tempOffsets[i];
       continue;
@@ -332,11 +332,12 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
 
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const CudaStep &step = plan.steps[s];
-    // The work of a step: batch rows times the rows of its first Rows arg.
+    // The work of a step: batch rows times the rows of its first Rows arg
+    // (or a fixed Count, for work that does not depend on the batch).
     int64_t work = rows;
     for (const CudaArg &arg : step.args)
-      if (arg.kind == CudaArg::Rows) {
-        work = rows * arg.perBatch;
+      if (arg.kind == CudaArg::Rows || arg.kind == CudaArg::Count) {
+        work = arg.kind == CudaArg::Rows ? rows * arg.perBatch : arg.perBatch;
         break;
       }
     const int64_t tiles = (work + step.rowsPerCta - 1) / step.rowsPerCta;
@@ -362,6 +363,10 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
         break;
       case CudaArg::Rows:
         counts[a] = rows * arg.perBatch;
+        params[a] = &counts[a];
+        break;
+      case CudaArg::Count:
+        counts[a] = arg.perBatch;
         params[a] = &counts[a];
         break;
       case CudaArg::F32:

@@ -48,6 +48,15 @@ int elemBytes(const std::string &dtype) {
   return 0;
 }
 
+/// Values may also be integer model inputs (embedding ids).
+int valueElemBytes(const std::string &dtype) {
+  if (dtype == "int64")
+    return 8;
+  if (dtype == "int32")
+    return 4;
+  return elemBytes(dtype);
+}
+
 constexpr int64_t kMax = int64_t(1) << 40;
 
 bool parseValue(const json &j, const ModelMetadata &meta, CudaPlan &plan,
@@ -65,7 +74,14 @@ bool parseValue(const json &j, const ModelMetadata &meta, CudaPlan &plan,
   if (j.contains("rows_per_batch") &&
       !getInt(j, "rows_per_batch", 1, kMax, v.rowsPerBatch, error))
     return false;
-  v.elemBytes = elemBytes(v.dtype);
+  if (j.contains("batched")) {
+    if (!j["batched"].is_boolean()) {
+      error = "value with a non-boolean 'batched'";
+      return false;
+    }
+    v.batched = j["batched"].get<bool>();
+  }
+  v.elemBytes = valueElemBytes(v.dtype);
   if (!v.elemBytes) {
     error = "value of unsupported dtype '" + v.dtype + "'";
     return false;
@@ -80,6 +96,10 @@ bool parseValue(const json &j, const ModelMetadata &meta, CudaPlan &plan,
   } else if (kind == "temp") {
     v.kind = CudaValue::Temp;
     plan.numTemps = std::max(plan.numTemps, v.index + 1);
+    if (v.dtype == "int32" || v.dtype == "int64") {
+      error = "temp value of integer dtype '" + v.dtype + "'";
+      return false;
+    }
   } else {
     error = "value of unknown kind '" + kind + "'";
     return false;
@@ -93,9 +113,11 @@ bool parseValue(const json &j, const ModelMetadata &meta, CudaPlan &plan,
     int64_t middle = 1;
     for (size_t d = 1; d + 1 < spec.shape.size(); ++d)
       middle *= spec.shape[d];
-    if (spec.shape.size() < 2 || spec.shape[0] != -1 ||
-        spec.shape.back() != v.cols || middle != v.rowsPerBatch ||
-        spec.dtypeName != v.dtype) {
+    // [N] is one column per batch row.
+    const int64_t cols = spec.shape.size() == 1 ? 1 : spec.shape.back();
+    if (spec.shape.empty() || spec.shape[0] != -1 || cols != v.cols ||
+        middle != v.rowsPerBatch || spec.dtypeName != v.dtype || !v.batched ||
+        (v.kind == CudaValue::Output && !elemBytes(v.dtype))) {
       error = kind + " '" + spec.name + "' does not match its CUDA value";
       return false;
     }
@@ -241,6 +263,10 @@ bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
       arg.kind = CudaArg::Rows;
       if (!a["rows"].is_boolean() &&
           !getInt(a, "rows", 1, kMax, arg.perBatch, error))
+        return false;
+    } else if (a.contains("count")) {
+      arg.kind = CudaArg::Count;
+      if (!getInt(a, "count", 0, kMax, arg.perBatch, error))
         return false;
     } else if (a.contains("f32") && a["f32"].is_number()) {
       arg.kind = CudaArg::F32;

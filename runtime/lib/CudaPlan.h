@@ -21,6 +21,7 @@ struct CudaValue {
   int index = 0;
   int64_t cols = 0;
   int64_t rowsPerBatch = 1; // rows = batch * rowsPerBatch
+  bool batched = true;      // false: rowsPerBatch rows whatever the batch
   std::string dtype;
   int elemBytes = 4;
 };
@@ -63,10 +64,10 @@ struct CudaImage {
 };
 
 struct CudaArg {
-  enum Kind { Value, Image, Rows, F32 } kind = Rows;
+  enum Kind { Value, Image, Rows, F32, Count } kind = Rows;
   int index = 0; // value or image (-1: a null pointer)
   float number = 0;
-  int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch
+  int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch; Count: this
 };
 
 struct CudaStep {

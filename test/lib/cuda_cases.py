@@ -97,6 +97,322 @@ CASES = [
 ]
 
 
+# -- op-level cases of the general kernels (mlpc_generic.cuh) --------------------
+#
+# Each: an .mlp source, its parameters {name: (shape, init)}, inputs
+# [(name, shape, kind)] (kind "f32", or "i64:V" / "i32:V" for ids drawn from
+# [-2, V + 2), out-of-range ones included), the outputs, and a float64 NumPy
+# reference ref(params, inputs) -> [outputs]. The references live here, so the
+# GPU machine finds them by case name.
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _bspline(x, grid, order):
+    """Cox-de Boor as efficient-kan's b_splines, float64."""
+    x = x[..., None]
+    b = ((x >= grid[:, :-1]) & (x < grid[:, 1:])).astype(np.float64)
+    for k in range(1, order + 1):
+        b = ((x - grid[:, :-(k + 1)]) / (grid[:, k:-1] - grid[:, :-(k + 1)]) * b[..., :-1]
+             + (grid[:, k + 1:] - x) / (grid[:, k + 1:] - grid[:, 1:-k]) * b[..., 1:])
+    return b
+
+
+def _embedding(table, ids):
+    ok = (ids >= 0) & (ids < table.shape[0])
+    return np.where(ok[..., None], table[np.where(ok, ids, 0)], 0.0)
+
+
+def _avg_pool(x, k, stride, pad, include_pad):
+    n, h, w, c = x.shape
+    oh, ow = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    xp = np.zeros((n, h + 2 * pad, w + 2 * pad, c))
+    xp[:, pad:pad + h, pad:pad + w] = x
+    ones = np.zeros((1, h + 2 * pad, w + 2 * pad, 1))
+    ones[:, pad:pad + h, pad:pad + w] = 1
+    y = np.zeros((n, oh, ow, c))
+    cnt = np.zeros((1, oh, ow, 1))
+    for i in range(k):
+        for j in range(k):
+            y += xp[:, i:i + stride * oh:stride, j:j + stride * ow:stride]
+            cnt += ones[:, i:i + stride * oh:stride, j:j + stride * ow:stride]
+    return y / (k * k if include_pad else cnt)
+
+
+def _conv(x, w, b, stride, pad):
+    n, h, wd, c = x.shape
+    o, _, kh, kw = w.shape
+    oh, ow = (h + 2 * pad - kh) // stride + 1, (wd + 2 * pad - kw) // stride + 1
+    xp = np.zeros((n, h + 2 * pad, wd + 2 * pad, c))
+    xp[:, pad:pad + h, pad:pad + wd] = x
+    y = np.zeros((n, oh, ow, o)) + b
+    for i in range(kh):
+        for j in range(kw):
+            y += xp[:, i:i + stride * oh:stride, j:j + stride * ow:stride] @ w[:, :, i, j].T
+    return y
+
+
+def _group_norm(x, w, b, eps=1e-5):
+    axes = tuple(range(1, x.ndim))
+    m = x.mean(axis=axes, keepdims=True)
+    v = ((x - m) ** 2).mean(axis=axes, keepdims=True)
+    return (x - m) / np.sqrt(v + eps) * w + b
+
+
+def _softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+OP_CASES = {
+    "bcast": dict(
+        source="""model bcast {
+  input x: f32[N, 4, 1, 6]
+  input m: f32[N, 1, 5, 1]
+  p = param @p: f32[5, 6]
+  q = param @q: f32[4, 1, 1]
+  output y = (x - m) * p + x / (q * q + 1.0)
+  output z = 1.0 - x * m
+  output w = 2.0 / (m * m + 1.0) + sigmoid(p)
+}
+""",
+        params={"p": ((5, 6), "normal"), "q": ((4, 1, 1), "normal")},
+        inputs=[("x", (4, 1, 6), "f32"), ("m", (1, 5, 1), "f32")],
+        outputs=["y", "z", "w"],
+        ref=lambda p, x: [(x["x"] - x["m"]) * p["p"] + x["x"] / (p["q"] ** 2 + 1),
+                          1 - x["x"] * x["m"],
+                          2 / (x["m"] ** 2 + 1) + _sigmoid(p["p"])]),
+    "permute": dict(
+        source="""model permute {
+  input x: f32[N, 2, 3, 4, 5]
+  output y = transpose(x, 1, 3)
+  output z = transpose(x, 3, 4) |> transpose(1, 2) |> relu
+  output t = transpose(x, 2, 3) |> reshape(N, 2, 20, 3) |> transpose(1, 3)
+}
+""",
+        params={},
+        inputs=[("x", (2, 3, 4, 5), "f32")],
+        outputs=["y", "z", "t"],
+        ref=lambda p, x: [x["x"].transpose(0, 3, 2, 1, 4),
+                          np.maximum(x["x"].transpose(0, 1, 2, 4, 3).transpose(0, 2, 1, 3, 4), 0),
+                          x["x"].transpose(0, 1, 3, 2, 4).reshape(-1, 2, 20, 3)
+                          .transpose(0, 3, 2, 1)]),
+    "concat_slice": dict(
+        source="""model concat_slice {
+  input a: f32[N, 3, 4]
+  input b: f32[N, 3, 2]
+  input c: f32[N, 2, 4]
+  output y = concat(a, sin(b), axis=2)
+  output z = concat(a, c * 2.0, a, axis=1)
+  output s = slice(a, 1, 3, axis=1) |> cos
+  output u = concat(reshape(a, N, 12), reshape(b, N, 6)) |> reshape(N, 1, 18)
+    |> broadcast_to(N, 3, 18)
+}
+""",
+        params={},
+        inputs=[("a", (3, 4), "f32"), ("b", (3, 2), "f32"), ("c", (2, 4), "f32")],
+        outputs=["y", "z", "s", "u"],
+        ref=lambda p, x: [np.concatenate([x["a"], np.sin(x["b"])], axis=2),
+                          np.concatenate([x["a"], 2 * x["c"], x["a"]], axis=1),
+                          np.cos(x["a"][:, 1:3]),
+                          np.broadcast_to(np.concatenate([x["a"].reshape(-1, 1, 12),
+                                                          x["b"].reshape(-1, 1, 6)], axis=2),
+                                          (x["a"].shape[0], 3, 18))]),
+    "reduce": dict(
+        source="""model reduce {
+  input x: f32[N, 5, 7, 3]
+  output s = sum(x, axis=2)
+  output m = mean(x, axis=3)
+  output a = mean(reshape(x, N, 105), axis=1)
+  output p = softmax(x, axis=1)
+  output q = softmax(x, axis=3) |> sum(axis=1)
+  output g = group_norm(x) @gn
+}
+""",
+        params={"gn.weight": ((3,), "normal"), "gn.bias": ((3,), "normal")},
+        inputs=[("x", (5, 7, 3), "f32")],
+        outputs=["s", "m", "a", "p", "q", "g"],
+        ref=lambda p, x: [x["x"].sum(axis=2), x["x"].mean(axis=3),
+                          x["x"].reshape(-1, 105).mean(axis=1),
+                          _softmax(x["x"], 1), _softmax(x["x"], 3).sum(axis=1),
+                          _group_norm(x["x"], p["gn.weight"], p["gn.bias"])]),
+    "batch_norm": dict(
+        source="""model batch_norm {
+  input x: f32[N, 24]
+  input t: f32[N, 6, 10]
+  output y = batch_norm(x, eps=1e-5) @bn |> relu
+  output z = batch_norm(t, eps=1e-3, affine=false) @bn2
+}
+""",
+        params={"bn.weight": ((24,), "normal"), "bn.bias": ((24,), "normal"),
+                "bn.running_mean": ((24,), "normal"), "bn.running_var": ((24,), "positive"),
+                "bn2.running_mean": ((10,), "normal"), "bn2.running_var": ((10,), "positive")},
+        inputs=[("x", (24,), "f32"), ("t", (6, 10), "f32")],
+        outputs=["y", "z"],
+        ref=lambda p, x: [np.maximum((x["x"] - p["bn.running_mean"])
+                                     / np.sqrt(p["bn.running_var"] + 1e-5) * p["bn.weight"]
+                                     + p["bn.bias"], 0),
+                          (x["t"] - p["bn2.running_mean"]) / np.sqrt(p["bn2.running_var"] + 1e-3)]),
+    "embedding_i64": dict(
+        source="""model embedding_i64 {
+  input ids: i64[N, 5]
+  input one: i64[N]
+  e = embedding(ids, 11, 6) @emb
+  output y = e * reshape(padding_mask(ids), N, 5, 1)
+  output z = concat(embedding(one, 7, 6) @emb2, sum(e, axis=1))
+}
+""",
+        params={"emb.weight": ((11, 6), "normal"), "emb2.weight": ((7, 6), "normal")},
+        inputs=[("ids", (5,), "i64:11"), ("one", (), "i64:7")],
+        outputs=["y", "z"],
+        ref=lambda p, x: [_embedding(p["emb.weight"], x["ids"])
+                          * (x["ids"] != 0)[..., None],
+                          np.concatenate([_embedding(p["emb2.weight"], x["one"]),
+                                          _embedding(p["emb.weight"], x["ids"]).sum(axis=1)],
+                                         axis=1)]),
+    "embedding_i32": dict(
+        source="""model embedding_i32 {
+  input ids: i32[N, 3]
+  output y = embedding(ids, 9, 4) @emb |> reshape(N, 12) |> linear(5) @fc
+  output m = padding_mask(ids, padding_idx=2)
+}
+""",
+        params={"emb.weight": ((9, 4), "normal"), "fc.weight": ((5, 12), "normal"),
+                "fc.bias": ((5,), "normal")},
+        inputs=[("ids", (3,), "i32:9")],
+        outputs=["y", "m"],
+        ref=lambda p, x: [_embedding(p["emb.weight"], x["ids"]).reshape(-1, 12)
+                          @ p["fc.weight"].T + p["fc.bias"],
+                          (x["ids"] != 2).astype(np.float64)]),
+    "kan_bases": dict(
+        source="""model kan_bases {
+  input x: f32[N, 6]
+  grid = param @grid: f32[6, 12]
+  g = param @rbf: f32[8]
+  output b = bspline_basis(x, grid, order=3)
+  t = reshape(x, N, 6, 1) - g
+  output r = exp(-(t / 0.5) * (t / 0.5)) |> reshape(N, 48)
+}
+""",
+        params={"grid": ((6, 12), "knots"), "rbf": ((8,), "normal")},
+        inputs=[("x", (6,), "f32")],
+        outputs=["b", "r"],
+        ref=lambda p, x: [_bspline(x["x"], p["grid"], 3),
+                          np.exp(-((x["x"][..., None] - p["rbf"]) / 0.5) ** 2).reshape(-1, 48)]),
+    "param_math": dict(
+        source="""model param_math {
+  input x: f32[N, 12]
+  w = param @w: f32[8, 12, 2]
+  s = param @s: f32[8, 12]
+  c = param @c: f32[1, 5]
+  v = w * reshape(s, 8, 12, 1) |> reshape(8, 24)
+  gate = linear(c, 24) @gate |> sigmoid
+  h = matmul(concat(x, x * 2.0), transpose(v, 0, 1))
+  output y = h + linear(gate * concat(x, x), 8, bias=false) @fc
+}
+""",
+        params={"w": ((8, 12, 2), "normal"), "s": ((8, 12), "normal"), "c": ((1, 5), "normal"),
+                "gate.weight": ((24, 5), "normal"), "gate.bias": ((24,), "normal"),
+                "fc.weight": ((8, 24), "normal")},
+        inputs=[("x", (12,), "f32")],
+        outputs=["y"],
+        ref=lambda p, x: [np.concatenate([x["x"], 2 * x["x"]], axis=1)
+                          @ (p["w"] * p["s"][..., None]).reshape(8, 24).T
+                          + (_sigmoid(p["c"] @ p["gate.weight"].T + p["gate.bias"])
+                             * np.concatenate([x["x"], x["x"]], axis=1)) @ p["fc.weight"].T]),
+    "pooling": dict(
+        source="""model pooling {
+  input x: f32[N, 6, 7, 5]
+  output a = avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=false)
+  output b = avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=true)
+  output c = conv2d(x, 4, 3, stride=2, padding=1) @conv
+  output d = conv2d(x, 3, 1) @pw |> gelu
+}
+""",
+        params={"conv.weight": ((4, 5, 3, 3), "normal"), "conv.bias": ((4,), "normal"),
+                "pw.weight": ((3, 5, 1, 1), "normal"), "pw.bias": ((3,), "normal")},
+        inputs=[("x", (6, 7, 5), "f32")],
+        outputs=["a", "b", "c", "d"],
+        ref=lambda p, x: [_avg_pool(x["x"], 3, 1, 1, False), _avg_pool(x["x"], 3, 2, 1, True),
+                          _conv(x["x"], p["conv.weight"], p["conv.bias"], 2, 1),
+                          ACTS["gelu"](_conv(x["x"], p["pw.weight"], p["pw.bias"], 1, 0))]),
+}
+OP_BATCHES = [0, 1, 7, 3000]
+
+
+def op_case(name, precision):
+    spec = OP_CASES[name]
+    label = "%s_%s" % (name, precision)
+    return {"name": label, "op": name, "source": spec["source"].replace(
+        "model %s " % name, "model %s " % label), "io": "f32", "precision": precision,
+        "batches": OP_BATCHES}
+
+
+CASES += [op_case(n, "f32") for n in OP_CASES]
+CASES += [op_case(n, "f16") for n in ("bcast", "reduce", "embedding_i64", "kan_bases",
+                                      "param_math", "pooling")]
+CASES += [op_case(n, "bf16") for n in ("bcast", "pooling")]
+
+
+def op_inputs(case, batch, rng):
+    xs = {}
+    for name, shape, kind in OP_CASES[case["op"]]["inputs"]:
+        if kind == "f32":
+            xs[name] = rng.standard_normal((batch,) + shape).astype(np.float32)
+        else:
+            dtype, vocabulary = kind.split(":")
+            xs[name] = rng.integers(-2, int(vocabulary) + 2, (batch,) + shape).astype(
+                np.int64 if dtype == "i64" else np.int32)
+    return xs
+
+
+def op_weights(case, rng):
+    tensors = {}
+    for name, (shape, init) in sorted(OP_CASES[case["op"]]["params"].items()):
+        if init == "positive":
+            v = rng.uniform(0.5, 2.0, shape)
+        elif init == "knots":  # increasing knots per row, around the inputs
+            v = np.sort(rng.uniform(-2.5, 2.5, shape), axis=-1)
+        else:
+            v = 0.5 * rng.standard_normal(shape)
+        tensors[name] = v.astype(np.float32)
+    return tensors
+
+
+def check_op_case(out_dir, case, rng):
+    """Every output at every batch; returns the number of failures."""
+    spec = OP_CASES[case["op"]]
+    weights = load_safetensors(os.path.join(out_dir, case["weights"]))
+    p64 = {k: v.astype(np.float64) for k, v in weights.items()}
+    model = mlpc.load(os.path.join(out_dir, case["lib"]))
+    tol = TOLERANCE[case["precision"]]
+    failures, worst = 0, 0.0
+    for batch in case["batches"]:
+        xs = op_inputs(case, batch, rng)
+        got = model.run(xs)
+        want = spec["ref"](p64, {k: v.astype(np.float64) if v.dtype.kind == "f" else v
+                                 for k, v in xs.items()})
+        for name, ref in zip(spec["outputs"], want):
+            y = got[name].astype(np.float64)
+            if y.shape != ref.shape:
+                failures += 1
+                print("FAIL %s batch %d: output %s has shape %s, expected %s"
+                      % (case["name"], batch, name, y.shape, ref.shape))
+                continue
+            if batch == 0:
+                continue
+            err = np.linalg.norm(y - ref) / max(np.linalg.norm(ref), 1e-30)
+            worst = max(worst, err)
+            if not (np.isfinite(y).all() and err <= tol):
+                failures += 1
+                print("FAIL %s batch %d: output %s relative error %.3g > %.g"
+                      % (case["name"], batch, name, err, tol))
+    print("%-24s %-5s worst relative error %.3g (tolerance %.g)"
+          % (case["name"], case["precision"], worst, tol))
+    return failures
+
+
 def weights_for(case, rng):
     """Random weights in the model's type; bfloat16 as raw bits."""
     tensors = {}
@@ -149,7 +465,10 @@ def build(out_dir, targets="cuda"):
         with open(src, "w") as f:
             f.write(case["source"])
         wpath = os.path.join(out_dir, case["name"] + ".safetensors")
-        tensors, dtypes = weights_for(case, rng)
+        if "op" in case:
+            tensors, dtypes = op_weights(case, rng), None
+        else:
+            tensors, dtypes = weights_for(case, rng)
         save_safetensors(tensors, wpath, dtypes=dtypes)
         lib = os.path.join(out_dir, "lib%s.so" % case["name"])
         cmd = [mlpc.find_compiler(), src, "--weights", wpath, "--target=" + targets,
@@ -196,6 +515,9 @@ def check(out_dir):
     worst = {}
     failures = 0
     for case in manifest:
+        if "op" in case:
+            failures += check_op_case(out_dir, case, rng)
+            continue
         weights = load_safetensors(os.path.join(out_dir, case["weights"]))
         model = mlpc.load(os.path.join(out_dir, case["lib"]))
         tol = TOLERANCE[case["precision"]]

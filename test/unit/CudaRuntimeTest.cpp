@@ -74,7 +74,8 @@ std::string cudaMetadata(bool cpu, const std::string &pieceExtra = "",
                  {"kind": "output", "index": 0, "cols": 2, "dtype": "float32"}],
       "images": [{"bytes": 32, "pieces": [{"param": 0, "dtype": "float32",
          "rows": 2, "cols": 3, "padded_rows": 2, "row_stride": 4,
-         "offset": 0)" + pieceExtra + R"(}]}],
+         "offset": 0)" +
+         pieceExtra + R"(}]}],
       "steps": [{"kernel": "k", "threads": 256, "shared_bytes": 0,
          "grid": "row_tiles", "rows_per_cta": 64, "grid_y": 1,
          "args": [{"value": 0}, {"image": 0}, {"value": 1}, {"rows": true}]}]}})";
@@ -85,14 +86,17 @@ const unsigned char kFatbin[64] = {};
 
 class NoDriver : public ::testing::Test {
 protected:
-  void SetUp() override { setenv("MLP_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1); }
+  void SetUp() override {
+    setenv("MLP_CUDA_DRIVER", "/nonexistent/libcuda.so.1", 1);
+  }
 };
 
 TEST_F(NoDriver, CudaOnlyModelNeedsTheDriver) {
   std::string meta = cudaMetadata(/*cpu=*/false);
   mlp_model *m = nullptr;
-  EXPECT_EQ(createModel({meta.c_str(), kWeights, nullptr, kFatbin}, nullptr, &m),
-            MLP_ERR_DEVICE);
+  EXPECT_EQ(
+      createModel({meta.c_str(), kWeights, nullptr, kFatbin}, nullptr, &m),
+      MLP_ERR_DEVICE);
   EXPECT_NE(std::string(mlp_last_error()).find("no CUDA driver"),
             std::string::npos)
       << mlp_last_error();
@@ -152,6 +156,74 @@ TEST(CudaPlan, InconsistentPlansAreRejected) {
   EXPECT_TRUE(meta.hasCuda);
   ASSERT_EQ(meta.cuda.steps.size(), 1u);
   EXPECT_FALSE(meta.cuda.steps[0].persistent);
+}
+
+/// Integer ids of shape [N] (one column), a temp without a batch and a
+/// fixed work count: what embeddings and parameter-only math need.
+std::string idsMetadata(const std::string &idsValue,
+                        const std::string &tempValue) {
+  return R"({"abi": 1, "name": "ids", "cpu": false,
+    "inputs": [{"name": "ids", "dtype": "int64", "shape": [-1]}],
+    "outputs": [{"name": "y", "dtype": "float32", "shape": [-1, 4]}],
+    "params": [{"name": "t", "dtype": "float32", "shape": [3, 4], "offset": 0}],
+    "weights": {"embedded": true, "nbytes": 48},
+    "cuda": {"precision": "f32", "fatbin_bytes": 64,
+      "values": [)" +
+         idsValue + R"(,
+                 {"kind": "output", "index": 0, "cols": 4, "dtype": "float32"},
+                 )" +
+         tempValue + R"(],
+      "images": [{"bytes": 48, "pieces": [{"param": 0, "dtype": "float32",
+         "rows": 1, "cols": 12, "padded_rows": 1, "row_stride": 12,
+         "offset": 0}]}],
+      "steps": [{"kernel": "k", "threads": 256, "shared_bytes": 0,
+         "grid": "persistent", "rows_per_cta": 256, "grid_y": 1,
+         "args": [{"image": 0}, {"value": 2}, {"count": 12}]},
+        {"kernel": "g", "threads": 256, "shared_bytes": 0,
+         "grid": "persistent", "rows_per_cta": 256, "grid_y": 1,
+         "args": [{"value": 0}, {"value": 2}, {"value": 1}, {"rows": 4}]}]}})";
+}
+
+TEST(CudaPlan, IntegerInputsAndBatchFreeTemps) {
+  const std::string ids =
+      R"({"kind": "input", "index": 0, "cols": 1, "dtype": "int64"})";
+  const std::string temp =
+      R"({"kind": "temp", "index": 0, "cols": 12, "dtype": "float32",
+          "batched": false})";
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(idsMetadata(ids, temp).c_str(), meta, error))
+      << error;
+  ASSERT_EQ(meta.cuda.values.size(), 3u);
+  EXPECT_EQ(meta.cuda.values[0].elemBytes, 8);
+  EXPECT_TRUE(meta.cuda.values[0].batched);
+  EXPECT_FALSE(meta.cuda.values[2].batched);
+  ASSERT_EQ(meta.cuda.steps.size(), 2u);
+  EXPECT_EQ(meta.cuda.steps[0].args[2].kind, CudaArg::Count);
+  EXPECT_EQ(meta.cuda.steps[0].args[2].perBatch, 12);
+
+  const std::string bad[] = {
+      // The ids are int64, not int32.
+      idsMetadata(R"({"kind": "input", "index": 0, "cols": 1,
+                      "dtype": "int32"})",
+                  temp),
+      // [N] is one column.
+      idsMetadata(R"({"kind": "input", "index": 0, "cols": 2,
+                      "dtype": "int64"})",
+                  temp),
+      // A caller's tensor always has the batch.
+      idsMetadata(R"({"kind": "input", "index": 0, "cols": 1,
+                      "dtype": "int64", "batched": false})",
+                  temp),
+      // Kernels compute floats only.
+      idsMetadata(ids, R"({"kind": "temp", "index": 0, "cols": 12,
+                           "dtype": "int64"})"),
+  };
+  for (const std::string &text : bad) {
+    ModelMetadata m;
+    EXPECT_FALSE(parseMetadata(text.c_str(), m, error)) << text;
+    EXPECT_NE(error.find("cuda: "), std::string::npos) << error;
+  }
 }
 
 } // namespace

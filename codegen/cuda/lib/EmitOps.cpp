@@ -70,9 +70,9 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
              : isa<mlp::MulOp>(op)          ? 2
                                             : 3;
   Value a = op->getOperand(0), b = binary ? op->getOperand(1) : Value();
+  // Other shapes, broadcasts and tensors without a batch: EmitGeneric.cpp.
   if (!isBatchMatrix(op->getResult(0).getType()))
-    return op->emitError("the CUDA backend runs elementwise ops on "
-                         "[N, features] tensors so far");
+    return emitGenericElementwise(op);
   // A parameter or constant on the left of a commutative op moves right.
   if (binary && (code == 0 || code == 2) &&
       (a.getDefiningOp<mlp::ParamOp>() || a.getDefiningOp<mlp::ConstantOp>()))
@@ -81,8 +81,7 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   // The kernel indexes `a` as the result: no broadcasting of it.
   if (cast<RankedTensorType>(a.getType()).getShape() !=
       cast<RankedTensorType>(op->getResult(0).getType()).getShape())
-    return op->emitError("the CUDA backend does not broadcast ")
-           << a.getType() << " to " << op->getResult(0).getType() << " yet";
+    return emitGenericElementwise(op);
   // Operand kinds of mlpc_kernels.cuh: none, tensor, row param, scalar.
   enum { None, Tensor, RowParam, Scalar } kind = binary ? Tensor : None;
   int imageIndex = -1, bIndex = -1;
@@ -93,9 +92,7 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
       bool row = type.getNumElements() == c && type.getRank() >= 1 &&
                  type.getDimSize(type.getRank() - 1) == c;
       if (!row)
-        return op->emitError("the CUDA backend broadcasts only a parameter "
-                             "of shape [")
-               << c << "] (or [1, ..., " << c << "]) over the rows so far";
+        return emitGenericElementwise(op);
       Image image;
       image.pieces.push_back({param.getName().str(), "float32", 1, c, 1, c, 0});
       image.bytes = alignTo16(c * 4);
@@ -107,8 +104,7 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
       kind = Scalar;
     } else if (cast<RankedTensorType>(b.getType()).getShape() !=
                cast<RankedTensorType>(a.getType()).getShape()) {
-      return op->emitError("the CUDA backend does not broadcast ")
-             << b.getType() << " against " << a.getType() << " yet";
+      return emitGenericElementwise(op);
     }
   }
   auto in = valueOf(a, op);
@@ -162,8 +158,7 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
   if (!type || type.getRank() != 3 || !mlp::swapsLastTwoAxes(op) ||
       !isBatchMatrix(type))
-    return op.emitError("the CUDA backend transposes only the last two axes "
-                        "of [N, A, B] tensors so far");
+    return emitGenericTranspose(op);
   const int64_t a = type.getDimSize(1), b = type.getDimSize(2);
   auto in = valueOf(op.getInput(), op);
   if (failed(in))
@@ -195,8 +190,7 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
 LogicalResult ProgramBuilder::emitReshape(mlp::ReshapeOp op) {
   if (!isBatchMatrix(op.getInput().getType()) ||
       !isBatchMatrix(op.getResult().getType()))
-    return op.emitError("the CUDA backend reshapes only tensors whose "
-                        "leading axis is the batch");
+    return emitGenericReshape(op);
   auto in = valueOf(op.getInput(), op);
   if (failed(in))
     return failure();
@@ -232,8 +226,7 @@ LogicalResult ProgramBuilder::emitSlice(mlp::SliceOp op) {
   if (type && axis < 0)
     axis += type.getRank();
   if (!type || !isBatchMatrix(type) || axis != type.getRank() - 1)
-    return op.emitError("the CUDA backend slices only the last axis of "
-                        "batched tensors so far");
+    return emitGenericSlice(op);
   auto in = valueOf(op.getInput(), op);
   if (failed(in))
     return failure();
@@ -268,8 +261,7 @@ LogicalResult ProgramBuilder::emitMean(mlp::MeanOp op) {
   if (type && axis < 0)
     axis += type.getRank();
   if (!type || type.getRank() != 3 || axis != 1 || !isBatchMatrix(type))
-    return op.emitError("the CUDA backend averages only axis 1 of [N, T, C] "
-                        "tensors so far");
+    return emitReduce(op, op.getInput(), axis, /*mode=*/1);
   const int64_t t = type.getDimSize(1), c = type.getDimSize(2);
   auto in = valueOf(op.getInput(), op);
   if (failed(in))

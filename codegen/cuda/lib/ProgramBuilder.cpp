@@ -19,6 +19,10 @@ namespace {
 const char kKernelsHeader[] =
 #include "mlpc_kernels.cuh.inc"
     ;
+/// The general kernels, after it (mlpc_generic.cuh).
+const char kGenericHeader[] =
+#include "mlpc_generic.cuh.inc"
+    ;
 
 /// mlpc::Wgmma<T, N> (A from registers) and mlpc::WgmmaSS<T, N> (A from
 /// shared memory) for each shape a model uses: the inline PTX names every
@@ -77,10 +81,15 @@ LogicalResult ProgramBuilder::bindSignature() {
   for (auto [i, arg] : llvm::enumerate(model.getArguments())) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     std::string dtype = type ? kernelDtypeName(type.getElementType()) : "";
-    if (!isBatchMatrix(arg.getType()))
-      return model.emitError("the CUDA backend takes float inputs of shape "
-                             "[N, ...] with static dims after the batch so "
-                             "far; input #")
+    // Integer inputs are ids, for embedding and padding_mask.
+    if (type && dtype.empty() &&
+        (type.getElementType().isSignlessInteger(32) ||
+         type.getElementType().isSignlessInteger(64)))
+      dtype = mlp::dtypeName(type.getElementType());
+    if (!isBatched(arg.getType()) || dtype.empty())
+      return model.emitError("the CUDA backend takes float or int32/int64 "
+                             "inputs of shape [N, ...] with static dims "
+                             "after the batch; input #")
              << i << " is " << arg.getType();
     values[arg] = program.values.size();
     program.values.push_back({mlp::cuda::Buffer::Input, static_cast<int>(i),
@@ -204,6 +213,11 @@ FailureOr<Program> ProgramBuilder::build() {
     if (consumed.contains(&op) ||
         isa<mlp::ParamOp, mlp::ConstantOp, func::ReturnOp>(op))
       continue;
+    if (isa<mlp::LinearOp, mlp::MatmulOp>(op) && needsGenericMatmul(&op)) {
+      if (failed(emitGenericMatmul(&op)))
+        return failure();
+      continue;
+    }
     if (isa<mlp::LinearOp, mlp::MatmulOp>(op)) {
       auto first = layerAt(&op);
       if (failed(first))
@@ -215,7 +229,8 @@ FailureOr<Program> ProgramBuilder::build() {
                !outputIndex.count(chain.back().result)) {
           Operation *next = *chain.back().result.getUsers().begin();
           if (!isa<mlp::LinearOp, mlp::MatmulOp>(next) ||
-              next->getOperand(0) != chain.back().result)
+              next->getOperand(0) != chain.back().result ||
+              needsGenericMatmul(next))
             break;
           auto layer = layerAt(next);
           if (failed(layer))
@@ -291,6 +306,20 @@ FailureOr<Program> ProgramBuilder::build() {
             .Case([&](mlp::MeanOp o) { return emitMean(o); })
             .Case([&](mlp::PatchEmbedOp o) { return emitPatchEmbed(o); })
             .Case([&](mlp::LayerNormOp o) { return emitLayerNorm(o); })
+            .Case([&](mlp::ConcatOp o) { return emitConcat(o); })
+            .Case([&](mlp::BroadcastToOp o) {
+              return emitGenericCopy(o, o.getInput(), o.getResult());
+            })
+            .Case([&](mlp::SumOp o) {
+              return emitReduce(o, o.getInput(), o.getAxis(), /*mode=*/0);
+            })
+            .Case([&](mlp::SoftmaxOp o) { return emitSoftmax(o); })
+            .Case([&](mlp::EmbeddingOp o) { return emitEmbedding(o); })
+            .Case([&](mlp::PaddingMaskOp o) { return emitPaddingMask(o); })
+            .Case([&](mlp::BatchNormOp o) { return emitBatchNorm(o); })
+            .Case([&](mlp::BSplineBasisOp o) { return emitBSpline(o); })
+            .Case([&](mlp::AvgPool2DOp o) { return emitAvgPool(o); })
+            .Case([&](mlp::Conv2DOp o) { return emitConv2D(o); })
             .Case<mlp::AddOp, mlp::SubOp, mlp::MulOp, mlp::DivOp>(
                 [&](Operation *o) { return emitElementwise(o); })
             .Default([&](Operation *o) -> LogicalResult {
@@ -307,6 +336,7 @@ FailureOr<Program> ProgramBuilder::build() {
                        model.getSymName().str() + "' (precision " +
                        precisionName(precision) + ").\n";
   source += kKernelsHeader;
+  source += kGenericHeader;
   source += wgmmaSpecializations(wgmmaShapes, wgmmaSSShapes);
   source += kernels;
   program.source = std::move(source);

@@ -17,6 +17,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/Twine.h"
 
 #include <set>
@@ -98,6 +99,18 @@ inline bool isBatchMatrix(Type t) {
   return true;
 }
 
+/// [batch, ...] with static dims after the batch, of any rank >= 1 ([N]
+/// is one column per batch row): what the general kernels take.
+inline bool isBatched(Type t) {
+  auto type = dyn_cast<RankedTensorType>(t);
+  if (!type || type.getRank() < 1 || !type.isDynamicDim(0))
+    return false;
+  for (int64_t i = 1; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      return false;
+  return true;
+}
+
 inline int64_t rowsPerBatchOf(Type t) {
   auto type = cast<RankedTensorType>(t);
   int64_t rows = 1;
@@ -108,6 +121,8 @@ inline int64_t rowsPerBatchOf(Type t) {
 
 inline int64_t colsOf(Type t) {
   auto type = cast<RankedTensorType>(t);
+  if (type.getRank() == 1 && type.isDynamicDim(0))
+    return 1; // [N]
   return type.getDimSize(type.getRank() - 1);
 }
 
@@ -161,6 +176,35 @@ private:
   LogicalResult emitMean(mlp::MeanOp op);
   LogicalResult emitPatchEmbed(mlp::PatchEmbedOp op);
   int newTemp(int64_t rowsPerBatch, int64_t cols);
+
+  // The general kernels (EmitGeneric.cpp, EmitSpatial.cpp,
+  // kernels/mlpc_generic.cuh): any shape, broadcasting, no batch.
+public:
+  struct Operand; // a value, a parameter's image or a scalar
+
+private:
+  FailureOr<Operand> operandOf(Value v, Operation *user);
+  int paramImage(StringRef param, int64_t count);
+  int defineAny(Value v);
+  void addCountArg(Step &step, Type iteration, int64_t perBatchCount);
+  LogicalResult emitGenericElementwise(Operation *op);
+  LogicalResult emitGenericCopy(Operation *op, Value input, Value result);
+  LogicalResult emitGenericTranspose(mlp::TransposeOp op);
+  LogicalResult emitGenericReshape(mlp::ReshapeOp op);
+  LogicalResult emitGenericSlice(mlp::SliceOp op);
+  LogicalResult emitConcat(mlp::ConcatOp op);
+  LogicalResult emitReduce(Operation *op, Value input, int64_t axis, int mode);
+  LogicalResult emitSoftmax(mlp::SoftmaxOp op);
+  LogicalResult emitEmbedding(mlp::EmbeddingOp op);
+  LogicalResult emitPaddingMask(mlp::PaddingMaskOp op);
+  LogicalResult emitBatchNorm(mlp::BatchNormOp op);
+  LogicalResult emitBSpline(mlp::BSplineBasisOp op);
+  LogicalResult emitAvgPool(mlp::AvgPool2DOp op);
+  LogicalResult emitConv2D(mlp::Conv2DOp op);
+  /// linear / matmul that the linear kernels do not take: no batch, or a
+  /// weight the model computes.
+  bool needsGenericMatmul(Operation *op) const;
+  LogicalResult emitGenericMatmul(Operation *op);
   std::string newKernel(std::string what, Step &step);
   /// Writes the step's kernel, `extern "C" NAME(params) { body }` (`body`
   /// instantiates a template of mlpc_kernels.cuh), and appends the step.
@@ -186,6 +230,11 @@ private:
   std::set<std::pair<std::string, int64_t>> wgmmaShapes;
   /// (type, N) of the tensor-core linear kernels' shared-memory wgmma.
   std::set<std::pair<std::string, int64_t>> wgmmaSSShapes;
+  /// Images of whole parameters as floats (general kernels), by name.
+  llvm::StringMap<int> paramImages;
+  /// Values that are a parameter under another shape (reshape of a
+  /// parameter): the parameter's name.
+  llvm::DenseMap<Value, std::string> paramViews;
 };
 
 } // namespace mlp::cuda::detail

@@ -25,12 +25,16 @@ std::string mlp::cuda::toJson(const Program &program,
   j["precision"] = precisionName(program.precision);
   j["fatbin_bytes"] = fatbinBytes;
   json values = json::array();
-  for (const Buffer &v : program.values)
-    values.push_back({{"kind", kindName(v.kind)},
-                      {"index", v.index},
-                      {"cols", v.cols},
-                      {"rows_per_batch", v.rowsPerBatch},
-                      {"dtype", v.dtype}});
+  for (const Buffer &v : program.values) {
+    json value = {{"kind", kindName(v.kind)},
+                  {"index", v.index},
+                  {"cols", v.cols},
+                  {"rows_per_batch", v.rowsPerBatch},
+                  {"dtype", v.dtype}};
+    if (!v.batched)
+      value["batched"] = false;
+    values.push_back(value);
+  }
   j["values"] = values;
   json images = json::array();
   for (const Image &image : program.images) {
@@ -68,6 +72,9 @@ std::string mlp::cuda::toJson(const Program &program,
         break;
       case Arg::F32:
         args.push_back({{"f32", a.number}});
+        break;
+      case Arg::Count:
+        args.push_back({{"count", a.perBatch}});
         break;
       }
     }

@@ -32,13 +32,17 @@ const char *precisionName(Precision precision);
 
 /// A [batch, ..., cols] tensor that steps read or write: a model input or
 /// output (the caller's buffer) or an intermediate the runtime allocates per
-/// run. It holds batch * rowsPerBatch rows of `cols` elements.
+/// run. It holds batch * rowsPerBatch rows of `cols` elements ([batch] has
+/// one column). A temp without a batch (`batched` false, computed from
+/// parameters only) holds rowsPerBatch rows whatever the batch.
 struct Buffer {
   enum Kind { Input, Output, Temp } kind;
   int index;    // position among the model's inputs / outputs / temps
   int64_t cols;
-  std::string dtype; // "float32", "float16", "bfloat16"
+  // "float32", "float16", "bfloat16"; inputs may be "int32", "int64"
+  std::string dtype;
   int64_t rowsPerBatch = 1; // product of the dims between batch and cols
+  bool batched = true;
 };
 
 /// One parameter converted into a weight image: viewed as a (rows, cols)
@@ -72,10 +76,10 @@ struct Image {
 
 /// One argument of a kernel, in order.
 struct Arg {
-  enum Kind { ValueRef, ImageRef, Rows, F32 } kind;
+  enum Kind { ValueRef, ImageRef, Rows, F32, Count } kind;
   int index = 0;    // value or image index
   double number = 0; // F32
-  int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch
+  int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch; Count: this
 };
 
 /// One kernel launch. Grid: `Persistent` runs as many CTAs as fit on the
