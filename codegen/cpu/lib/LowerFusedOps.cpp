@@ -107,8 +107,8 @@ Value applyInPlace(OpBuilder &b, Location loc, Value product,
       [&](OpBuilder &nb, Location l, ValueRange args) {
         Value x = args.back();
         for (auto [step, arg] : llvm::zip(steps, argOf))
-          x = applyElementwise(nb, l, step.op, x,
-                               arg < 0 ? Value() : args[arg], step.xIsLhs);
+          x = applyElementwise(nb, l, step.op, x, arg < 0 ? Value() : args[arg],
+                               step.xIsLhs);
         nb.create<linalg::YieldOp>(l, x);
       });
   generic->setAttr(mlp::kEpilogueAttr, b.getUnitAttr());
@@ -121,8 +121,8 @@ Value rowsView(OpBuilder &b, Location loc, Value value, Value product) {
   auto productType = cast<RankedTensorType>(product.getType());
   if (type.getRank() == 2)
     return value;
-  auto viewType = RankedTensorType::get(productType.getShape(),
-                                        type.getElementType());
+  auto viewType =
+      RankedTensorType::get(productType.getShape(), type.getElementType());
   if (type.getRank() == 1)
     return b.create<tensor::ExpandShapeOp>(
         loc, viewType, value, SmallVector<ReassociationIndices>{{0, 1}});
@@ -244,11 +244,11 @@ LogicalResult lowerTokenMixing(mlp::FusedOp op) {
       epilogueOps = {inner};
     auto linear = dyn_cast<mlp::LinearOp>(epilogueOps.front());
     if (linear) {
-      current = tokenMatmul(b, loc, current, linear.getWeight(),
-                            linear.getBias());
+      current =
+          tokenMatmul(b, loc, current, linear.getWeight(), linear.getBias());
       current = applyInPlace(
-          b, loc, current, stepsAfter(epilogueOps),
-          [](Value v) { return v; }, /*channel=*/rank - 2);
+          b, loc, current, stepsAfter(epilogueOps), [](Value v) { return v; },
+          /*channel=*/rank - 2);
       continue;
     }
     // The residual add after the transpose back: in place, elementwise.
@@ -266,12 +266,6 @@ LogicalResult lowerTokenMixing(mlp::FusedOp op) {
 
 } // namespace
 
-// The folded token-mixing contraction (mlp.token_matmul) gives wrong results
-// after -mlp-cpu-tile-and-vectorize (found on a 6-token model against NumPy,
-// cause not yet known): until that is fixed the group is inlined, and its
-// epilogues are still fused.
-static constexpr bool foldTokenTransposes = false;
-
 LogicalResult mlp::cpu::lowerFusedGroups(ModuleOp module) {
   SmallVector<mlp::FusedOp> groups;
   // Outer groups first: a chain is inlined before its epilogues are lowered.
@@ -282,7 +276,7 @@ LogicalResult mlp::cpu::lowerFusedGroups(ModuleOp module) {
     if (lowered.contains(op))
       continue;
     StringRef kind = op.getKind();
-    if (kind == mlp::FusedOp::kTokenMixing && foldTokenTransposes) {
+    if (kind == mlp::FusedOp::kTokenMixing) {
       op.walk([&](mlp::FusedOp inner) { lowered.insert(inner); });
       if (failed(lowerTokenMixing(op)))
         return failure();

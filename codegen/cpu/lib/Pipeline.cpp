@@ -2,9 +2,9 @@
 #include "mlp/Codegen/CPU/Pipeline.h"
 #include "mlp/Codegen/CPU/Passes.h"
 
+#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
-#include "mlir/Conversion/BufferizationToMemRef/BufferizationToMemRef.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/OneShotAnalysis.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -35,7 +35,7 @@ void mlp::cpu::addLowerToLinalgPasses(OpPassManager &pm,
 void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
                                      const LoopOptions &options) {
   // Elementwise chains (bias + activation + residual) become one generic.
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(mlp::createMLPFuseElementwise());
   pm.addPass(createCanonicalizerPass());
   // One function per distinct kernel: repeated blocks share their code.
   pm.addPass(mlp::createMLPOutlineKernels());

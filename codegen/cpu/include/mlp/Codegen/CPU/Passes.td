@@ -81,6 +81,29 @@ def MLPTile : Pass<"mlp-tile", "mlir::ModuleOp"> {
   ];
 }
 
+def MLPFuseElementwise : Pass<"mlp-cpu-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg producers into their consumers";
+  let description = [{
+    `-linalg-fuse-elementwise-ops` (elementwise producers with one use fused
+    into their consumers, reshapes folded by expansion, constants folded),
+    only where the consumer reads the producer through a permutation of its
+    loops, once per element. Through a map that skips loops (a contraction
+    reading its input), the fused producer would be recomputed once per
+    skipped iteration, and one that updates its destination in place (an
+    epilogue) would apply the update that many times: wrong numbers.
+
+    ```mlir
+    // Not fused: %act updates %h in place, and the contraction reads it as
+    // x[b, k, c] while looping over i as well.
+    %act = linalg.generic {...} outs(%h : tensor<?x24x32xf32>) {gelu}
+    %y = linalg.generic {mlp.token_matmul} ins(%w, %act : ...) outs(...)
+    ```
+  }];
+  let dependentDialects = ["mlir::affine::AffineDialect",
+                           "mlir::linalg::LinalgDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
 def MLPOutlineKernels : Pass<"mlp-cpu-outline-kernels", "mlir::ModuleOp"> {
   let summary = "Outline each kernel into a function, one per distinct structure";
   let description = [{
