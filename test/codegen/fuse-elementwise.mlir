@@ -87,3 +87,37 @@ func.func @recompute_into_contraction(%w: tensor<5x6xf32>, %x: tensor<?x6x8xf32>
   } -> tensor<?x5x8xf32>
   return %y : tensor<?x5x8xf32>
 }
+
+// -----
+
+// A batch-free gate (a [1, k] linear of parameters with an in-place sigmoid)
+// read by a batched consumer as g[0, j] on every row n. Fused, the fused op
+// would keep the gate as an in-place result and apply the sigmoid once per
+// row (sigmoid(sigmoid(..)) from row 1 on): it stays apart.
+// CHECK-LABEL: func.func @in_place_epilogue_into_broadcast
+// CHECK: %[[MM:.+]] = linalg.matmul
+// CHECK: %[[ACT:.+]] = linalg.generic {{.*}} outs(%[[MM]] :
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} ins(%[[ACT]], %{{.+}} :
+// CHECK-NOT: math.exp
+// CHECK: return
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row0 = affine_map<(d0, d1) -> (0, d1)>
+func.func @in_place_epilogue_into_broadcast(%c: tensor<1x5xf32>, %w: tensor<5x24xf32>, %b: tensor<1x24xf32>, %x: tensor<?x24xf32>, %e: tensor<?x24xf32>) -> tensor<?x24xf32> {
+  %mm = linalg.matmul ins(%c, %w : tensor<1x5xf32>, tensor<5x24xf32>) outs(%b : tensor<1x24xf32>) -> tensor<1x24xf32>
+  %g = linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]} outs(%mm : tensor<1x24xf32>) attrs = {mlp.epilogue} {
+  ^bb0(%out: f32):
+    %one = arith.constant 1.0 : f32
+    %0 = arith.negf %out : f32
+    %1 = math.exp %0 : f32
+    %2 = arith.addf %1, %one : f32
+    %3 = arith.divf %one, %2 : f32
+    linalg.yield %3 : f32
+  } -> tensor<1x24xf32>
+  %y = linalg.generic {indexing_maps = [#row0, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%g, %x : tensor<1x24xf32>, tensor<?x24xf32>) outs(%e : tensor<?x24xf32>) {
+  ^bb0(%in: f32, %in2: f32, %out: f32):
+    %0 = arith.mulf %in, %in2 : f32
+    linalg.yield %0 : f32
+  } -> tensor<?x24xf32>
+  return %y : tensor<?x24xf32>
+}

@@ -205,6 +205,37 @@ model def_repeat {
     return Case("def_repeat", params, [("x", (32,))], [("y", (5,))], reference, mlp=mlp)
 
 
+def batch_free_gate_case():
+    mlp = """# gates computed from parameters only (a [1, k] tensor, no batch axis),
+# broadcast over the batch: the linear's in-place activation must run once
+model batch_free_gate {
+  input x: f32[N, 12]
+  c = param @c: f32[1, 5]
+  gate = linear(c, 24) @gate |> sigmoid
+  output g = gate * concat(x, x)
+  output f = linear(gate * concat(x, x), 8, bias=false) @fc
+  ctx = param @ctx: f32[1, 16]
+  fs = linear(ctx, 32) @fs.0 |> relu |> linear(12) @fs.2 |> tanh
+  output s = x * fs + x
+}
+"""
+    params = {"c": ((1, 5), "normal"), "ctx": ((1, 16), "normal")}
+    params.update(linear_params("gate", 5, 24))
+    params.update(linear_params("fc", 24, 8, bias=False))
+    params.update(linear_params("fs.0", 16, 32))
+    params.update(linear_params("fs.2", 32, 12))
+
+    def reference(p, x):
+        x = x["x"]
+        gate = ref.sigmoid(ref.linear(p["c"], p["gate.weight"], p["gate.bias"]))
+        g = gate * np.concatenate([x, x], axis=1)
+        fs = ref.relu(ref.linear(p["ctx"], p["fs.0.weight"], p["fs.0.bias"]))
+        fs = ref.tanh(ref.linear(fs, p["fs.2.weight"], p["fs.2.bias"]))
+        return [g, ref.linear(g, p["fc.weight"]), x * fs + x]
+    return Case("batch_free_gate", params, [("x", (12,))],
+                [("g", (24,)), ("f", (8,)), ("s", (12,))], reference, mlp=mlp)
+
+
 CASES = {
     "tabular_mlp": tabular_case,
     "mixer_tiny": mixer_case,
@@ -212,6 +243,7 @@ CASES = {
     "broadcast_inputs": broadcast_inputs_case,
     "reshape_ln": reshape_ln_case,
     "def_repeat": def_repeat_case,
+    "batch_free_gate": batch_free_gate_case,
 }
 for _act in _ACTIVATION_CALLS:
     CASES["act_" + _act] = (lambda a: lambda: activation_case(a))(_act)

@@ -14,10 +14,10 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
-#include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <nlohmann/json.hpp>
@@ -48,18 +48,27 @@ struct Runtime {
       dlclose(handle);
   }
   bool open(const std::string &path, std::string &error) {
+    // dlopen of a path that is still loaded returns the old library, whatever
+    // the file now holds; see the candidate paths in autotune().
+    if (void *stale = dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD)) {
+      dlclose(stale);
+      error = path + " is already loaded: it would not be the new candidate";
+      return false;
+    }
     handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
       error = dlerror();
       return false;
     }
-    create = reinterpret_cast<decltype(create)>(dlsym(handle, "mlp_model_create"));
+    create =
+        reinterpret_cast<decltype(create)>(dlsym(handle, "mlp_model_create"));
     run = reinterpret_cast<decltype(run)>(dlsym(handle, "mlp_model_run"));
-    destroy = reinterpret_cast<decltype(destroy)>(dlsym(handle, "mlp_model_destroy"));
+    destroy =
+        reinterpret_cast<decltype(destroy)>(dlsym(handle, "mlp_model_destroy"));
     setThreads = reinterpret_cast<decltype(setThreads)>(
         dlsym(handle, "mlp_set_num_threads"));
-    lastError = reinterpret_cast<decltype(lastError)>(
-        dlsym(handle, "mlp_last_error"));
+    lastError =
+        reinterpret_cast<decltype(lastError)>(dlsym(handle, "mlp_last_error"));
     if (!create || !run || !destroy || !setThreads || !lastError) {
       error = path + " lacks the mlp_* ABI";
       return false;
@@ -93,18 +102,20 @@ double timeLibrary(const std::string &library, const std::string &weights,
   rt.setThreads(1);
   std::vector<float> x(kBatch * k, 0.5f), y(kBatch * n);
   int64_t xShape[] = {kBatch, k}, yShape[] = {kBatch, n};
-  DLTensor in = hostTensor(x.data(), xShape), out = hostTensor(y.data(), yShape);
+  DLTensor in = hostTensor(x.data(), xShape),
+           out = hostTensor(y.data(), yShape);
   double best = 1e30;
   auto start = std::chrono::steady_clock::now();
   for (int rep = 0; rep < 50; ++rep) {
     auto t0 = std::chrono::steady_clock::now();
     rt.run(model, &in, 1, &out, 1);
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                   .count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     best = std::min(best, s);
-    if (rep >= 4 && std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                            .count() > 0.3)
+    if (rep >= 4 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                .count() > 0.3)
       break;
   }
   rt.destroy(model);
@@ -154,13 +165,15 @@ bool mlpc::autotune(mlir::ModuleOp module, const mlp::cpu::CpuTarget &target,
   }
   std::set<std::pair<int64_t, int64_t>> shapes;
   module.walk([&](mlir::linalg::MatmulOp op) {
-    auto b = mlir::dyn_cast<mlir::RankedTensorType>(op.getInputs()[1].getType());
+    auto b =
+        mlir::dyn_cast<mlir::RankedTensorType>(op.getInputs()[1].getType());
     if (b && b.hasStaticShape())
       shapes.insert({b.getShape()[0], b.getShape()[1]});
   });
 
   llvm::SmallString<128> dir;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory("mlpc-tune", dir)) {
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("mlpc-tune", dir)) {
     error = "cannot create a temporary directory: " + ec.message();
     return false;
   }
@@ -189,7 +202,10 @@ bool mlpc::autotune(mlir::ModuleOp module, const mlp::cpu::CpuTarget &target,
     for (float &v : w)
       v = dist(rng);
     if (!mlp::writeSafetensors(weights,
-                               {{"w.weight", "float32", {n, k}, w.data(),
+                               {{"w.weight",
+                                 "float32",
+                                 {n, k},
+                                 w.data(),
                                  w.size() * sizeof(float)}},
                                error))
       return false;
@@ -198,7 +214,8 @@ bool mlpc::autotune(mlir::ModuleOp module, const mlp::cpu::CpuTarget &target,
     ranked.resize(std::min<size_t>(ranked.size(), kCandidates));
     double bestTime = 1e30;
     mlp::cpu::RegisterTile best = ranked.front();
-    for (const mlp::cpu::RegisterTile &tile : ranked) {
+    for (size_t c = 0; c < ranked.size(); ++c) {
+      const mlp::cpu::RegisterTile &tile = ranked[c];
       // The candidate goes in through a cache of its own.
       std::string candidateCache = (dir + "/candidate.json").str();
       nlohmann::json only = {{key, {tile.rows, tile.cols}}};
@@ -210,7 +227,13 @@ bool mlpc::autotune(mlir::ModuleOp module, const mlp::cpu::CpuTarget &target,
       layer.embedWeights = false;
       layer.emit = Stage::SharedLib;
       layer.dumpStagesDir = "";
-      layer.outputFile = (dir + "/layer.so").str();
+      // A path of its own per candidate: dlclose does not unload a library
+      // whose thread_local objects (the runtime's error message) this
+      // thread still holds, and dlopen of the same path would then hand
+      // back the previous candidate (another tiling, or another shape).
+      layer.outputFile = (dir + "/layer-k" + std::to_string(k) + "-n" +
+                          std::to_string(n) + "-" + std::to_string(c) + ".so")
+                             .str();
       layer.autotune = false;
       layer.autotuneCache = candidateCache;
       if (compile(layer) != 0) {

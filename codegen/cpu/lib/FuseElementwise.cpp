@@ -3,8 +3,9 @@
 // Upstream's -linalg-fuse-elementwise-ops, restricted to consumers that read
 // the producer through a permutation of their loops, i.e. once per element.
 // A consumer whose map skips some of its loops (a token-mixing contraction
-// reads x[b, k, c] while also looping over its output rows i) would
-// otherwise
+// reads x[b, k, c] while also looping over its output rows i; a batched
+// op reads a batch-free [1, k] value, such as FinalMLP's gates computed
+// from parameters, as g[0, j] on every row n) would otherwise
 // - recompute the producer once per skipped iteration (the LayerNorm before
 //   MLP-Mixer's token MLP, 256 times per element: 7x slower end to end), and
 // - if the producer updates its destination in place (an epilogue such as
