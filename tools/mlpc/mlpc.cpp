@@ -73,20 +73,24 @@ cl::list<std::string> cudaArchs(
              "first also gets PTX for newer GPUs)"));
 cl::opt<int> cudaChainRowTiles(
     "cuda-chain-row-tiles", cl::init(0), cl::Hidden, cl::cat(category),
-    cl::desc("Tuning: m16 row tiles per warp in fused chain kernels (0: auto)"));
+    cl::desc(
+        "Tuning: m16 row tiles per warp in fused chain kernels (0: auto)"));
 cl::opt<int> cudaChainThreads(
     "cuda-chain-threads", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: threads per CTA of fused chain kernels (0: auto)"));
 cl::opt<int> cudaGemmKernel(
     "cuda-gemm-kernel", cl::init(0), cl::Hidden, cl::cat(category),
-    cl::desc("Tuning: tensor-core linear kernel, 1 no deep prefetch, 3 the "
+    cl::desc("Tuning: tensor-core linear kernel, 1 no deep prefetch nor "
+             "staged epilogue, 3 the "
              "two-CTA configuration everywhere, 4 the wide one (0: auto)"));
 cl::opt<std::string> cpuName(
     "mcpu", cl::init("native"), cl::cat(category),
     cl::desc("CPU to generate code for: 'native' (this machine, default) or "
              "an LLVM CPU name such as znver4 or x86-64-v3"));
-cl::opt<unsigned> optLevel("O", cl::init(2), cl::Prefix, cl::cat(category),
-                           cl::desc("LLVM optimization level 0-3 (default 2: as fast as 3 on the vectorized kernels, and half the compile time of big models)"));
+cl::opt<unsigned> optLevel(
+    "O", cl::init(2), cl::Prefix, cl::cat(category),
+    cl::desc("LLVM optimization level 0-3 (default 2: as fast as 3 on the "
+             "vectorized kernels, and half the compile time of big models)"));
 cl::opt<std::string> calibrationFile(
     "calibration", cl::value_desc("file.safetensors"), cl::cat(category),
     cl::desc("Calibration inputs for --prune=width and --distill: one float32 "
@@ -127,8 +131,9 @@ cl::opt<bool> autotuneFlag(
 cl::opt<std::string> autotuneCache(
     "autotune-cache", cl::value_desc("file"), cl::cat(category),
     cl::init(mlpc::defaultAutotuneCache()),
-    cl::desc("Autotune cache, keyed by matmul shape and CPU (default: "
-             "$MLPC_AUTOTUNE_CACHE or ~/.cache/mlpc/autotune.json; '' for none)"));
+    cl::desc(
+        "Autotune cache, keyed by matmul shape and CPU (default: "
+        "$MLPC_AUTOTUNE_CACHE or ~/.cache/mlpc/autotune.json; '' for none)"));
 cl::opt<bool> noVectorize(
     "no-vectorize", cl::init(false), cl::cat(category),
     cl::desc("Lower linalg to scalar loops without tiling or vectorization"));
@@ -145,8 +150,7 @@ int main(int argc, char **argv) {
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   cl::AddExtraVersionPrinter(printVersion);
-  cl::HideUnrelatedOptions(
-      {&category, &cl::getGeneralCategory()});
+  cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "mlpc: compiles .mlp models to shared libraries with a C ABI\n");

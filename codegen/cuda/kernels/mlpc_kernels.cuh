@@ -841,8 +841,84 @@ gemmEpilogue(const float (&acc)[BN / 2], const unsigned char *__restrict__ image
   }
 }
 
+/// gemmEpilogue through shared memory: both warpgroups write their
+/// activated (scaled) tile into `tile` (128 x BN, rows padded by 16 bytes so
+/// that the fragment writes hit 32 different banks), then every thread adds
+/// the residual and stores 16-byte chunks of whole rows, which the warp's
+/// lanes cover contiguously. Chunks at the right edge or of a misaligned
+/// caller tensor go element by element.
+template <class OutT, int N, int ACT, bool BIAS, bool RESID, int BN,
+          bool SCALE>
+__device__ __forceinline__ void
+gemmEpilogueStaged(const float (&acc)[BN / 2], unsigned char *tile,
+                   const unsigned char *__restrict__ image, int biasOffset,
+                   int scaleOffset, const OutT *__restrict__ r,
+                   OutT *__restrict__ y, long long rows, long long row0,
+                   int col0, int group) {
+  constexpr int kVec = 16 / sizeof(OutT); // elements per 16-byte chunk
+  constexpr int kPitch = BN + kVec;       // elements per staged row
+  OutT *out = reinterpret_cast<OutT *>(tile);
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int rowBase = group * 64 + ((threadIdx.x >> 5) & 3) * 16 + g;
+  const float *bias = reinterpret_cast<const float *>(image + biasOffset);
+  const float *scale = reinterpret_cast<const float *>(image + scaleOffset);
+  __syncthreads(); // every wgmma has read the last stage
+#pragma unroll
+  for (int nt = 0; nt < BN / 8; ++nt) {
+    const int c = nt * 8 + 2 * t, col = col0 + c;
+    float b0 = 0.f, b1 = 0.f, s0 = 1.f, s1 = 1.f;
+    if (BIAS && col < N) {
+      b0 = bias[col];
+      b1 = col + 1 < N ? bias[col + 1] : 0.f;
+    }
+    if (SCALE && col < N) {
+      s0 = scale[col];
+      s1 = col + 1 < N ? scale[col + 1] : 0.f;
+    }
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      OutT *q = out + (rowBase + 8 * h) * kPitch + c;
+      q[0] = fromFloat<OutT>(activate<ACT>(acc[4 * nt + 2 * h] + b0) * s0);
+      q[1] = fromFloat<OutT>(activate<ACT>(acc[4 * nt + 2 * h + 1] + b1) * s1);
+    }
+  }
+  __syncthreads();
+  const bool aligned =
+      ((reinterpret_cast<uintptr_t>(y) | (RESID ? reinterpret_cast<uintptr_t>(r) : 0)) & 15) == 0;
+  constexpr int kChunks = BN / kVec;
+  for (int i = threadIdx.x; i < 128 * kChunks; i += blockDim.x) {
+    const int rr = i / kChunks, c = (i % kChunks) * kVec;
+    const long long row = row0 + rr;
+    const int col = col0 + c;
+    if (row >= rows || col >= N)
+      continue;
+    const OutT *src = out + rr * kPitch + c;
+    OutT *dst = y + row * N + col;
+    if (N % kVec == 0 && aligned) {
+      uint4 v = *reinterpret_cast<const uint4 *>(src);
+      if constexpr (RESID) {
+        const uint4 res = __ldg(reinterpret_cast<const uint4 *>(r + row * N + col));
+        OutT *a = reinterpret_cast<OutT *>(&v);
+        const OutT *b = reinterpret_cast<const OutT *>(&res);
+#pragma unroll
+        for (int e = 0; e < kVec; ++e)
+          a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
+      }
+      *reinterpret_cast<uint4 *>(dst) = v;
+    } else {
+      for (int e = 0; e < kVec && col + e < N; ++e) {
+        float v = toFloat(src[e]);
+        if constexpr (RESID)
+          v += toFloat(r[row * N + col + e]);
+        dst[e] = fromFloat<OutT>(v);
+      }
+    }
+  }
+}
+
 template <class T, class OutT, int K, int N, int ACT, bool BIAS, bool RESID,
-          int STAGES, int BN, bool DEEP = false, bool SCALE = false>
+          int STAGES, int BN, bool DEEP = false, bool SCALE = false,
+          bool STAGED = false>
 __device__ __forceinline__ void runGemm(const T *__restrict__ x,
                                         const unsigned char *__restrict__ image,
                                         const OutT *__restrict__ r,
@@ -898,8 +974,14 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
   }
   wgmmaWait<0>();
   fenceRegisters(acc);
-  gemmEpilogue<OutT, N, ACT, BIAS, RESID, BN, SCALE>(
-      acc, image, biasOffset, scaleOffset, r, y, rows, row0 + group * 64, col0);
+  if constexpr (STAGED)
+    gemmEpilogueStaged<OutT, N, ACT, BIAS, RESID, BN, SCALE>(
+        acc, smem, image, biasOffset, scaleOffset, r, y, rows, row0, col0,
+        group);
+  else
+    gemmEpilogue<OutT, N, ACT, BIAS, RESID, BN, SCALE>(
+        acc, image, biasOffset, scaleOffset, r, y, rows, row0 + group * 64,
+        col0);
 #else
   // Before Hopper: the CUDA-core kernel, 64 x 64 tiles.
   for (int i = 0; i < (kGemmBM / 64) * (BN / 64); ++i) {

@@ -168,7 +168,11 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   bool pair = l.in <= kGemmShortK || padded(256) > padded(128);
   if (tuning.gemmKernel == 3 || tuning.gemmKernel == 4)
     pair = tuning.gemmKernel == 3;
+  // In the pair configuration the epilogue also goes through shared memory
+  // (16-byte stores of whole rows): 7 % faster there; with the wide tiles
+  // and one CTA per SM its extra barriers cost 18 % (H200, bench/RESULTS.md).
   const bool deep = pair && tuning.gemmKernel != 1;
+  const bool staged = deep;
   const int64_t colsPerCta = !tensorCores ? 64 : pair ? 128 : 256;
   const int stages = pair ? 3 : 4;
   step.gridY = (l.out + colsPerCta - 1) / colsPerCta;
@@ -198,8 +202,9 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
        << l.in << ", " << l.out << ", " << l.act << ", "
        << (l.bias.empty() ? "false" : "true") << ", "
        << (residual ? "true" : "false") << ", " << stages << ", " << colsPerCta
-       << (deep || !l.scale.empty() ? (deep ? ", true" : ", false") : "")
-       << (l.scale.empty() ? "" : ", true");
+       << ", " << (deep ? "true" : "false") << ", "
+       << (l.scale.empty() ? "false" : "true") << ", "
+       << (staged ? "true" : "false");
   else
     os << "mlpc::runLinear<" << cType(inV.dtype) << ", " << cType(wt) << ", "
        << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", " << l.act

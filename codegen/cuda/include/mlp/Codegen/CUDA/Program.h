@@ -109,7 +109,8 @@ struct Tuning {
   int chainRowTiles = 0; // m16 row tiles each warp of a chain kernel owns
   int chainThreads = 0;  // threads per CTA of a chain kernel
   /// Tensor-core linear kernel (EmitMatmul.cpp): 0 the builder's choice,
-  /// 1 the choice without loading STAGES - 1 steps ahead, 3 the "pair"
+  /// 1 the choice without loading STAGES - 1 steps ahead and without the
+  /// epilogue through shared memory, 3 the "pair"
   /// configuration everywhere, 4 the "wide" one everywhere.
   int gemmKernel = 0;
 };
