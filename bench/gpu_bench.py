@@ -206,19 +206,40 @@ def run_wide(out, torch):
     return t, err
 
 
-VISION = [("mixer_s16_224", "mixer_s16_224"), ("resmlp_12_224", "resmlp_12_224"),
+VISION = [("mixer_s16_224", "mixer_s16_224"), ("mixer_b16_224", "mixer_b16_224"),
+          ("resmlp_12_224", "resmlp_12_224"),
           ("gmlp_s16_224", "gmlp_s16_224"), ("poolformer_s12", "poolformer_s12")]
 VISION_BATCH = 256
 if os.environ.get("MLPC_VISION"):  # a comma-separated subset
     VISION = [v for v in VISION if v[0] in os.environ["MLPC_VISION"].split(",")]
 
 
+def mixer_b16_source(models):
+    """MLP-Mixer B/16 (not a zoo model): the S/16 file with B/16's widths
+    (768 channels, token MLP 384, channel MLP 3072) and 12 blocks."""
+    with open(os.path.join(models, "mixer_s16_224.mlp")) as f:
+        text = f.read()
+    for old, new in (("model mixer_s16_224", "model mixer_b16_224"),
+                     ("dim=512", "dim=768"), ("repeat 8 ", "repeat 12 "),
+                     ("linear(256)", "linear(384)"), ("linear(2048)", "linear(3072)"),
+                     ("linear(512)", "linear(768)")):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
 def build_vision(out):
-    """The zoo's vision MLPs for CUDA in f16, weights given at load time."""
+    """The zoo's vision MLPs (and Mixer B/16) for CUDA in f16, weights given
+    at load time."""
     os.makedirs(out, exist_ok=True)
     models = os.path.join(HERE, "..", "models")
     for name, _ in VISION:
-        subprocess.run([mlpc.find_compiler(), os.path.join(models, name + ".mlp"),
+        src = os.path.join(models, name + ".mlp")
+        if name == "mixer_b16_224":
+            src = os.path.join(out, name + ".mlp")
+            with open(src, "w") as f:
+                f.write(mixer_b16_source(models))
+        subprocess.run([mlpc.find_compiler(), src,
                         "--target=cuda", "--precision=f16", "--no-embed-weights",
                         "-o", os.path.join(out, "lib%s.so" % name)] + EXTRA_ARGS,
                        check=True)

@@ -160,6 +160,12 @@ def _group_norm(x, w, b, eps=1e-5):
     return (x - m) / np.sqrt(v + eps) * w + b
 
 
+def _layer_norm(x, w, b, eps=1e-5):
+    m = x.mean(axis=-1, keepdims=True)
+    v = ((x - m) ** 2).mean(axis=-1, keepdims=True)
+    return (x - m) / np.sqrt(v + eps) * w + b
+
+
 def _softmax(x, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -219,6 +225,28 @@ OP_CASES = {
                           np.broadcast_to(np.concatenate([x["a"].reshape(-1, 1, 12),
                                                           x["b"].reshape(-1, 1, 6)], axis=2),
                                           (x["a"].shape[0], 3, 18))]),
+    # Column slices read in place by layer_norm and elementwise runs, and one
+    # copied out for a linear (codegen/cuda: deferred slices).
+    "slice_views": dict(
+        source="""model slice_views {
+  input x: f32[N, 4, 64]
+  u = slice(x, 0, 32)
+  v = slice(x, 32, 64) |> layer_norm(eps=1e-5) @norm
+  w = slice(x, 16, 48)
+  output y = u * v + w
+  output z = gelu(slice(x, 8, 40)) * 2.0
+  output l = linear(slice(x, 24, 56), 16) @fc
+}
+""",
+        params={"norm.weight": ((32,), "normal"), "norm.bias": ((32,), "normal"),
+                "fc.weight": ((16, 32), "normal"), "fc.bias": ((16,), "normal")},
+        inputs=[("x", (4, 64), "f32")],
+        outputs=["y", "z", "l"],
+        ref=lambda p, x: [x["x"][..., :32] * _layer_norm(x["x"][..., 32:], p["norm.weight"],
+                                                         p["norm.bias"])
+                          + x["x"][..., 16:48],
+                          2.0 * ACTS["gelu"](x["x"][..., 8:40]),
+                          x["x"][..., 24:56] @ p["fc.weight"].T + p["fc.bias"]]),
     "reduce": dict(
         source="""model reduce {
   input x: f32[N, 5, 7, 3]
@@ -351,7 +379,7 @@ def op_case(name, precision):
 
 CASES += [op_case(n, "f32") for n in OP_CASES]
 CASES += [op_case(n, "f16") for n in ("bcast", "reduce", "embedding_i64", "kan_bases",
-                                      "param_math", "pooling")]
+                                      "param_math", "pooling", "slice_views")]
 CASES += [op_case(n, "bf16") for n in ("bcast", "pooling")]
 
 

@@ -998,7 +998,8 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
 
 /// layer_norm over the last axis (C), one warp per row, fp32 statistics
 /// computed in two passes; the image holds gamma then beta as floats.
-template <class InT, class OutT, int C, bool WEIGHT, bool BIAS>
+template <class InT, class OutT, int C, bool WEIGHT, bool BIAS,
+          int IN_STRIDE = C>
 __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
                                              const float *__restrict__ image,
                                              OutT *__restrict__ y,
@@ -1007,7 +1008,7 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
   const long long warps = blockDim.x >> 5;
   for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
        row += gridDim.x * warps) {
-    const InT *xr = x + row * C;
+    const InT *xr = x + row * IN_STRIDE; // a column slice of a wider row
     float sum = 0.f;
     for (int c = lane; c < C; c += 32)
       sum += toFloat(xr[c]);

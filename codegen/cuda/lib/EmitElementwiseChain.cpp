@@ -79,7 +79,7 @@ bool ProgramBuilder::chainableOperand(Operation *op, Value running,
   const int64_t c = colsOf(running.getType());
   if (out.other.getDefiningOp<mlp::ConstantOp>() || isRowParam(out.other, c))
     return true;
-  return out.other.getType() == running.getType() && values.count(out.other);
+  return out.other.getType() == running.getType() && isAvailable(out.other);
 }
 
 /// Emits the run that starts at `first` (one op or more); false, with
@@ -98,7 +98,7 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
         (isRowParam(lhs, c) || lhs.getDefiningOp<mlp::ConstantOp>()))
       running = rhs;
   }
-  if (!values.count(running))
+  if (!isAvailable(running))
     return false;
   std::vector<ChainOp> ops(1);
   if (!chainableOperand(first, running, ops[0]))
@@ -113,6 +113,14 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
   }
 
   const int64_t c = colsOf(result.getType());
+  // Each tensor is read at element i of the result, through a row stride
+  // when it is a column slice of a wider buffer.
+  auto at = [&](const Strided &s) -> std::string {
+    if (s.start == 0 && s.stride == c)
+      return "[i]";
+    return "[(i / " + std::to_string(c) + ") * " + std::to_string(s.stride) +
+           " + " + std::to_string(s.start) + " + c]";
+  };
   Image image;
   std::vector<int> tensors;
   std::string body;
@@ -135,15 +143,21 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
       w = "p[" + std::to_string(image.bytes / 4) + " + c]";
       image.bytes += alignTo16(c * 4);
     } else {
-      tensors.push_back(values[op.other]);
-      w = "mlpc::toFloat(t" + std::to_string(tensors.size() - 1) + "[i])";
+      auto t = stridedOf(op.other, op.op);
+      if (failed(t))
+        return failure();
+      tensors.push_back(t->value);
+      w = "mlpc::toFloat(t" + std::to_string(tensors.size() - 1) + at(*t) + ")";
     }
     os << "    v = " << (op.runningOnLeft ? "v" : w) << " "
        << binarySymbol(op.op) << " " << (op.runningOnLeft ? w : "v") << ";\n";
   }
   for (ChainOp &op : ops)
     consumed.insert(op.op);
-  const int in = values[running];
+  auto x = stridedOf(running, first);
+  if (failed(x))
+    return failure();
+  const int in = x->value;
   const int out = defineResult(last);
   int imageIndex = -1;
   if (!image.pieces.empty()) {
@@ -179,7 +193,8 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
   ks << "for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + "
         "threadIdx.x; i < n;\n       i += static_cast<long long>(gridDim.x) * "
         "blockDim.x) {\n    const int c = static_cast<int>(i % "
-     << c << ");\n    (void)c;\n    float v = mlpc::toFloat(x[i]);\n"
+     << c << ");\n    (void)c;\n    float v = mlpc::toFloat(x" << at(*x)
+     << ");\n"
      << body << "    y[i] = mlpc::fromFloat<" << ot << ">(v);\n  }";
   addStep(step, params, kernel);
   return true;

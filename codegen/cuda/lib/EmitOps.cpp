@@ -28,12 +28,18 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
     image.pieces.push_back({*name, "float32", 1, c, 1, c, image.bytes});
     image.bytes += c * 4;
   }
-  auto in = valueOf(op.getInput(), op);
-  if (failed(in))
+  auto strided = stridedOf(op.getInput(), op);
+  if (failed(strided))
     return failure();
+  const int *in = &strided->value;
   int out = defineResult(op.getResult());
   Step step;
-  std::string name = newKernel("layer_norm over " + std::to_string(c), step);
+  std::string name = newKernel(
+      "layer_norm over " + std::to_string(c) +
+          (strided->stride != c
+               ? " (a slice of " + std::to_string(strided->stride) + ")"
+               : ""),
+      step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 8;
@@ -57,7 +63,8 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
      << cType(program.values[*in].dtype) << ", "
      << cType(program.values[out].dtype) << ", " << c << ", "
      << (op.getWeight() ? "true" : "false") << ", "
-     << (op.getBias() ? "true" : "false") << ">(x, image, y, rows, eps);\n}\n";
+     << (op.getBias() ? "true" : "false") << ", " << strided->stride << ">(x + "
+     << strided->start << ", image, y, rows, eps);\n}\n";
   program.steps.push_back(step);
   return success();
 }

@@ -112,8 +112,32 @@ FailureOr<int> ProgramBuilder::valueOf(Value v, Operation *user) {
   auto it = values.find(v);
   if (it != values.end())
     return it->second;
+  auto slice = deferredSlices.find(v);
+  if (slice != deferredSlices.end()) { // copied out now, before its reader
+    mlp::SliceOp op = slice->second;
+    deferredSlices.erase(slice);
+    if (failed(emitSlice(op)))
+      return failure();
+    return values[v];
+  }
   return user->emitError("the CUDA backend cannot compute this operand (")
          << v.getType() << ") yet";
+}
+
+FailureOr<ProgramBuilder::Strided> ProgramBuilder::stridedOf(Value v,
+                                                             Operation *user) {
+  auto slice = deferredSlices.find(v);
+  if (slice == deferredSlices.end()) {
+    auto in = valueOf(v, user);
+    if (failed(in))
+      return failure();
+    return Strided{*in, 0, program.values[*in].cols};
+  }
+  auto in = valueOf(slice->second.getInput(), user);
+  if (failed(in))
+    return failure();
+  return Strided{*in, static_cast<int64_t>(slice->second.getStart()),
+                 program.values[*in].cols};
 }
 
 /// Registers the [N, C] result of a step: the caller's output buffer if the
@@ -292,6 +316,18 @@ FailureOr<Program> ProgramBuilder::build() {
       if (failed(emitLinear(*first, residual)))
         return failure();
       continue;
+    }
+    if (auto slice = dyn_cast<mlp::SliceOp>(op)) {
+      auto type = cast<RankedTensorType>(slice.getInput().getType());
+      int64_t axis = slice.getAxis();
+      if (axis < 0)
+        axis += type.getRank();
+      if (axis == type.getRank() - 1 && isBatchMatrix(type) &&
+          isBatchMatrix(slice.getType()) && values.count(slice.getInput()) &&
+          !outputIndex.count(slice.getResult())) {
+        deferredSlices[slice.getResult()] = slice;
+        continue;
+      }
     }
     auto chained = emitElementwiseChain(&op);
     if (failed(chained))

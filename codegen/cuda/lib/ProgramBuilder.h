@@ -217,6 +217,21 @@ private:
     return a;
   }
 
+  /// Slices of the last axis are not copied until a reader needs a
+  /// contiguous tensor (valueOf copies them then): readers that take a row
+  /// stride (layer_norm, elementwise runs) read the source in place.
+  llvm::DenseMap<Value, mlp::SliceOp> deferredSlices;
+  bool isAvailable(Value v) const {
+    return values.count(v) || deferredSlices.count(v);
+  }
+  /// Where a reader that takes a row stride finds `v`: a buffer, the first
+  /// column in it and its row stride.
+  struct Strided {
+    int value;
+    int64_t start, stride;
+  };
+  FailureOr<Strided> stridedOf(Value v, Operation *user);
+
   func::FuncOp model;
   Precision precision;
   Tuning tuning;
