@@ -247,6 +247,20 @@ OP_CASES = {
                           + x["x"][..., 16:48],
                           2.0 * ACTS["gelu"](x["x"][..., 8:40]),
                           x["x"][..., 24:56] @ p["fc.weight"].T + p["fc.bias"]]),
+    # A tensor-core GEMM whose K (196, MLP-Mixer B/16's tokens) is not a
+    # multiple of 8: its rows load in 8-byte pieces.
+    "gemm_k196": dict(
+        source="""model gemm_k196 {
+  input x: f32[N, 196]
+  output y = (x * 1.0) |> linear(384) @a |> gelu |> linear(196) @b
+}
+""",
+        params={"a.weight": ((384, 196), "normal"), "a.bias": ((384,), "normal"),
+                "b.weight": ((196, 384), "normal"), "b.bias": ((196,), "normal")},
+        inputs=[("x", (196,), "f32")],
+        outputs=["y"],
+        ref=lambda p, x: [ACTS["gelu"](x["x"] @ p["a.weight"].T + p["a.bias"])
+                          @ p["b.weight"].T + p["b.bias"]]),
     "reduce": dict(
         source="""model reduce {
   input x: f32[N, 5, 7, 3]
@@ -379,7 +393,7 @@ def op_case(name, precision):
 
 CASES += [op_case(n, "f32") for n in OP_CASES]
 CASES += [op_case(n, "f16") for n in ("bcast", "reduce", "embedding_i64", "kan_bases",
-                                      "param_math", "pooling", "slice_views")]
+                                      "param_math", "pooling", "slice_views", "gemm_k196")]
 CASES += [op_case(n, "bf16") for n in ("bcast", "pooling")]
 
 

@@ -749,7 +749,7 @@ runLinear(const InT *__restrict__ x, const unsigned char *__restrict__ image,
 
 // ---- wide linear layers on tensor cores -----------------------------------
 //
-// y = act(x W^T + b) (+ r) for f16/bf16 x (K a multiple of 8): a 128 x BN
+// y = act(x W^T + b) (+ r) for f16/bf16 x (K a multiple of 4): a 128 x BN
 // output tile per CTA of two warpgroups (64 rows each), K in steps of 64
 // through a STAGES-deep ring of shared-memory tiles filled by cp.async
 // (16-byte chunks, zero-filled past the tensors' edges) and laid out as
@@ -767,24 +767,42 @@ __device__ __forceinline__ void cpAsync16(void *smem, const void *global,
                : "memory");
 }
 
+/// 8-byte cp.async (rows of K % 8 == 4 elements are only 8-byte aligned).
+__device__ __forceinline__ void cpAsync8(void *smem, const void *global,
+                                         bool valid) {
+  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(dst),
+               "l"(global), "r"(valid ? 8 : 0)
+               : "memory");
+}
+
 /// Copies rows [first, first + ROWS) x k [k0, k0 + 64) of a [limit, K]
 /// matrix into a tile in the 128-byte swizzled K-major layout of wgmma:
 /// row r's 128 bytes at r * 128, its 16-byte chunk c at chunk c ^ (r % 8)
-/// (zeros outside the matrix). 8 consecutive threads copy one row.
+/// (zeros outside the matrix). 8 consecutive threads copy one row, with
+/// one 16-byte copy per chunk, or two 8-byte ones when K % 8 == 4 (then a
+/// chunk's second half lies past K exactly when its first half ends it).
 template <class T, int K, int ROWS>
 __device__ __forceinline__ void gemmLoadTile(unsigned char *tile,
                                              const T *__restrict__ m,
                                              long long first, long long limit,
                                              int k0) {
+  static_assert(K % 4 == 0, "rows must be 8-byte aligned");
 #pragma unroll
   for (int c = 0; c < ROWS * kGemmBK / 8 / 256; ++c) {
     const int i = threadIdx.x + c * 256;
     const int chunk = i & 7, r = i >> 3;
     const long long row = first + r;
     const int k = k0 + chunk * 8;
-    const bool valid = row < limit && k < K;
-    const T *src = m + (valid ? row * K + k : 0);
-    cpAsync16(tile + r * 128 + ((chunk ^ (r & 7)) * 16), src, valid);
+    unsigned char *dst = tile + r * 128 + ((chunk ^ (r & 7)) * 16);
+    if constexpr (K % 8 == 0) {
+      const bool valid = row < limit && k < K;
+      cpAsync16(dst, m + (valid ? row * K + k : 0), valid);
+    } else {
+      const bool lo = row < limit && k < K, hi = row < limit && k + 4 < K;
+      cpAsync8(dst, m + (lo ? row * K + k : 0), lo);
+      cpAsync8(dst + 8, m + (hi ? row * K + k + 4 : 0), hi);
+    }
   }
 }
 
