@@ -32,8 +32,10 @@ std::atomic<int32_t> requestedThreads{0};
 // than the gap between back-to-back calls from Python (~10 us), short
 // enough not to hold a core for long once calls stop.
 constexpr auto kIdleSpin = std::chrono::microseconds(200);
-// How long a barrier or a join spins before yielding the core.
-constexpr auto kWaitSpin = std::chrono::microseconds(50);
+// How long a barrier or a join spins before sleeping: a step of a batch-1
+// run takes a few microseconds; a partner not there by then has lost its
+// core.
+constexpr auto kWaitSpin = std::chrono::microseconds(20);
 
 int32_t defaultThreads() {
   if (const char *env = std::getenv("MLP_NUM_THREADS")) {
@@ -45,37 +47,62 @@ int32_t defaultThreads() {
   return cores ? static_cast<int32_t>(cores) : 1;
 }
 
-/// Polls `done` with pause for about `spin`, then yields between polls.
-template <typename Done> void spinWait(Done done, std::chrono::microseconds spin) {
+/// Polls `done` with pause for up to `spin`; true if it became true.
+template <typename Done> bool spinFor(Done done, std::chrono::microseconds spin) {
   auto start = std::chrono::steady_clock::now();
-  for (unsigned i = 0; !done(); ++i) {
-    if (i < 64) {
-      MLP_PAUSE();
-      continue;
-    }
-    i = 0;
-    if (std::chrono::steady_clock::now() - start > spin)
-      std::this_thread::yield();
+  for (unsigned i = 1; !done(); ++i) {
+    MLP_PAUSE();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() - start > spin)
+      return false;
   }
+  return true;
 }
+
+/// Where a thread waits for a condition after spinning: it sleeps, so that
+/// on a busy machine it hands its core to the thread it waits for (yielding
+/// does not: the scheduler may run it again at once).
+struct Sleeper {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::atomic<int32_t> sleeping{0};
+
+  template <typename Done> void wait(Done done) {
+    if (spinFor(done, kWaitSpin))
+      return;
+    std::unique_lock<std::mutex> lock(mutex);
+    // Seq-cst with the notifier's update and check of `sleeping`: either it
+    // sees this thread sleeping, or this thread sees the condition met.
+    sleeping.fetch_add(1);
+    cv.wait(lock, done);
+    sleeping.fetch_sub(1);
+  }
+  /// After making the condition true (with a seq-cst store).
+  void notify() {
+    if (sleeping.load() == 0)
+      return;
+    { std::lock_guard<std::mutex> lock(mutex); }
+    cv.notify_all();
+  }
+};
 
 /// A reusable barrier for the members of one team (sense by generation).
 struct Barrier {
   std::atomic<int32_t> arrived{0};
   std::atomic<uint32_t> phase{0};
   int32_t size = 1;
+  Sleeper sleeper;
 
   void wait() {
     if (size <= 1)
       return;
-    uint32_t current = phase.load(std::memory_order_acquire);
-    if (arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == size) {
-      arrived.store(0, std::memory_order_relaxed);
-      phase.store(current + 1, std::memory_order_release);
+    uint32_t current = phase.load();
+    if (arrived.fetch_add(1) + 1 == size) {
+      arrived.store(0);
+      phase.store(current + 1);
+      sleeper.notify();
       return;
     }
-    spinWait([&] { return phase.load(std::memory_order_acquire) != current; },
-             kWaitSpin);
+    sleeper.wait([&] { return phase.load() != current; });
   }
 };
 
@@ -129,8 +156,7 @@ public:
     } else {
       work();
     }
-    spinWait([&] { return active.load(std::memory_order_acquire) == 0; },
-             kWaitSpin);
+    joined.wait([&] { return active.load() == 0; });
     current = nullptr;
     return true;
   }
@@ -182,7 +208,8 @@ private:
       } else {
         work();
       }
-      active.fetch_sub(1, std::memory_order_acq_rel);
+      if (active.fetch_sub(1) == 1)
+        joined.notify();
     }
   }
 
@@ -196,6 +223,7 @@ private:
   bool isTeam = false;
   Barrier barrier;
   std::atomic<int64_t> active{0}; // helpers not yet done with the job
+  Sleeper joined;                 // the caller, waiting for them
   uint64_t generation = 0;
   std::atomic<bool> stopping{false};
 };
