@@ -58,6 +58,13 @@ template <typename Done> bool spinFor(Done done, std::chrono::microseconds spin)
   return true;
 }
 
+/// Set when a team member had to sleep: a partner lost its core (a busy
+/// machine), and every barrier of a run may then cost a scheduler period.
+std::atomic<bool> contended{false};
+// Team runs refused after a contended one: they take the single-thread path
+// meanwhile (tens of microseconds, not hundreds), then teams are tried again.
+constexpr int32_t kBackoffRuns = 64;
+
 /// Where a thread waits for a condition after spinning: it sleeps, so that
 /// on a busy machine it hands its core to the thread it waits for (yielding
 /// does not: the scheduler may run it again at once).
@@ -72,6 +79,7 @@ struct Sleeper {
     std::unique_lock<std::mutex> lock(mutex);
     // Seq-cst with the notifier's update and check of `sleeping`: either it
     // sees this thread sleeping, or this thread sees the condition met.
+    contended.store(true, std::memory_order_relaxed);
     sleeping.fetch_add(1);
     cv.wait(lock, done);
     sleeping.fetch_sub(1);
@@ -125,6 +133,10 @@ public:
   bool run(int64_t count, const std::function<void(int64_t)> &task,
            int32_t threads, bool team) {
     std::unique_lock<std::mutex> job(jobMutex, std::try_to_lock);
+    if (team && job.owns_lock() && backoff > 0) {
+      --backoff; // guarded by jobMutex
+      return false;
+    }
     if (!job.owns_lock() && team)
       return false;
     if (!job.owns_lock() || threads <= 1 || count <= 1) {
@@ -157,6 +169,8 @@ public:
       work();
     }
     joined.wait([&] { return active.load() == 0; });
+    if (team && contended.exchange(false, std::memory_order_relaxed))
+      backoff = kBackoffRuns;
     current = nullptr;
     return true;
   }
@@ -221,6 +235,7 @@ private:
   std::atomic<int64_t> next{0};
   int64_t total = 0;
   bool isTeam = false;
+  int32_t backoff = 0; // team runs still to refuse
   Barrier barrier;
   std::atomic<int64_t> active{0}; // helpers not yet done with the job
   Sleeper joined;                 // the caller, waiting for them
