@@ -153,6 +153,12 @@ public:
     barrier.size = team ? static_cast<int32_t>(count) : 1;
     active.store(helpers, std::memory_order_relaxed);
     ++generation;
+    // A helper asleep must be woken by the kernel, which may take longer
+    // than a barrier's spin on a quiet machine too: no back-off for that.
+    bool cold = false;
+    contended.store(false, std::memory_order_relaxed); // not an older job's
+    for (int32_t i = 0; i < helpers; ++i)
+      cold |= workers[i]->asleep.load();
     // Release: a worker that sees its ticket sees the job's fields.
     for (int32_t i = 0; i < helpers; ++i)
       workers[i]->ticket.store(generation, std::memory_order_release);
@@ -169,7 +175,7 @@ public:
       work();
     }
     joined.wait([&] { return active.load() == 0; });
-    if (team && contended.exchange(false, std::memory_order_relaxed))
+    if (team && contended.exchange(false, std::memory_order_relaxed) && !cold)
       backoff = kBackoffRuns;
     current = nullptr;
     return true;
@@ -178,6 +184,7 @@ public:
 private:
   struct Worker {
     std::atomic<uint64_t> ticket{0};
+    std::atomic<bool> asleep{false};
     std::thread thread;
   };
 
@@ -207,8 +214,10 @@ private:
         MLP_PAUSE();
         if (i % 64 == 0 &&
             std::chrono::steady_clock::now() - start > kIdleSpin) {
+          self.asleep.store(true);
           std::unique_lock<std::mutex> lock(mutex);
           wake.wait(lock, ready);
+          self.asleep.store(false);
           break;
         }
       }
