@@ -146,6 +146,21 @@ public:
     }
     int32_t helpers = static_cast<int32_t>(std::min<int64_t>(threads - 1, count - 1));
     ensureWorkers(helpers);
+    if (team) {
+      // A helper asleep takes the kernel 100 us or more to wake here (an
+      // idle core), far longer than the run: refuse, so the run takes the
+      // single-thread path, and wake the helpers so that they spin, ready
+      // for the calls that follow soon.
+      bool cold = false;
+      for (int32_t i = 0; i < helpers; ++i)
+        cold |= workers[i]->asleep.load();
+      if (cold) {
+        pokes.fetch_add(1);
+        { std::lock_guard<std::mutex> lock(mutex); }
+        wake.notify_all();
+        return false;
+      }
+    }
     current = &task;
     total = count;
     next.store(team ? 1 : 0, std::memory_order_relaxed);
@@ -153,12 +168,7 @@ public:
     barrier.size = team ? static_cast<int32_t>(count) : 1;
     active.store(helpers, std::memory_order_relaxed);
     ++generation;
-    // A helper asleep must be woken by the kernel, which may take longer
-    // than a barrier's spin on a quiet machine too: no back-off for that.
-    bool cold = false;
     contended.store(false, std::memory_order_relaxed); // not an older job's
-    for (int32_t i = 0; i < helpers; ++i)
-      cold |= workers[i]->asleep.load();
     // Release: a worker that sees its ticket sees the job's fields.
     for (int32_t i = 0; i < helpers; ++i)
       workers[i]->ticket.store(generation, std::memory_order_release);
@@ -175,7 +185,7 @@ public:
       work();
     }
     joined.wait([&] { return active.load() == 0; });
-    if (team && contended.exchange(false, std::memory_order_relaxed) && !cold)
+    if (team && contended.exchange(false, std::memory_order_relaxed))
       backoff = kBackoffRuns;
     current = nullptr;
     return true;
@@ -203,10 +213,10 @@ private:
   }
 
   void loop(Worker &self) {
-    uint64_t seen = 0;
+    uint64_t seen = 0, poked = 0;
     for (;;) {
       auto ready = [&] {
-        return stopping.load() ||
+        return stopping.load() || pokes.load() != poked ||
                self.ticket.load(std::memory_order_acquire) != seen;
       };
       auto start = std::chrono::steady_clock::now();
@@ -223,6 +233,9 @@ private:
       }
       if (stopping.load())
         return;
+      poked = pokes.load();
+      if (self.ticket.load(std::memory_order_acquire) == seen)
+        continue; // woken to spin, not for a job
       seen = self.ticket.load(std::memory_order_acquire);
       if (isTeam) {
         currentBarrier = &barrier;
@@ -245,6 +258,7 @@ private:
   int64_t total = 0;
   bool isTeam = false;
   int32_t backoff = 0; // team runs still to refuse
+  std::atomic<uint64_t> pokes{0}; // wake-ups without a job
   Barrier barrier;
   std::atomic<int64_t> active{0}; // helpers not yet done with the job
   Sleeper joined;                 // the caller, waiting for them
