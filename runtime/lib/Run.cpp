@@ -311,8 +311,8 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
     words.clear();
     args.clear();
     words.reserve(numWords);
-    args.reserve(meta.inputs.size() + meta.params.size() +
-                 meta.outputs.size() + 1);
+    args.reserve(meta.inputs.size() + meta.params.size() + meta.outputs.size() +
+                 1);
     auto append = [&](const TensorSpec &spec, const DLTensor &t, void *data) {
       dims.assign(t.shape, t.shape + t.ndim);
       char *start = static_cast<char *>(data);
@@ -356,8 +356,8 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
     thread_local AlignedBuffer scratch;
     thread_local int64_t capacity = 0;
     if (bytes > capacity) {
-      scratch.reset(::operator new(static_cast<size_t>(bytes),
-                                   std::align_val_t{64}));
+      scratch.reset(
+          ::operator new (static_cast<size_t>(bytes), std::align_val_t{64}));
       capacity = bytes;
     }
     void **args = buildArgs(0, rows, scratch.get(), bytes);

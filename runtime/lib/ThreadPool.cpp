@@ -48,7 +48,8 @@ int32_t defaultThreads() {
 }
 
 /// Polls `done` with pause for up to `spin`; true if it became true.
-template <typename Done> bool spinFor(Done done, std::chrono::microseconds spin) {
+template <typename Done>
+bool spinFor(Done done, std::chrono::microseconds spin) {
   auto start = std::chrono::steady_clock::now();
   for (unsigned i = 1; !done(); ++i) {
     MLP_PAUSE();
@@ -144,7 +145,8 @@ public:
         task(i);
       return true;
     }
-    int32_t helpers = static_cast<int32_t>(std::min<int64_t>(threads - 1, count - 1));
+    int32_t helpers =
+        static_cast<int32_t>(std::min<int64_t>(threads - 1, count - 1));
     ensureWorkers(helpers);
     if (team) {
       // A helper asleep takes the kernel 100 us or more to wake here (an
@@ -257,7 +259,7 @@ private:
   std::atomic<int64_t> next{0};
   int64_t total = 0;
   bool isTeam = false;
-  int32_t backoff = 0; // team runs still to refuse
+  int32_t backoff = 0;            // team runs still to refuse
   std::atomic<uint64_t> pokes{0}; // wake-ups without a job
   Barrier barrier;
   std::atomic<int64_t> active{0}; // helpers not yet done with the job

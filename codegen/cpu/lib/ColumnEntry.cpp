@@ -58,7 +58,7 @@ enum class Kind { Everyone, Columns, Serial, Alloc, Dealloc, Unsupported };
 Kind classify(Operation &op, SymbolTable &symbols) {
   if (isa<memref::AllocOp>(op))
     return rowBytes(cast<memref::AllocOp>(op)) > 0 ? Kind::Alloc
-                                                    : Kind::Unsupported;
+                                                   : Kind::Unsupported;
   if (isa<memref::DeallocOp>(op))
     return Kind::Dealloc;
   if (op.getNumRegions() > 0)
@@ -83,6 +83,7 @@ struct ColumnEntry : public mlp::impl::MLPColumnEntryBase<ColumnEntry> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
+    called.clear();
     for (auto func : llvm::to_vector(module.getOps<func::FuncOp>())) {
       if (!func->hasAttr(mlp::kModelAttr) ||
           !func->hasAttr(mlp::kRowsIndependentAttr) ||
@@ -97,7 +98,22 @@ struct ColumnEntry : public mlp::impl::MLPColumnEntryBase<ColumnEntry> {
       if (supported && columns)
         build(func, symbols);
     }
+    // Variants no entry calls (the model did not qualify) would only cost
+    // LLVM time and code size.
+    for (auto kernel : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      auto ref =
+          kernel->getAttrOfType<FlatSymbolRefAttr>(mlp::kColumnKernelAttr);
+      if (!ref)
+        continue;
+      kernel->removeAttr(mlp::kColumnKernelAttr);
+      kernel->removeAttr(mlp::kColumnChunkAttr);
+      kernel->removeAttr(mlp::kColumnCountAttr);
+      auto variant = symbols.lookup<func::FuncOp>(ref.getValue());
+      if (variant && !called.contains(variant.getOperation()))
+        symbols.erase(variant);
+    }
   }
+  llvm::SmallPtrSet<Operation *, 8> called;
 
   void build(func::FuncOp model, SymbolTable &symbols) {
     MLIRContext *ctx = &getContext();
@@ -115,9 +131,9 @@ struct ColumnEntry : public mlp::impl::MLPColumnEntryBase<ColumnEntry> {
     auto scratchType = MemRefType::get({ShapedType::kDynamic}, mb.getI8Type());
     SmallVector<Type> inputs(model.getArgumentTypes());
     inputs.append({scratchType, mb.getIndexType(), mb.getIndexType()});
-    auto entry = mb.create<func::FuncOp>(
-        loc, (model.getSymName() + "_columns").str(),
-        mb.getFunctionType(inputs, {}));
+    auto entry =
+        mb.create<func::FuncOp>(loc, (model.getSymName() + "_columns").str(),
+                                mb.getFunctionType(inputs, {}));
     entry->setAttr("llvm.emit_c_interface", UnitAttr::get(ctx));
     symbols.insert(entry);
     Block *body = entry.addEntryBlock();
@@ -125,21 +141,22 @@ struct ColumnEntry : public mlp::impl::MLPColumnEntryBase<ColumnEntry> {
     Value thread = body->getArgument(model.getNumArguments() + 1);
     Value threads = body->getArgument(model.getNumArguments() + 2);
     IRMapping mapping;
-    for (auto [from, to] : llvm::zip(model.getArguments(),
-                                     body->getArguments().take_front(
-                                         model.getNumArguments())))
+    for (auto [from, to] :
+         llvm::zip(model.getArguments(),
+                   body->getArguments().take_front(model.getNumArguments())))
       mapping.map(from, to);
 
     OpBuilder b = OpBuilder::atBlockBegin(body);
     Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
     Value one = b.create<arith::ConstantIndexOp>(loc, 1);
-    Value first = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq,
-                                          thread, zero);
+    Value first =
+        b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, thread, zero);
     // Which thread wrote what last: a step must wait (barrier) for a step
     // of other threads before it, never for thread 0's own serial steps.
     enum class Last { Nothing, Columns, Serial } last = Last::Nothing;
     auto sync = [&](Kind kind) {
-      if (last == Last::Columns || (last == Last::Serial && kind == Kind::Columns))
+      if (last == Last::Columns ||
+          (last == Last::Serial && kind == Kind::Columns))
         b.create<func::CallOp>(loc, barrier, ValueRange{});
       last = kind == Kind::Columns ? Last::Columns : Last::Serial;
     };
@@ -182,8 +199,8 @@ struct ColumnEntry : public mlp::impl::MLPColumnEntryBase<ColumnEntry> {
             kernel->getAttrOfType<IntegerAttr>(mlp::kColumnChunkAttr).getInt();
         // Thread t takes chunks [t * n / T, (t + 1) * n / T): even shares.
         Value chunks = b.create<arith::ConstantIndexOp>(
-            loc, kernel->getAttrOfType<IntegerAttr>(mlp::kColumnCountAttr)
-                     .getInt());
+            loc,
+            kernel->getAttrOfType<IntegerAttr>(mlp::kColumnCountAttr).getInt());
         auto share = [&](Value t) {
           Value scaled = b.create<arith::MulIOp>(loc, t, chunks);
           return b.create<arith::DivUIOp>(loc, scaled, threads).getResult();
@@ -200,6 +217,7 @@ struct ColumnEntry : public mlp::impl::MLPColumnEntryBase<ColumnEntry> {
           operands.push_back(mapping.lookup(operand));
         operands.push_back(col);
         lb.create<func::CallOp>(loc, variant, operands);
+        called.insert(variant.getOperation());
         break;
       }
       case Kind::Unsupported:

@@ -101,8 +101,8 @@ static bool addEntryWrapper(llvm::Module &module, const std::string &function,
     params.push_back(callee->getArg(i)->getType());
   auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params,
                                        /*isVarArg=*/false);
-  auto *entry = llvm::Function::Create(
-      type, llvm::GlobalValue::ExternalLinkage, symbol, module);
+  auto *entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                       symbol, module);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
   std::vector<llvm::Value *> args;
   for (unsigned i = 0; i < callee->arg_size() - extra; ++i) {

@@ -72,7 +72,8 @@ FailureOr<ColumnUses> analyze(func::FuncOp kernel, int64_t chunk) {
       // anything else is an argument (sliced if indexed by the columns) or
       // a scalar constant.
       Operation *def = value.getDefiningOp();
-      bool chained = def && def->getBlock() == &body && isa<linalg::LinalgOp>(def);
+      bool chained =
+          def && def->getBlock() == &body && isa<linalg::LinalgOp>(def);
       if (chained && dim != 1)
         return failure();
       if (!chained && !isa<BlockArgument>(value) &&
@@ -84,6 +85,12 @@ FailureOr<ColumnUses> analyze(func::FuncOp kernel, int64_t chunk) {
       if (&operand == init && !chained &&
           (!isa<BlockArgument>(value) || !uses.ops.empty() || dim != 1))
         return failure();
+      // One value read along two different dims would need two slices
+      // under one mapping.
+      for (auto [other, otherDim] :
+           llvm::zip(op.getOperands().take_front(dims.size()), dims))
+        if (other == value && otherDim != dim)
+          return failure();
       dims.push_back(dim);
     }
     uses.ops.push_back(linalgOp);
@@ -107,6 +114,12 @@ struct SplitColumns : public mlp::impl::MLPSplitColumnsBase<SplitColumns> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
+    // Only the column-parallel entry of a row-independent model calls the
+    // variants (-mlp-cpu-column-entry): other models need none.
+    if (llvm::none_of(module.getOps<func::FuncOp>(), [](func::FuncOp f) {
+          return f->hasAttr(mlp::kRowsIndependentAttr);
+        }))
+      return;
     SmallVector<func::FuncOp> kernels;
     for (auto func : module.getOps<func::FuncOp>())
       if (func->hasAttr("mlp.kernel") && !func->hasAttr(mlp::kColumnKernelAttr))
@@ -144,7 +157,7 @@ struct SplitColumns : public mlp::impl::MLPSplitColumnsBase<SplitColumns> {
         variant->setAttr(attr.getName(), attr.getValue());
     // Called in a loop over chunks: keep it out of line, like a shared kernel.
     variant->setAttr("no_inline", b.getUnitAttr());
-    
+
     Block *body = variant.addEntryBlock();
     Value col = body->getArguments().back();
     IRMapping mapping;
@@ -170,7 +183,8 @@ struct SplitColumns : public mlp::impl::MLPSplitColumnsBase<SplitColumns> {
           offsets.push_back(vb.getIndexAttr(0));
           sizes.push_back(
               type.isDynamicDim(i)
-                  ? OpFoldResult(vb.create<tensor::DimOp>(loc, arg, i).getResult())
+                  ? OpFoldResult(
+                        vb.create<tensor::DimOp>(loc, arg, i).getResult())
                   : OpFoldResult(vb.getIndexAttr(type.getDimSize(i))));
         }
       }
@@ -199,15 +213,18 @@ struct SplitColumns : public mlp::impl::MLPSplitColumnsBase<SplitColumns> {
         dest = mapping.lookup(
             cast<linalg::LinalgOp>(op).getDpsInitOperand(0)->get());
       Operation *chunkOp = vb.clone(op, local);
-      chunkOp->getResult(0).setType(
-          cast<linalg::LinalgOp>(chunkOp).getDpsInitOperand(0)->get().getType());
+      chunkOp->getResult(0).setType(cast<linalg::LinalgOp>(chunkOp)
+                                        .getDpsInitOperand(0)
+                                        ->get()
+                                        .getType());
       mapping.map(op.getResult(0), chunkOp->getResult(0));
       last = chunkOp->getResult(0);
     }
     // Back into the destination: bufferizes to writes into its columns, as
     // the analysis sees the same offsets and sizes (the same SSA values) as
     // those of the destination's slice.
-    auto destSlice = cast<tensor::ExtractSliceOp>(slice(dest, 1).getDefiningOp());
+    auto destSlice =
+        cast<tensor::ExtractSliceOp>(slice(dest, 1).getDefiningOp());
     Value written = vb.create<tensor::InsertSliceOp>(
         loc, last, dest, destSlice.getMixedOffsets(), destSlice.getMixedSizes(),
         destSlice.getMixedStrides());
