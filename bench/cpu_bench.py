@@ -322,11 +322,13 @@ def batch1_latency(model, threads, workdir, rows):
     binding), next to the time to read its weights once: the floor."""
     exe = build_c(C_LATENCY, "latency", workdir, ["-ldl"])
     lib = os.path.join(workdir, "lib%s.so" % model.name)
-    if exe:
+    # On one thread too: batch 1 is one row block, which ran on one thread
+    # before column-parallel runs (a team splitting each layer's columns).
+    for t in sorted({1, threads}) if exe else ():
         out = subprocess.run([exe, lib, "1", str(model.dims[0]), str(model.dims[-1]),
-                              str(threads)], capture_output=True, text=True).stdout.split()
-        rows.append({"workload": "tabular, batch 1, C API (median; 10th percentile %.3f ms)"
-                                 % (float(out[1]) * 1e3),
+                              str(t)], capture_output=True, text=True).stdout.split()
+        rows.append({"workload": "tabular, batch 1, C API, %d thread%s (median; 10th percentile "
+                                 "%.3f ms)" % (t, "s" if t > 1 else "", float(out[1]) * 1e3),
                      "mlpc_ms": float(out[0]) * 1e3, "torch_ms": None,
                      "gflops": model.flops(1) / float(out[0]) / 1e9, "blas_gflops": None,
                      "compile_s": None})

@@ -185,6 +185,14 @@ bool parseMetadata(const char *text, ModelMetadata &out, std::string &error) {
     }
     out.rowsPerBlock = root["rows_per_block"].get<int64_t>();
   }
+  if (root.contains("column_scratch_bytes_per_row")) {
+    if (!root["column_scratch_bytes_per_row"].is_number_unsigned()) {
+      error = "'column_scratch_bytes_per_row' must be a non-negative integer";
+      return false;
+    }
+    out.columnScratchBytesPerRow =
+        root["column_scratch_bytes_per_row"].get<uint64_t>();
+  }
   if (root.contains("scratch_bytes_per_row")) {
     if (!root["scratch_bytes_per_row"].is_number_unsigned()) {
       error = "'scratch_bytes_per_row' must be a non-negative integer";

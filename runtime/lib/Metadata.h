@@ -46,6 +46,8 @@ struct ModelMetadata {
   uint64_t scratchBytesPerRow = 0;
   /// The row block the compiler's cost model chose (0: the runtime picks).
   int64_t rowsPerBlock = 0;
+  /// Scratch bytes per row of the column-parallel entry (0: there is none).
+  uint64_t columnScratchBytesPerRow = 0;
   /// The library holds CPU code (mlpc_model_entry) / CUDA kernels.
   bool hasCpu = true;
   bool hasCuda = false;

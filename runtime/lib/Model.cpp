@@ -18,6 +18,9 @@ __attribute__((
 __attribute__((visibility("hidden"), weak)) void mlpc_model_entry(void **args);
 __attribute__((visibility("hidden"),
                weak)) extern const unsigned char mlpc_cuda_fatbin[];
+// Weak: only models whose layers split by columns have it.
+__attribute__((visibility("hidden"), weak)) void
+mlpc_model_columns_entry(void **args, int64_t thread, int64_t threads);
 }
 
 namespace mlp::rt {
@@ -152,6 +155,8 @@ mlp_status createModel(const ModelDefinition &def, const char *weightsPath,
       return fail(MLP_ERR_INTERNAL,
                   "mlp_model_create: the library's CPU code is missing");
     model->entry = def.entry;
+    if (model->meta.columnScratchBytesPerRow)
+      model->columnsEntry = def.columnsEntry;
     int32_t deviceType = kDLCPU, deviceId = 0;
     if (device) {
       // Read as integers: a C caller may pass a value outside the enum.
@@ -220,7 +225,8 @@ MLP_API const char *mlp_model_name(void) {
 
 MLP_API mlp_status mlp_model_create(const char *weights_path, mlp_model **out) {
   return createModel(ModelDefinition{mlpc_model_metadata, mlpc_weights_blob,
-                                     mlpc_model_entry, mlpc_cuda_fatbin},
+                                     mlpc_model_entry, mlpc_cuda_fatbin,
+                                     mlpc_model_columns_entry},
                      weights_path, out);
 }
 
@@ -228,7 +234,8 @@ MLP_API mlp_status mlp_model_create_on_device(const char *weights_path,
                                               DLDevice device,
                                               mlp_model **out) {
   return createModel(ModelDefinition{mlpc_model_metadata, mlpc_weights_blob,
-                                     mlpc_model_entry, mlpc_cuda_fatbin},
+                                     mlpc_model_entry, mlpc_cuda_fatbin,
+                                     mlpc_model_columns_entry},
                      weights_path, out, &device);
 }
 

@@ -22,6 +22,9 @@
 namespace mlp::rt {
 
 using EntryFn = void (*)(void **args);
+/// The column-parallel entry: every thread of a team calls it at once with
+/// its index; args end in the descriptor of the team's shared scratch.
+using ColumnsEntryFn = void (*)(void **args, int64_t thread, int64_t threads);
 
 /// The symbols a generated object defines (docs/runtime-abi.md); entry is
 /// null in a library without CPU code, cudaFatbin in one without CUDA code.
@@ -30,6 +33,7 @@ struct ModelDefinition {
   const unsigned char *weights;
   EntryFn entry;
   const unsigned char *cudaFatbin = nullptr;
+  ColumnsEntryFn columnsEntry = nullptr;
 };
 
 /// mlp_model_create for an explicit model definition. `device` NULL picks
@@ -50,6 +54,8 @@ using AlignedBuffer = std::unique_ptr<void, AlignedDelete>;
 struct mlp_model {
   mlp::rt::ModelMetadata meta;
   mlp::rt::EntryFn entry = nullptr;
+  /// Null unless the metadata announces a column entry and it is there.
+  mlp::rt::ColumnsEntryFn columnsEntry = nullptr;
   /// Keeps the mapping of an external weights file alive.
   std::unique_ptr<mlp::SafetensorsFile> weightsFile;
   /// Data of each param, in metadata order.

@@ -294,10 +294,12 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
                     model->memoryLimit.load(), plan)) != MLP_OK)
     return s;
 
-  // One call of the generated entry on rows [first, first + rows): the
-  // descriptors of batched tensors start at that row.
-  auto runRows = [&](int64_t first, int64_t rows) {
-    size_t numWords = 0;
+  // The arguments of the generated entry for rows [first, first + rows):
+  // the descriptors of batched tensors start at that row; a column-parallel
+  // run appends its scratch buffer of `scratchBytes`.
+  auto buildArgs = [&](int64_t first, int64_t rows, void *scratch,
+                       int64_t scratchBytes) -> void ** {
+    size_t numWords = scratch ? 5 : 0;
     for (const auto *list : {&meta.inputs, &meta.params, &meta.outputs})
       for (const TensorSpec &spec : *list)
         numWords += 3 + 2 * spec.shape.size();
@@ -309,8 +311,8 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
     words.clear();
     args.clear();
     words.reserve(numWords);
-    args.reserve(meta.inputs.size() + meta.params.size() +
-                 meta.outputs.size());
+    args.reserve(meta.inputs.size() + meta.params.size() + meta.outputs.size() +
+                 1);
     auto append = [&](const TensorSpec &spec, const DLTensor &t, void *data) {
       dims.assign(t.shape, t.shape + t.ndim);
       char *start = static_cast<char *>(data);
@@ -331,8 +333,38 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
                        static_cast<int64_t>(meta.params[i].storedShape.size()));
     for (int32_t i = 0; i < numOutputs; ++i)
       append(meta.outputs[i], outputs[i], outData[i]);
-    model->entry(args.data());
+    if (scratch)
+      appendDescriptor(words, args, scratch, &scratchBytes, 1);
+    return args.data();
   };
+  auto runRows = [&](int64_t first, int64_t rows) {
+    model->entry(buildArgs(first, rows, nullptr, 0));
+  };
+
+  // A tiny batch has fewer row blocks than threads: a team of threads
+  // splits each layer's output columns instead (bit-identical results: each
+  // element is computed by the same code). Not when the pool is busy with
+  // another run, or the scratch would break the memory limit.
+  const int32_t threads = numThreads();
+  const int64_t rows = batch.known ? batch.size : 1;
+  const uint64_t limit = model->memoryLimit.load();
+  if (model->columnsEntry && threads > 1 && plan.blocks < threads &&
+      (!limit || rows * meta.columnScratchBytesPerRow <= limit)) {
+    const int64_t bytes =
+        static_cast<int64_t>(rows * meta.columnScratchBytesPerRow);
+    // Kept by the calling thread from run to run, grown as needed.
+    thread_local AlignedBuffer scratch;
+    thread_local int64_t capacity = 0;
+    if (bytes > capacity) {
+      scratch.reset(
+          ::operator new (static_cast<size_t>(bytes), std::align_val_t{64}));
+      capacity = bytes;
+    }
+    void **args = buildArgs(0, rows, scratch.get(), bytes);
+    ColumnsEntryFn entry = model->columnsEntry;
+    if (runTeam(threads, [&](int32_t t) { entry(args, t, threads); }))
+      return MLP_OK;
+  }
 
   if (plan.blocks <= 1) {
     runRows(0, batch.known ? batch.size : 1);

@@ -26,6 +26,17 @@ void setNumThreads(int32_t n); // 0 = back to the default
 void parallelFor(int64_t count, int32_t threads,
                  const std::function<void(int64_t)> &task);
 
+/// Runs task(t, threads) on `threads` threads at once (t = 0 on the caller),
+/// for code that synchronizes them with teamBarrier(). Returns false, having
+/// run nothing, if the pool is busy with another caller's job: a team that
+/// waits at barriers cannot run its members one after the other.
+bool runTeam(int32_t threads, const std::function<void(int32_t)> &task);
+
+/// Waits until every member of the calling thread's team arrives (a no-op
+/// outside a team). Spins first: the steps between barriers of a tiny batch
+/// take microseconds, far less than a sleep and wake-up.
+void teamBarrier();
+
 } // namespace mlp::rt
 
 #endif // MLP_RUNTIME_THREADPOOL_H

@@ -120,6 +120,8 @@ std::string mlp::cpu::toMetadataJson(const ModelSignature &signature) {
        {{"embedded", signature.weightsEmbedded},
         {"nbytes", signature.weightsEmbedded ? signature.weightsBytes : 0}}},
       {"cpu", signature.hasCpuCode}};
+  if (signature.columnScratchBytesPerRow)
+    json["column_scratch_bytes_per_row"] = signature.columnScratchBytesPerRow;
   if (!signature.cudaSection.empty())
     json["cuda"] = nlohmann::json::parse(signature.cudaSection);
   return json.dump();

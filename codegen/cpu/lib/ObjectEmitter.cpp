@@ -83,27 +83,34 @@ CpuTarget mlp::cpu::describeTarget(const TargetOptions &target,
   return result;
 }
 
-/// void mlpc_model_entry(void **args): calls the C interface of the model
-/// function with args[i] as its i-th memref descriptor pointer.
-static bool addEntryWrapper(llvm::Module &module, const std::string &model,
+/// `symbol`(void **args, ...): calls the C interface of `function` with
+/// args[i] as its i-th memref descriptor pointer; its trailing `extra`
+/// integer arguments are the wrapper's own.
+static bool addEntryWrapper(llvm::Module &module, const std::string &function,
+                            const char *symbol, unsigned extra,
                             std::string &error) {
-  llvm::Function *callee = module.getFunction("_mlir_ciface_" + model);
-  if (!callee) {
-    error = "generated code lacks _mlir_ciface_" + model;
+  llvm::Function *callee = module.getFunction("_mlir_ciface_" + function);
+  if (!callee || callee->arg_size() < extra) {
+    error = "generated code lacks _mlir_ciface_" + function;
     return false;
   }
   llvm::LLVMContext &ctx = module.getContext();
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
-  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy},
+  std::vector<llvm::Type *> params = {ptrTy};
+  for (unsigned i = callee->arg_size() - extra; i < callee->arg_size(); ++i)
+    params.push_back(callee->getArg(i)->getType());
+  auto *type = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), params,
                                        /*isVarArg=*/false);
-  auto *entry = llvm::Function::Create(
-      type, llvm::GlobalValue::ExternalLinkage, "mlpc_model_entry", module);
+  auto *entry = llvm::Function::Create(type, llvm::GlobalValue::ExternalLinkage,
+                                       symbol, module);
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
   std::vector<llvm::Value *> args;
-  for (unsigned i = 0; i < callee->arg_size(); ++i) {
+  for (unsigned i = 0; i < callee->arg_size() - extra; ++i) {
     llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
     args.push_back(b.CreateLoad(ptrTy, slot));
   }
+  for (unsigned i = 0; i < extra; ++i)
+    args.push_back(entry->getArg(1 + i));
   b.CreateCall(callee, args);
   b.CreateRetVoid();
   return true;
@@ -183,6 +190,11 @@ std::unique_ptr<llvm::Module> mlp::cpu::translateToLLVMIR(
         if (attr.getName().getValue().starts_with("mlp."))
           func.removeResultAttr(i, attr.getName());
   });
+  // Read before translation, which drops the module's discardable attrs.
+  uint64_t scratchPerRow = 0;
+  if (auto attr = module->getAttrOfType<mlir::IntegerAttr>(
+          "mlp.column_scratch_bytes_per_row"))
+    scratchPerRow = attr.getInt();
   mlir::registerBuiltinDialectTranslation(*module.getContext());
   mlir::registerLLVMDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =
@@ -197,18 +209,32 @@ std::unique_ptr<llvm::Module> mlp::cpu::translateToLLVMIR(
   llvmModule->setDataLayout(machine->createDataLayout());
   llvmModule->setTargetTriple(machine->getTargetTriple().getTriple());
 
-  if (!addEntryWrapper(*llvmModule, signature.name, error))
+  if (!addEntryWrapper(*llvmModule, signature.name, "mlpc_model_entry", 0,
+                       error))
     return nullptr;
+  // The column-parallel entry for tiny batches (-mlp-cpu-column-entry):
+  // mlpc_model_columns_entry(args, thread, threads), args ending in the
+  // scratch descriptor.
+  ModelSignature withColumns = signature;
+  const std::string columns = signature.name + "_columns";
+  if (llvmModule->getFunction("_mlir_ciface_" + columns)) {
+    if (!scratchPerRow ||
+        !addEntryWrapper(*llvmModule, columns, "mlpc_model_columns_entry", 2,
+                         error))
+      return nullptr;
+    withColumns.columnScratchBytesPerRow = scratchPerRow;
+  }
   // The model function takes every memref descriptor as separate scalars
   // (over 1,700 for a 30-block model); instruction selection of the one call
   // to it from its C interface wrapper is quadratic in that count (4 s for
   // gMLP-S). Inlined into the wrapper, the call disappears.
-  if (llvm::Function *model = llvmModule->getFunction(signature.name)) {
-    model->setLinkage(llvm::GlobalValue::InternalLinkage);
-    model->removeFnAttr(llvm::Attribute::NoInline);
-    model->addFnAttr(llvm::Attribute::AlwaysInline);
-  }
-  addMetadata(*llvmModule, toMetadataJson(signature));
+  for (const std::string &name : {signature.name, columns})
+    if (llvm::Function *model = llvmModule->getFunction(name)) {
+      model->setLinkage(llvm::GlobalValue::InternalLinkage);
+      model->removeFnAttr(llvm::Attribute::NoInline);
+      model->addFnAttr(llvm::Attribute::AlwaysInline);
+    }
+  addMetadata(*llvmModule, toMetadataJson(withColumns));
   addWeightBlob(*llvmModule, weightsBlobPath, signature.weightsBytes);
   // Only the runtime's C ABI is exported from the final library.
   // (Symbols of local linkage, the kernels, are not exported anyway and

@@ -39,6 +39,8 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   // One function per distinct kernel: repeated blocks share their code.
   pm.addPass(mlp::createMLPOutlineKernels());
+  // Column-chunk variants of the kernels, for tiny batches on many threads.
+  pm.addPass(mlp::createMLPSplitColumns());
   if (options.vectorize) {
     mlp::MLPTileAndVectorizeOptions tiling;
     tiling.vectorWidth = options.vectorWidth;
@@ -72,6 +74,9 @@ void mlp::cpu::addLowerToLoopsPasses(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass());
   bufferization::BufferDeallocationPipelineOptions deallocation;
   bufferization::buildBufferDeallocationPipeline(pm, deallocation);
+  // The entry a team of threads runs for a tiny batch (after bufferization:
+  // its buffers are views of a scratch the runtime shares among them).
+  pm.addPass(mlp::createMLPColumnEntry());
   if (options.vectorize)
     pm.addNestedPass<func::FuncOp>(mlp::createMLPLowerVectors());
   pm.addPass(createConvertLinalgToLoopsPass());

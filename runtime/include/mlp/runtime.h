@@ -25,6 +25,10 @@
  *    on a persistent pool of threads (mlp_set_num_threads). Each block's
  *    scratch memory is bounded (32 MiB by default), so working memory does not
  *    grow with the batch; mlp_model_set_memory_limit tightens the bound.
+ *    A batch with fewer row blocks than threads (batch 1, say) instead runs
+ *    on all threads at once, each computing a share of every layer's output
+ *    columns (when the model allows it and the pool is not busy with
+ *    another run).
  *  - Determinism: a row's result does not depend on the block it lands in, the
  *    batch size or the thread count: outputs are bit-identical across runs
  *    and thread counts.

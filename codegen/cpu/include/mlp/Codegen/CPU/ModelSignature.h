@@ -37,6 +37,9 @@ struct ModelSignature {
   uint64_t scratchBytesPerRow = 0;
   /// The runtime's row block chosen by -mlp-tile (0: the runtime's default).
   int64_t rowsPerBlock = 0;
+  /// Scratch bytes per batch row of the column-parallel entry
+  /// (mlpc_model_columns_entry); 0 when the library has none.
+  uint64_t columnScratchBytesPerRow = 0;
   /// Whether the library holds CPU code (mlpc_model_entry).
   bool hasCpuCode = true;
   /// The CUDA backend's "cuda" metadata section (JSON; empty: no CUDA code).

@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -37,6 +38,17 @@ constexpr llvm::StringLiteral kEpilogueAttr = "mlp.epilogue";
 constexpr llvm::StringLiteral kTokenMatmulAttr = "mlp.token_matmul";
 constexpr llvm::StringLiteral kScratchAttr = "mlp.scratch_bytes_per_row";
 constexpr llvm::StringLiteral kRowsPerBlockAttr = "mlp.rows_per_block";
+/// On a kernel: its column-chunk variant (-mlp-cpu-split-columns) and the
+/// variant's chunk width and number of chunks.
+constexpr llvm::StringLiteral kColumnKernelAttr = "mlp.column_kernel";
+constexpr llvm::StringLiteral kColumnChunkAttr = "mlp.column_chunk";
+constexpr llvm::StringLiteral kColumnCountAttr = "mlp.column_count";
+/// On the module: scratch bytes per batch row of the column-parallel entry
+/// (-mlp-cpu-column-entry); absent when there is none.
+constexpr llvm::StringLiteral kColumnScratchAttr =
+    "mlp.column_scratch_bytes_per_row";
+/// The runtime's barrier between the steps of a column-parallel run.
+constexpr llvm::StringLiteral kColumnBarrierFn = "mlpc_column_barrier";
 
 } // namespace mlp
 

@@ -169,6 +169,49 @@ def MLPTileAndVectorize : Pass<"mlp-cpu-tile-and-vectorize", "mlir::func::FuncOp
   ];
 }
 
+def MLPSplitColumns : Pass<"mlp-cpu-split-columns", "mlir::ModuleOp"> {
+  let summary = "Add a column-chunk variant to kernels for small-batch threading";
+  let description = [{
+    For tiny batches there are fewer row blocks than threads, so the runtime
+    splits each layer's output columns across threads instead. For every
+    outlined kernel (`mlp.kernel`) whose ops all write the same
+    `tensor<?xN>` destination (fill or broadcast, matmul, epilogue), with N
+    a multiple of `chunk` and at least two chunks, this pass adds
+    `<kernel>_columns(args..., %col: index)`: the same ops on the columns
+    `[%col, %col + chunk)` of every operand indexed by the output columns
+    (extract_slice of the weights, bias and destination), inserted back into
+    the destination. The chunk is static, so the variant is register-tiled
+    and vectorized like the kernel; each output element still sums over k in
+    the same order with the same FMAs, so results are bit-identical. The
+    kernel records its variant in `mlp.column_kernel` and the chunk width in
+    `mlp.column_chunk`.
+  }];
+  let options = [
+    Option<"chunk", "chunk", "int64_t", /*default=*/"128",
+           "output columns per chunk (a multiple of the vector width)">
+  ];
+  let dependentDialects = ["mlir::tensor::TensorDialect"];
+}
+
+def MLPColumnEntry : Pass<"mlp-cpu-column-entry", "mlir::ModuleOp"> {
+  let summary = "Add the SPMD entry that runs a tiny batch column-parallel";
+  let description = [{
+    After bufferization: clones the row-independent model function `@m` into
+    `@m_columns(args..., %scratch: memref<?xi8>, %thread: index,
+    %threads: index)`, which every thread of the runtime's team runs at once.
+    Buffers the model allocates become views into `%scratch` (shared by the
+    team; `mlp.column_scratch_bytes_per_row` on the module gives its size per
+    batch row). A call of a kernel with a column variant runs this thread's
+    share of the chunks; any other op that writes memory runs on thread 0.
+    A call to `mlpc_column_barrier` (in the runtime) separates a step from
+    the next one that may read it. Models whose body holds anything else
+    (nested regions, allocations not sized by the batch) get no such entry.
+  }];
+  let dependentDialects = ["mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
 def MLPLowerVectors : Pass<"mlp-cpu-lower-vectors", "mlir::func::FuncOp"> {
   let summary = "Lower vector contractions to FMAs on 1-D vectors";
   let description = [{
