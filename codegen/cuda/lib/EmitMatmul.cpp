@@ -260,21 +260,30 @@ LogicalResult ProgramBuilder::emitPatchEmbed(mlp::PatchEmbedOp op) {
        << ">(x, y, n);\n}\n";
   }
   program.steps.push_back(step);
+  auto layer = convolutionLayer(op, op.getWeight(), op.getBias(), k, d);
+  if (failed(layer))
+    return failure();
+  layer->inputIndex = cols;
+  return emitLinear(*layer, Value());
+}
+
+FailureOr<Layer> ProgramBuilder::convolutionLayer(Operation *op, Value weight,
+                                                  Value bias, int64_t in,
+                                                  int64_t out) {
   Layer layer;
   layer.linear = op;
-  layer.inputIndex = cols;
-  layer.in = k;
-  layer.out = d;
-  auto weight = paramName(op.getWeight(), op, "weight");
-  if (failed(weight))
+  layer.in = in;
+  layer.out = out;
+  auto weightName = paramName(weight, op, "weight");
+  if (failed(weightName))
     return failure();
-  layer.weight = *weight;
-  if (op.getBias()) {
-    auto bias = paramName(op.getBias(), op, "bias");
-    if (failed(bias))
+  layer.weight = *weightName;
+  if (bias) {
+    auto biasName = paramName(bias, op, "bias");
+    if (failed(biasName))
       return failure();
-    layer.bias = *bias;
+    layer.bias = *biasName;
   }
-  layer.result = op.getResult();
-  return emitLinear(layer, Value());
+  layer.result = op->getResult(0);
+  return layer;
 }

@@ -65,21 +65,11 @@ LogicalResult ProgramBuilder::emitConv2D(mlp::Conv2DOp op) {
                 kh = wt.getDimSize(2), kw = wt.getDimSize(3),
                 oh = result.getDimSize(1), ow = result.getDimSize(2);
   const int64_t stride = op.getStride(), padding = op.getPadding();
-  Layer layer;
-  layer.linear = op;
-  layer.in = c * kh * kw;
-  layer.out = o;
-  auto weight = paramName(op.getWeight(), op, "weight");
-  if (failed(weight))
+  auto conv =
+      convolutionLayer(op, op.getWeight(), op.getBias(), c * kh * kw, o);
+  if (failed(conv))
     return failure();
-  layer.weight = *weight;
-  if (op.getBias()) {
-    auto bias = paramName(op.getBias(), op, "bias");
-    if (failed(bias))
-      return failure();
-    layer.bias = *bias;
-  }
-  layer.result = op.getResult();
+  Layer layer = *conv;
   // An activation that is the result's only user runs in the epilogue.
   if (layer.result.hasOneUse() && !outputIndex.count(layer.result)) {
     Operation *user = *layer.result.getUsers().begin();

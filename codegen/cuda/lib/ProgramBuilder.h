@@ -150,6 +150,10 @@ private:
   int defineResult(Value v);
   FailureOr<std::string> paramName(Value v, Operation *user, StringRef role);
   FailureOr<Layer> layerAt(Operation *op); // linear or matmul
+  /// The linear layer of a convolution (patch_embed, conv2d) whose weight,
+  /// viewed as (out, in), multiplies its patches.
+  FailureOr<Layer> convolutionLayer(Operation *op, Value weight, Value bias,
+                                    int64_t in, int64_t out);
   bool isNarrow(const Layer &l) const {
     return precision != Precision::F32 && l.in <= kChainMaxWidth &&
            l.out <= kChainMaxWidth;
