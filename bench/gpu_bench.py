@@ -103,6 +103,23 @@ def build_variants(out):
                        check=True)
 
 
+def load_modes(path, **kw):
+    """[(label, model)]: the library as is, and for one built with
+    --cuda-cublaslt both its cuBLASLt path (MLPC_CUBLASLT=1) and its kernels
+    (=0), to compare them in one run."""
+    with open(path, "rb") as f:
+        if b'"cublaslt"' not in f.read():
+            return [("mlpc", mlpc.load(path, **kw))]
+    models = []
+    for label, mode in (("mlpc cuBLASLt", "1"), ("mlpc kernels", "0")):
+        os.environ["MLPC_CUBLASLT"] = mode
+        try:
+            models.append((label, mlpc.load(path, **kw)))
+        finally:
+            os.environ.pop("MLPC_CUBLASLT", None)
+    return models
+
+
 def abi_call(model, x, y, torch):
     """The C ABI call with its arguments prepared once (what a C caller does)."""
     keep = []
@@ -167,7 +184,7 @@ def run_wide(out, torch):
         tensors[p + "fc2.bias"] = (0.1 * rng.standard_normal(d)).astype(np.float16)
     wpath = "/tmp/wide_mlp.safetensors"
     save_safetensors(tensors, wpath)
-    model = mlpc.load(os.path.join(out, "libwide_mlp.so"), weights=wpath)
+    models = load_modes(os.path.join(out, "libwide_mlp.so"), weights=wpath)
 
     class Block(torch.nn.Module):
         def __init__(self, b):
@@ -187,16 +204,18 @@ def run_wide(out, torch):
     compiled = torch.compile(eager)
     x = torch.randn(WIDE_BATCH, d, device="cuda", dtype=torch.half)
     y = torch.empty_like(x)
-    call = abi_call(model, x, y, torch)
     flops = 2.0 * WIDE_BATCH * 2 * d * h * WIDE_BLOCKS
+    t, err = {}, 0.0
     with torch.no_grad():
-        call()
-        torch.cuda.synchronize()
         ref = eager(x).float()
-        err = float((y.float() - ref).norm() / ref.norm())
-        t = {"mlpc": time_gpu(call, torch, reps=5, inner=5),
-             "eager": time_gpu(lambda: eager(x), torch, reps=5, inner=5),
-             "compile": time_gpu(lambda: compiled(x), torch, reps=5, inner=5)}
+        for label, model in models:
+            call = abi_call(model, x, y, torch)
+            call()
+            torch.cuda.synchronize()
+            err = max(err, float((y.float() - ref).norm() / ref.norm()))
+            t[label] = time_gpu(call, torch, reps=5, inner=5)
+        t["eager"] = time_gpu(lambda: eager(x), torch, reps=5, inner=5)
+        t["compile"] = time_gpu(lambda: compiled(x), torch, reps=5, inner=5)
     print("\nwide MLP (12 x [LN, 1024 -> 4096 GELU -> 1024, + x]), batch %d, fp16:" % WIDE_BATCH)
     print("| | ms | effective TFLOP/s | vs torch.compile |")
     print("|---|---|---|---|")
@@ -263,33 +282,34 @@ def run_vision(out, torch):
         wpath = "/tmp/%s.safetensors" % name
         save_safetensors(state, wpath)
         try:
-            model = mlpc.load(os.path.join(out, "lib%s.so" % name), weights=wpath)
+            models = load_modes(os.path.join(out, "lib%s.so" % name), weights=wpath)
         except mlpc.MlpcError as e:  # e.g. timm's parameter names changed
             print("%s: cannot load timm's weights: %s" % (name, e))
             continue
-        names = {s.name for s in model.inputs}
         net = net.half().cuda()
         compiled = torch.compile(net)
         x32 = torch.randn(VISION_BATCH, 3, 224, 224, device="cuda")
         x16 = x32.half()
         y = torch.empty(VISION_BATCH, 1000, device="cuda")
-        call = abi_call(model, x32, y, torch)
+        t, err = {}, 0.0
         with torch.no_grad():
-            call()
-            torch.cuda.synchronize()
             ref = net(x16).float()
-            # timm's random init can overflow fp16 in PyTorch's own output:
-            # compare where both are finite, and say how many are not.
-            finite = torch.isfinite(ref) & torch.isfinite(y)
-            yf, rf = y[finite].double(), ref[finite].double()
-            err = float((yf - rf).norm() / rf.norm())
-            if not bool(finite.all()):
-                print("%s: %d non-finite outputs (mlpc %d, PyTorch %d)" % (
-                    name, int((~finite).sum()), int((~torch.isfinite(y)).sum()),
-                    int((~torch.isfinite(ref)).sum())))
-            t = {"mlpc": time_gpu(call, torch, reps=5, inner=5),
-                 "eager": time_gpu(lambda: net(x16), torch, reps=5, inner=5),
-                 "compile": time_gpu(lambda: compiled(x16), torch, reps=5, inner=5)}
+            for label, model in models:
+                call = abi_call(model, x32, y, torch)
+                call()
+                torch.cuda.synchronize()
+                # timm's random init can overflow fp16 in PyTorch's own output:
+                # compare where both are finite, and say how many are not.
+                finite = torch.isfinite(ref) & torch.isfinite(y)
+                yf, rf = y[finite].double(), ref[finite].double()
+                err = max(err, float((yf - rf).norm() / rf.norm()))
+                if not bool(finite.all()):
+                    print("%s: %d non-finite outputs (mlpc %d, PyTorch %d)" % (
+                        name, int((~finite).sum()), int((~torch.isfinite(y)).sum()),
+                        int((~torch.isfinite(ref)).sum())))
+                t[label] = time_gpu(call, torch, reps=5, inner=5)
+            t["eager"] = time_gpu(lambda: net(x16), torch, reps=5, inner=5)
+            t["compile"] = time_gpu(lambda: compiled(x16), torch, reps=5, inner=5)
         if os.environ.get("MLPC_PROFILE"):
             # Per-kernel GPU time of one mlpc run (CUPTI sees driver-API launches).
             from torch.profiler import ProfilerActivity, profile
@@ -305,14 +325,15 @@ def run_vision(out, torch):
             print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
                                             max_name_column_width=60))
         rows.append((name, t, err))
-        del names
     print("\nvision MLPs, batch %d, fp16, images/s:" % VISION_BATCH)
     print("| model | mlpc | PyTorch eager | torch.compile | mlpc / compile | rel. diff vs eager |")
     print("|---|---|---|---|---|---|")
     for name, t, err in rows:
         ips = {k: VISION_BATCH / v for k, v in t.items()}
-        print("| %s | %.0f | %.0f | %.0f | %.2fx | %.1e |" % (
-            name, ips["mlpc"], ips["eager"], ips["compile"], ips["mlpc"] / ips["compile"], err))
+        for label in (k for k in ips if k.startswith("mlpc")):
+            print("| %s | %.0f | %.0f | %.0f | %.2fx | %.1e |" % (
+                name + label[4:], ips[label], ips["eager"], ips["compile"],
+                ips[label] / ips["compile"], err))
     return rows
 
 

@@ -1,18 +1,8 @@
 //===- CudaDriver.cpp - the CUDA driver API, loaded at run time -----------===//
 #include "CudaDriver.h"
 
-#include <dlfcn.h>
-
 namespace mlp::rt::cuda {
 namespace {
-
-template <class Fn>
-bool bind(void *lib, const char *name, Fn &fn, std::string &missing) {
-  fn = reinterpret_cast<Fn>(dlsym(lib, name));
-  if (!fn)
-    missing += std::string(missing.empty() ? "" : ", ") + name;
-  return fn != nullptr;
-}
 
 Driver load() {
   Driver d;
@@ -29,38 +19,40 @@ Driver load() {
     return d;
   }
   std::string missing;
-  bind(lib, "cuInit", d.cuInit, missing);
-  bind(lib, "cuGetErrorString", d.cuGetErrorString, missing);
-  bind(lib, "cuGetErrorName", d.cuGetErrorName, missing);
-  bind(lib, "cuDeviceGetCount", d.cuDeviceGetCount, missing);
-  bind(lib, "cuDeviceGet", d.cuDeviceGet, missing);
-  bind(lib, "cuDeviceGetAttribute", d.cuDeviceGetAttribute, missing);
-  bind(lib, "cuDevicePrimaryCtxRetain", d.cuDevicePrimaryCtxRetain, missing);
-  bind(lib, "cuDevicePrimaryCtxRelease_v2", d.cuDevicePrimaryCtxRelease,
-       missing);
-  bind(lib, "cuCtxPushCurrent_v2", d.cuCtxPushCurrent, missing);
-  bind(lib, "cuCtxPopCurrent_v2", d.cuCtxPopCurrent, missing);
-  bind(lib, "cuCtxGetCurrent", d.cuCtxGetCurrent, missing);
-  bind(lib, "cuModuleLoadData", d.cuModuleLoadData, missing);
-  bind(lib, "cuModuleUnload", d.cuModuleUnload, missing);
-  bind(lib, "cuModuleGetFunction", d.cuModuleGetFunction, missing);
-  bind(lib, "cuFuncSetAttribute", d.cuFuncSetAttribute, missing);
-  bind(lib, "cuOccupancyMaxActiveBlocksPerMultiprocessor",
-       d.cuOccupancyMaxActiveBlocksPerMultiprocessor, missing);
-  bind(lib, "cuMemAlloc_v2", d.cuMemAlloc, missing);
-  bind(lib, "cuMemFree_v2", d.cuMemFree, missing);
-  bind(lib, "cuMemAllocAsync", d.cuMemAllocAsync, missing);
-  bind(lib, "cuMemFreeAsync", d.cuMemFreeAsync, missing);
-  bind(lib, "cuMemPoolCreate", d.cuMemPoolCreate, missing);
-  bind(lib, "cuMemPoolDestroy", d.cuMemPoolDestroy, missing);
-  bind(lib, "cuMemPoolSetAttribute", d.cuMemPoolSetAttribute, missing);
-  bind(lib, "cuMemAllocFromPoolAsync", d.cuMemAllocFromPoolAsync, missing);
-  bind(lib, "cuMemcpyHtoD_v2", d.cuMemcpyHtoD, missing);
-  bind(lib, "cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync, missing);
-  bind(lib, "cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync, missing);
-  bind(lib, "cuLaunchKernel", d.cuLaunchKernel, missing);
-  bind(lib, "cuStreamSynchronize", d.cuStreamSynchronize, missing);
-  bind(lib, "cuPointerGetAttributes", d.cuPointerGetAttributes, missing);
+  bindSymbol(lib, "cuInit", d.cuInit, missing);
+  bindSymbol(lib, "cuGetErrorString", d.cuGetErrorString, missing);
+  bindSymbol(lib, "cuGetErrorName", d.cuGetErrorName, missing);
+  bindSymbol(lib, "cuDeviceGetCount", d.cuDeviceGetCount, missing);
+  bindSymbol(lib, "cuDeviceGet", d.cuDeviceGet, missing);
+  bindSymbol(lib, "cuDeviceGetAttribute", d.cuDeviceGetAttribute, missing);
+  bindSymbol(lib, "cuDevicePrimaryCtxRetain", d.cuDevicePrimaryCtxRetain,
+             missing);
+  bindSymbol(lib, "cuDevicePrimaryCtxRelease_v2", d.cuDevicePrimaryCtxRelease,
+             missing);
+  bindSymbol(lib, "cuCtxPushCurrent_v2", d.cuCtxPushCurrent, missing);
+  bindSymbol(lib, "cuCtxPopCurrent_v2", d.cuCtxPopCurrent, missing);
+  bindSymbol(lib, "cuCtxGetCurrent", d.cuCtxGetCurrent, missing);
+  bindSymbol(lib, "cuModuleLoadData", d.cuModuleLoadData, missing);
+  bindSymbol(lib, "cuModuleUnload", d.cuModuleUnload, missing);
+  bindSymbol(lib, "cuModuleGetFunction", d.cuModuleGetFunction, missing);
+  bindSymbol(lib, "cuFuncSetAttribute", d.cuFuncSetAttribute, missing);
+  bindSymbol(lib, "cuOccupancyMaxActiveBlocksPerMultiprocessor",
+             d.cuOccupancyMaxActiveBlocksPerMultiprocessor, missing);
+  bindSymbol(lib, "cuMemAlloc_v2", d.cuMemAlloc, missing);
+  bindSymbol(lib, "cuMemFree_v2", d.cuMemFree, missing);
+  bindSymbol(lib, "cuMemAllocAsync", d.cuMemAllocAsync, missing);
+  bindSymbol(lib, "cuMemFreeAsync", d.cuMemFreeAsync, missing);
+  bindSymbol(lib, "cuMemPoolCreate", d.cuMemPoolCreate, missing);
+  bindSymbol(lib, "cuMemPoolDestroy", d.cuMemPoolDestroy, missing);
+  bindSymbol(lib, "cuMemPoolSetAttribute", d.cuMemPoolSetAttribute, missing);
+  bindSymbol(lib, "cuMemAllocFromPoolAsync", d.cuMemAllocFromPoolAsync,
+             missing);
+  bindSymbol(lib, "cuMemcpyHtoD_v2", d.cuMemcpyHtoD, missing);
+  bindSymbol(lib, "cuMemcpyHtoDAsync_v2", d.cuMemcpyHtoDAsync, missing);
+  bindSymbol(lib, "cuMemcpyDtoHAsync_v2", d.cuMemcpyDtoHAsync, missing);
+  bindSymbol(lib, "cuLaunchKernel", d.cuLaunchKernel, missing);
+  bindSymbol(lib, "cuStreamSynchronize", d.cuStreamSynchronize, missing);
+  bindSymbol(lib, "cuPointerGetAttributes", d.cuPointerGetAttributes, missing);
   if (!missing.empty()) {
     d.error = std::string("the CUDA driver ") + path +
               " is too old: it lacks " + missing +

@@ -10,6 +10,8 @@
 #ifndef MLP_RUNTIME_CUDADRIVER_H
 #define MLP_RUNTIME_CUDADRIVER_H
 
+#include <dlfcn.h>
+
 #include <cstddef>
 #include <string>
 
@@ -45,6 +47,16 @@ constexpr int kPointerAttrMemoryType = 2;
 constexpr int kPointerAttrDeviceOrdinal = 9;
 constexpr unsigned kMemoryTypeDevice = 2;
 constexpr int kMemPoolReleaseThreshold = 4;
+
+/// Looks `name` up in `lib` into `fn`; on failure appends the name to
+/// `missing` (a comma-separated list for the error message).
+template <class Fn>
+bool bindSymbol(void *lib, const char *name, Fn &fn, std::string &missing) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+  if (!fn)
+    missing += std::string(missing.empty() ? "" : ", ") + name;
+  return fn != nullptr;
+}
 
 struct Driver {
   bool loaded = false;

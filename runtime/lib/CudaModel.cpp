@@ -183,6 +183,8 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
   mlp_status s = model->uploadImages(meta, params);
   if (s != MLP_OK)
     return s;
+  if ((s = model->setUpCublasLt(meta.cuda)) != MLP_OK)
+    return s;
   out = std::move(model);
   return MLP_OK;
 }
@@ -206,14 +208,22 @@ mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
                       spec.dtype.bits / 8);
         src = ordered.data();
       }
+      // A folded layer scale (1-D, checked by parseCudaPlan).
+      auto scaleOf = [&](int param, int64_t i) {
+        return param < 0 ? 1.0f
+                         : readElement(params[param],
+                                       meta.params[param].dtypeName, i);
+      };
       void *dst = host.data() + p.offset;
       for (int64_t r = 0; r < p.rows; ++r) {
         const int64_t sr = CudaImagePiece::permute(p.rowPerm, r, p.paddedRows);
+        const float rowScale = scaleOf(p.rowScale, sr);
         for (int64_t c = 0; c < p.cols; ++c) {
           const int64_t sc = CudaImagePiece::permute(p.colPerm, c, p.rowStride);
           const int64_t at = p.transposed ? sc * p.rows + sr : sr * p.cols + sc;
           writeElement(dst, p.dtype, p.index(r, c),
-                       readElement(src, spec.dtypeName, at));
+                       readElement(src, spec.dtypeName, at) * rowScale *
+                           scaleOf(p.colScale, sc));
         }
       }
     }
@@ -232,12 +242,36 @@ mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
   return MLP_OK;
 }
 
+mlp_status CudaModel::setUpCublasLt(const CudaPlan &plan) {
+  // MLPC_CUBLASLT: 0 never, 1 always (creation fails without it), unset:
+  // where the library loads.
+  const char *env = std::getenv("MLPC_CUBLASLT");
+  const std::string mode = env ? env : "";
+  const bool any = std::any_of(plan.steps.begin(), plan.steps.end(),
+                               [](const CudaStep &s) { return s.hasGemm; });
+  if (!any || mode == "0")
+    return MLP_OK;
+  auto gemms = std::make_unique<cublaslt::Gemms>();
+  std::string why;
+  if (gemms->init(plan, images_, why)) {
+    gemms_ = std::move(gemms);
+    return MLP_OK;
+  }
+  if (mode == "1")
+    return fail(MLP_ERR_DEVICE,
+                "mlp_model_create: MLPC_CUBLASLT=1 but cuBLASLt is "
+                "unavailable: " +
+                    why);
+  return MLP_OK;
+}
+
 CudaModel::~CudaModel() {
   if (!driver_ || !context_)
     return;
   const Driver &d = *driver_;
   {
     ContextScope scope(d, context_);
+    gemms_.reset();
     for (CUdeviceptr p : images_)
       d.cuMemFree(p);
     if (pool_)
@@ -295,11 +329,15 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     tempOffsets = arena_.offsets;
     arenaBytes = arena_.bytes;
   }
+  // cuBLASLt's workspace follows the intermediates, for this run alone.
+  const uint64_t workspaceAt = (arenaBytes + 255) / 256 * 256;
+  const uint64_t blockBytes =
+      gemms_ ? workspaceAt + cublaslt::Gemms::kWorkspaceBytes : arenaBytes;
   CUdeviceptr arena = 0;
-  if (arenaBytes && (r = memory.allocate(arenaBytes, arena)) != kSuccess)
+  if (blockBytes && (r = memory.allocate(blockBytes, arena)) != kSuccess)
     return driverFailure(d, r,
                          "mlp_model_run: allocating " +
-                             std::to_string(arenaBytes) +
+                             std::to_string(blockBytes) +
                              " bytes of intermediates");
   for (size_t i = 0; i < plan.values.size(); ++i) {
     const CudaValue &v = plan.values[i];
@@ -332,6 +370,13 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
 
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const CudaStep &step = plan.steps[s];
+    if (gemms_ && gemms_->has(s)) {
+      const CudaGemm &g = step.gemm;
+      if (gemms_->run(s, rows, ptrs[g.x],
+                      g.residual >= 0 ? ptrs[g.residual] : 0, ptrs[g.y],
+                      arena + workspaceAt, stream))
+        continue; // else its kernel
+    }
     // The work of a step: batch rows times the rows of its first Rows arg
     // (or a fixed Count, for work that does not depend on the batch).
     int64_t work = rows;

@@ -10,6 +10,7 @@
 #ifndef MLP_RUNTIME_CUDAMODEL_H
 #define MLP_RUNTIME_CUDAMODEL_H
 
+#include "CublasLt.h"
 #include "CudaArena.h"
 #include "CudaDriver.h"
 #include "Metadata.h"
@@ -57,6 +58,7 @@ private:
   CudaModel() = default;
   mlp_status uploadImages(const ModelMetadata &meta,
                           const std::vector<const void *> &params);
+  mlp_status setUpCublasLt(const CudaPlan &plan);
 
   const cuda::Driver *driver_ = nullptr;
   int device_ = 0;
@@ -73,6 +75,8 @@ private:
   std::vector<ValueLifetime> lifetimes_;
   std::mutex arenaMutex_;
   ArenaLayout arena_; // of the last batch size run
+  /// The steps cuBLASLt runs (null: every step is its kernel).
+  std::unique_ptr<cublaslt::Gemms> gemms_;
 };
 
 } // namespace mlp::rt

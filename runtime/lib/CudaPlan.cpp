@@ -167,6 +167,24 @@ bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
       }
       p.transposed = pj["transposed"].get<bool>();
     }
+    for (const char *key : {"row_scale", "col_scale"}) {
+      if (!pj.contains(key))
+        continue;
+      int64_t scale;
+      if (!getInt(pj, key, 0, int64_t(meta.params.size()) - 1, scale, error))
+        return false;
+      const bool rows = key[0] == 'r';
+      const TensorSpec &s = meta.params[scale];
+      int64_t count = 1;
+      for (int64_t d : s.shape)
+        count *= d;
+      if (count != (rows ? p.rows : p.cols) || !elemBytes(s.dtypeName)) {
+        error = std::string("image piece's '") + key + "' '" + s.name +
+                "' does not match the piece";
+        return false;
+      }
+      (rows ? p.rowScale : p.colScale) = static_cast<int>(scale);
+    }
     for (const char *key : {"row_perm", "col_perm"}) {
       if (!pj.contains(key))
         continue;
@@ -209,8 +227,8 @@ bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
     for (int64_t d : spec.shape)
       count *= d;
     int elem = elemBytes(p.dtype), from = elemBytes(spec.dtypeName);
-    if (!elem || !from || count != p.rows * p.cols ||
-        p.paddedRows < p.rows || p.rowStride < p.cols ||
+    if (!elem || !from || count != p.rows * p.cols || p.paddedRows < p.rows ||
+        p.rowStride < p.cols ||
         p.offset + uint64_t(p.paddedRows) * p.rowStride * elem > image.bytes) {
       error = "image piece of '" + spec.name + "' is inconsistent";
       return false;
@@ -219,6 +237,70 @@ bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
   }
   plan.images.push_back(image);
   return true;
+}
+
+/// The piece of `image` at `offset`, or null.
+const CudaImagePiece *pieceAt(const CudaImage &image, uint64_t offset) {
+  for (const CudaImagePiece &p : image.pieces)
+    if (p.offset == offset)
+      return &p;
+  return nullptr;
+}
+
+/// A step's "cublaslt" object: checked against the values and the image it
+/// names, since cuBLASLt reads them with no kernel to constrain it.
+bool parseGemm(const json &j, const CudaPlan &plan, CudaGemm &g,
+               std::string &error) {
+  const int64_t values = int64_t(plan.values.size()) - 1;
+  int64_t x, y, residual, image;
+  std::string activation;
+  if (!getInt(j, "x", 0, values, x, error) ||
+      !getInt(j, "y", 0, values, y, error) ||
+      !getInt(j, "residual", -1, values, residual, error) ||
+      !getInt(j, "image", 0, int64_t(plan.images.size()) - 1, image, error) ||
+      !getInt(j, "k", 1, kMax, g.k, error) ||
+      !getInt(j, "n", 1, kMax, g.n, error) ||
+      !getInt(j, "bias_offset", -1, kMax, g.biasOffset, error) ||
+      !getString(j, "activation", activation, error))
+    return false;
+  g.x = static_cast<int>(x);
+  g.y = static_cast<int>(y);
+  g.residual = static_cast<int>(residual);
+  g.image = static_cast<int>(image);
+  if (activation == "none")
+    g.activation = CudaGemm::None;
+  else if (activation == "relu")
+    g.activation = CudaGemm::Relu;
+  else if (activation == "gelu_tanh")
+    g.activation = CudaGemm::GeluTanh;
+  else {
+    error = "cublaslt step with unknown activation '" + activation + "'";
+    return false;
+  }
+  const CudaValue &xv = plan.values[g.x], &yv = plan.values[g.y];
+  const CudaImage &img = plan.images[g.image];
+  const CudaImagePiece *w = pieceAt(img, 0);
+  const CudaImagePiece *b =
+      g.biasOffset >= 0 ? pieceAt(img, g.biasOffset) : nullptr;
+  auto plain = [](const CudaImagePiece *p) {
+    return !p->coreMatrices && p->rowPerm == CudaImagePiece::Identity &&
+           p->colPerm == CudaImagePiece::Identity;
+  };
+  bool ok = (xv.dtype == "float16" || xv.dtype == "bfloat16") &&
+            elemBytes(yv.dtype) && xv.cols == g.k && yv.cols == g.n &&
+            xv.rowsPerBatch == yv.rowsPerBatch && xv.batched && yv.batched &&
+            w && plain(w) && w->dtype == xv.dtype && w->rows == g.n &&
+            w->cols == g.k && w->rowStride == g.k &&
+            (g.biasOffset < 0 || (b && plain(b) && b->dtype == yv.dtype &&
+                                  b->rows == 1 && b->cols == g.n));
+  if (ok && g.residual >= 0) {
+    const CudaValue &r = plan.values[g.residual];
+    ok = g.activation == CudaGemm::None && r.dtype == yv.dtype &&
+         r.cols == yv.cols && r.rowsPerBatch == yv.rowsPerBatch && r.batched;
+  }
+  if (!ok)
+    error = "cublaslt step does not match its values and image";
+  return ok;
 }
 
 bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
@@ -276,6 +358,11 @@ bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
       return false;
     }
     s.args.push_back(arg);
+  }
+  if (j.contains("cublaslt")) {
+    if (!parseGemm(j["cublaslt"], plan, s.gemm, error))
+      return false;
+    s.hasGemm = true;
   }
   plan.steps.push_back(s);
   return true;

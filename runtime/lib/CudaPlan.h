@@ -39,6 +39,8 @@ struct CudaImagePiece {
   Permutation rowPerm = Identity, colPerm = Identity;
   /// The parameter is stored (cols, rows).
   bool transposed = false;
+  /// Params (-1: none) scaling element (r, c) by their element r / c.
+  int rowScale = -1, colScale = -1;
 
   /// perm(p) for positions 0 .. padded - 1 (padded: the padded extent).
   static int64_t permute(Permutation perm, int64_t p, int64_t padded) {
@@ -70,6 +72,15 @@ struct CudaArg {
   int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch; Count: this
 };
 
+/// A linear layer cuBLASLt may compute instead of the step's kernel:
+/// y = act(x W^T + bias) + residual, W (n, k) row-major at byte 0 of the
+/// image, the bias (n elements of y's type) at biasOffset.
+struct CudaGemm {
+  int x = 0, y = 0, residual = -1, image = 0;
+  int64_t k = 0, n = 0, biasOffset = -1;
+  enum Activation { None, Relu, GeluTanh } activation = None;
+};
+
 struct CudaStep {
   std::string kernel, what;
   int threads = 256;
@@ -77,6 +88,8 @@ struct CudaStep {
   bool persistent = true;
   int64_t rowsPerCta = 1, gridY = 1;
   std::vector<CudaArg> args;
+  bool hasGemm = false;
+  CudaGemm gemm;
 };
 
 struct CudaPlan {

@@ -33,8 +33,10 @@ ACTS = {
     "silu": lambda x: x / (1 + np.exp(-x)),
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
     "tanh": np.tanh,
+    "gelu_tanh": lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3))),
     None: lambda x: x,
 }
+SOURCE_ACT = {"gelu_tanh": 'gelu(approximate="tanh")'}
 NP_DTYPE = {"f32": np.float32, "f16": np.float16, "bf16": np.uint16}
 
 
@@ -50,27 +52,41 @@ def from_bits(x, dtype):
     return x.astype(np.float64)
 
 
-def chain_case(name, dims, acts, bias, io, precision, batches=BATCHES):
+def chain_case(name, dims, acts, bias, io, precision, batches=BATCHES, flags=()):
     """in dims[0] -> ... -> dims[-1], linear layers l0, l1, ... with acts."""
     lines = ["model %s {" % name, "  input x: %s[N, %d]" % (io, dims[0]), "  h = x"]
     for i, (n, act) in enumerate(zip(dims[1:], acts)):
         b = "" if bias else ", bias=false"
-        lines.append("  h = h |> linear(%d%s) @l%d%s" % (n, b, i, " |> " + act if act else ""))
+        lines.append("  h = h |> linear(%d%s) @l%d%s" % (
+            n, b, i, " |> " + SOURCE_ACT.get(act, act) if act else ""))
     lines += ["  output y = h", "}"]
     layers = [{"w": "l%d.weight" % i, "b": "l%d.bias" % i if bias else None, "act": a}
               for i, a in enumerate(acts)]
     return {"name": name, "source": "\n".join(lines) + "\n", "dims": dims, "layers": layers,
-            "io": io, "precision": precision, "batches": batches}
+            "io": io, "precision": precision, "batches": batches, "flags": list(flags)}
 
 
-def blocks_case(name, d, h, blocks, io, precision, batches=BATCHES):
+def scaled_case(name, d, io, precision, flags=()):
+    """y = x + linear(x) * s: a layer scale after a residual-free linear."""
+    src = ("model %s {\n  input x: %s[N, %d]\n  s = param @s: %s[%d]\n"
+           "  output y = x + linear(x, %d) @fc * s\n}\n" % (name, io, d, io, d, d))
+    return {"name": name, "source": src, "kind": "scaled", "d": d, "dims": [d, d], "io": io,
+            "precision": precision, "batches": BATCHES, "flags": list(flags)}
+
+
+def blocks_case(name, d, h, blocks, io, precision, batches=BATCHES, flags=()):
     """Pre-norm residual MLP blocks: x = x + fc2(gelu(fc1(layer_norm(x))))."""
     src = ("model %s {\n  input x: %s[N, %d]\n  repeat %d as i @blocks.{i} {\n"
            "    x = x + (layer_norm(x) @norm |> linear(%d) @fc1 |> gelu |> linear(%d) @fc2)\n"
            "  }\n  output y = x\n}\n" % (name, io, d, blocks, h, d))
     return {"name": name, "source": src, "kind": "blocks", "d": d, "h": h, "blocks": blocks,
-            "dims": [d, d], "io": io, "precision": precision, "batches": batches}
+            "dims": [d, d], "io": io, "precision": precision, "batches": batches,
+            "flags": list(flags)}
 
+
+# Cases built with --cuda-cublaslt are checked twice: through cuBLASLt
+# (MLPC_CUBLASLT=1: loading fails without it) and through their kernels (=0).
+LT = ["--cuda-cublaslt"]
 
 CASES = [
     chain_case("narrow_w32_f16", [32, 32, 32, 32, 32, 16], ["relu"] * 4 + [None], False,
@@ -94,6 +110,12 @@ CASES = [
     blocks_case("blocks_f16", 256, 1024, 2, "f16", "f16"),
     blocks_case("blocks_bf16", 256, 1024, 2, "bf16", "bf16"),
     blocks_case("blocks_f32", 96, 384, 2, "f32", "f32"),
+    chain_case("lt_wide_f16", [256, 512, 1024, 512, 64], ["relu", "gelu_tanh", None, None],
+               True, "f16", "f16", flags=LT),
+    chain_case("lt_f32out_bf16", [128, 512, 512, 256], ["relu", "relu", None], True,
+               "f32", "bf16", flags=LT),
+    blocks_case("lt_blocks_bf16", 256, 1024, 2, "bf16", "bf16", flags=LT),
+    scaled_case("lt_scaled_f16", 512, "f16", "f16", flags=LT),
 ]
 
 
@@ -468,6 +490,11 @@ def weights_for(case, rng):
             tensors[p + "fc1.bias"] = 0.1 * rng.standard_normal(h)
             tensors[p + "fc2.weight"] = rng.standard_normal((d, h)) / np.sqrt(h)
             tensors[p + "fc2.bias"] = 0.1 * rng.standard_normal(d)
+    if case.get("kind") == "scaled":
+        d = case["d"]
+        tensors["fc.weight"] = rng.standard_normal((d, d)) / np.sqrt(d)
+        tensors["fc.bias"] = 0.1 * rng.standard_normal(d)
+        tensors["s"] = rng.uniform(0.1, 1.0, d)
     for i, layer in enumerate(case.get("layers", [])):
         k, n = case["dims"][i], case["dims"][i + 1]
         tensors[layer["w"]] = rng.standard_normal((n, k)) * np.sqrt(2.0 / k)
@@ -489,6 +516,9 @@ def reference(case, weights, x):
             hid = ACTS["gelu"](n @ w[p + "fc1.weight"].T + w[p + "fc1.bias"])
             x = x + hid @ w[p + "fc2.weight"].T + w[p + "fc2.bias"]
         return x
+    if case.get("kind") == "scaled":
+        w = {k: from_bits(v, case["io"]) for k, v in weights.items()}
+        return x + (x @ w["fc.weight"].T + w["fc.bias"]) * w["s"]
     h = x
     for layer in case["layers"]:
         h = h @ from_bits(weights[layer["w"]], case["io"]).T
@@ -516,7 +546,8 @@ def build(out_dir, targets="cuda"):
         cmd = [mlpc.find_compiler(), src, "--weights", wpath, "--target=" + targets,
                "--precision=" + case["precision"], "-o", lib]
         # MLPC_EXTRA_ARGS: e.g. a hidden tuning flag, to check a kernel variant.
-        subprocess.run(cmd + os.environ.get("MLPC_EXTRA_ARGS", "").split(), check=True)
+        subprocess.run(cmd + case.get("flags", []) + os.environ.get("MLPC_EXTRA_ARGS",
+                                                                   "").split(), check=True)
         manifest.append(dict(case, lib=os.path.basename(lib), weights=os.path.basename(wpath)))
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
@@ -561,30 +592,45 @@ def check(out_dir):
             failures += check_op_case(out_dir, case, rng)
             continue
         weights = load_safetensors(os.path.join(out_dir, case["weights"]))
-        model = mlpc.load(os.path.join(out_dir, case["lib"]))
-        tol = TOLERANCE[case["precision"]]
-        for batch in case["batches"]:
-            x64 = rng.standard_normal((batch, case["dims"][0]))
-            if case["io"] == "bf16":
-                xin = to_bf16_bits(x64)
-            else:
-                xin = x64.astype(NP_DTYPE[case["io"]])
-            ref = reference(case, weights, from_bits(xin, case["io"]))
-            y = model(xin)
-            got = from_bits(y, case["io"])
-            assert got.shape == ref.shape, (got.shape, ref.shape)
-            if batch == 0:
-                continue
-            err = np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30)
-            ok = np.isfinite(got).all() and err <= tol
-            worst[case["name"]] = max(worst.get(case["name"], 0.0), err)
-            if not ok:
-                failures += 1
-                print("FAIL %s batch %d: relative error %.3g > %.g" % (case["name"], batch, err, tol))
-        print("%-24s %-5s worst relative error %.3g (tolerance %.g)"
-              % (case["name"], case["precision"], worst.get(case["name"], 0.0), tol))
+        for mode in (["1", "0"] if LT[0] in case.get("flags", []) else [None]):
+            failures += check_case(out_dir, case, weights, rng, worst, mode)
     check_errors(out_dir, manifest[0])
     print("cuda cases: %d checked, %d failed" % (len(manifest), failures))
+    return failures
+
+
+def check_case(out_dir, case, weights, rng, worst, cublaslt):
+    """Every batch of a layer case; `cublaslt` is MLPC_CUBLASLT's value
+    (None: unset) while the model loads."""
+    name = case["name"] + ({"1": " (cuBLASLt)", "0": " (kernels)"}.get(cublaslt, ""))
+    if cublaslt is not None:
+        os.environ["MLPC_CUBLASLT"] = cublaslt
+    try:
+        model = mlpc.load(os.path.join(out_dir, case["lib"]))
+    finally:
+        os.environ.pop("MLPC_CUBLASLT", None)
+    tol = TOLERANCE[case["precision"]]
+    failures = 0
+    for batch in case["batches"]:
+        x64 = rng.standard_normal((batch, case["dims"][0]))
+        if case["io"] == "bf16":
+            xin = to_bf16_bits(x64)
+        else:
+            xin = x64.astype(NP_DTYPE[case["io"]])
+        ref = reference(case, weights, from_bits(xin, case["io"]))
+        y = model(xin)
+        got = from_bits(y, case["io"])
+        assert got.shape == ref.shape, (got.shape, ref.shape)
+        if batch == 0:
+            continue
+        err = np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30)
+        ok = np.isfinite(got).all() and err <= tol
+        worst[name] = max(worst.get(name, 0.0), err)
+        if not ok:
+            failures += 1
+            print("FAIL %s batch %d: relative error %.3g > %.g" % (name, batch, err, tol))
+    print("%-24s %-5s worst relative error %.3g (tolerance %.g)"
+          % (name, case["precision"], worst.get(name, 0.0), tol))
     return failures
 
 

@@ -226,4 +226,76 @@ TEST(CudaPlan, IntegerInputsAndBatchFreeTemps) {
   }
 }
 
+/// y = relu(x W^T + b) in f16, with a cuBLASLt description of the step
+/// (`gemm` is the "cublaslt" object's body, `extra` more piece keys of W).
+std::string gemmMetadata(const std::string &gemm,
+                         const std::string &extra = "") {
+  return R"({"abi": 1, "name": "lt", "cpu": false,
+    "inputs": [{"name": "x", "dtype": "float16", "shape": [-1, 8]}],
+    "outputs": [{"name": "y", "dtype": "float16", "shape": [-1, 8]}],
+    "params": [{"name": "w", "dtype": "float32", "shape": [8, 8], "offset": 0},
+               {"name": "b", "dtype": "float32", "shape": [8], "offset": 256},
+               {"name": "s", "dtype": "float32", "shape": [8], "offset": 288}],
+    "weights": {"embedded": true, "nbytes": 320},
+    "cuda": {"precision": "f16", "fatbin_bytes": 64,
+      "values": [{"kind": "input", "index": 0, "cols": 8, "dtype": "float16"},
+                 {"kind": "output", "index": 0, "cols": 8, "dtype": "float16"}],
+      "images": [{"bytes": 176, "pieces": [
+         {"param": 0, "dtype": "float16", "rows": 8, "cols": 8,
+          "padded_rows": 8, "row_stride": 8, "offset": 0)" +
+         extra + R"(},
+         {"param": 1, "dtype": "float32", "rows": 1, "cols": 8,
+          "padded_rows": 1, "row_stride": 8, "offset": 128},
+         {"param": 1, "dtype": "float16", "rows": 1, "cols": 8,
+          "padded_rows": 1, "row_stride": 8, "offset": 160}]}],
+      "steps": [{"kernel": "k", "threads": 256, "shared_bytes": 0,
+         "grid": "row_tiles", "rows_per_cta": 128, "grid_y": 1,
+         "args": [{"value": 0}, {"image": 0}, {"value": 1}, {"value": 1},
+                  {"rows": true}],
+         "cublaslt": {)" +
+         gemm + R"(}}]}})";
+}
+
+TEST(CudaPlan, CublasLtSteps) {
+  const std::string good = R"("x": 0, "y": 1, "residual": -1, "image": 0,
+      "k": 8, "n": 8, "bias_offset": 160, "activation": "relu")";
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(gemmMetadata(good, R"(, "row_scale": 2)").c_str(),
+                            meta, error))
+      << error;
+  ASSERT_EQ(meta.cuda.steps.size(), 1u);
+  ASSERT_TRUE(meta.cuda.steps[0].hasGemm);
+  const CudaGemm &g = meta.cuda.steps[0].gemm;
+  EXPECT_EQ(g.activation, CudaGemm::Relu);
+  EXPECT_EQ(g.biasOffset, 160);
+  EXPECT_EQ(g.residual, -1);
+  EXPECT_EQ(meta.cuda.images[0].pieces[0].rowScale, 2);
+
+  const std::string bad[] = {
+      // cuBLASLt's bias has y's type: the f32 piece is not it.
+      gemmMetadata(R"("x": 0, "y": 1, "residual": -1, "image": 0, "k": 8,
+          "n": 8, "bias_offset": 128, "activation": "relu")"),
+      // k is not x's width.
+      gemmMetadata(R"("x": 0, "y": 1, "residual": -1, "image": 0, "k": 4,
+          "n": 8, "bias_offset": 160, "activation": "relu")"),
+      // cuBLASLt has no exact (erf) GELU.
+      gemmMetadata(R"("x": 0, "y": 1, "residual": -1, "image": 0, "k": 8,
+          "n": 8, "bias_offset": 160, "activation": "gelu")"),
+      // It would add the residual before the activation.
+      gemmMetadata(R"("x": 0, "y": 1, "residual": 1, "image": 0, "k": 8,
+          "n": 8, "bias_offset": 160, "activation": "relu")"),
+      // No such image.
+      gemmMetadata(R"("x": 0, "y": 1, "residual": -1, "image": 1, "k": 8,
+          "n": 8, "bias_offset": 160, "activation": "none")"),
+      // A row scale needs one element per row of W, not 64.
+      gemmMetadata(good, R"(, "row_scale": 0)"),
+  };
+  for (const std::string &text : bad) {
+    ModelMetadata m;
+    EXPECT_FALSE(parseMetadata(text.c_str(), m, error)) << text;
+    EXPECT_NE(error.find("cuda: "), std::string::npos) << error;
+  }
+}
+
 } // namespace

@@ -83,6 +83,12 @@ cl::opt<int> cudaGemmKernel(
     cl::desc("Tuning: tensor-core linear kernel, 1 no deep prefetch nor "
              "staged epilogue, 3 the "
              "two-CTA configuration everywhere, 4 the wide one (0: auto)"));
+cl::opt<bool> cudaCublasLt(
+    "cuda-cublaslt", cl::init(false), cl::cat(category),
+    cl::desc("Let the runtime run wide f16/bf16 linear layers through "
+             "cuBLASLt where its epilogues compute them (bias, ReLU, tanh "
+             "GELU, a residual add); the generated kernel where it cannot "
+             "load libcublasLt or MLPC_CUBLASLT=0"));
 cl::opt<std::string> cpuName(
     "mcpu", cl::init("native"), cl::cat(category),
     cl::desc("CPU to generate code for: 'native' (this machine, default) or "
@@ -167,6 +173,7 @@ int main(int argc, char **argv) {
   options.cudaTuning.chainRowTiles = cudaChainRowTiles;
   options.cudaTuning.chainThreads = cudaChainThreads;
   options.cudaTuning.gemmKernel = cudaGemmKernel;
+  options.cudaTuning.cublasLt = cudaCublasLt;
   if (!cudaArchs.empty())
     options.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
   options.targetOptions.cpu = cpuName;

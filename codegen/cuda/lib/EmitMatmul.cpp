@@ -114,24 +114,6 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
 
 LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   std::string wt = computeDtype(precision);
-  Image image;
-  ImagePiece weightPiece{l.weight, wt, l.out, l.in, l.out, l.in, 0};
-  weightPiece.transposed = l.weightTransposed;
-  image.pieces.push_back(weightPiece);
-  image.bytes = alignTo16(l.out * l.in * dtypeBytes(wt));
-  uint64_t biasOffset = 0;
-  if (!l.bias.empty()) {
-    biasOffset = image.bytes;
-    image.pieces.push_back({l.bias, "float32", 1, l.out, 1, l.out, biasOffset});
-    image.bytes = alignTo16(biasOffset + l.out * 4);
-  }
-  uint64_t scaleOffset = 0;
-  if (!l.scale.empty()) {
-    scaleOffset = image.bytes;
-    image.pieces.push_back(
-        {l.scale, "float32", 1, l.out, 1, l.out, scaleOffset});
-    image.bytes = alignTo16(scaleOffset + l.out * 4);
-  }
   auto in = l.inputIndex >= 0 ? FailureOr<int>(l.inputIndex)
                               : valueOf(l.input, l.linear);
   if (failed(in))
@@ -152,6 +134,58 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   // 196 tokens.)
   const bool tensorCores = precision != Precision::F32 && l.in % 4 == 0 &&
                            l.out >= 64 && program.values[*in].dtype == wt;
+  // cuBLASLt as well where its epilogues compute the layer (it adds C, the
+  // residual, before the activation, and its GELU is the tanh one) and rows
+  // are 16-byte aligned (K = 196 ran at 39 TFLOP/s there, H200).
+  const bool library =
+      tuning.cublasLt && tensorCores && l.in % 8 == 0 && l.out % 8 == 0 &&
+      (l.act == 0 || ((l.act == 1 || l.act == 3) && !residual));
+  // A layer scale after no activation folds into the weights and the bias
+  // (for the kernel too, which then reads the same image).
+  std::string foldedScale;
+  if (library && l.act == 0)
+    std::swap(foldedScale, l.scale);
+  const bool gemmOk = library && l.scale.empty();
+
+  Image image;
+  ImagePiece weightPiece{l.weight, wt, l.out, l.in, l.out, l.in, 0};
+  weightPiece.transposed = l.weightTransposed;
+  weightPiece.rowScale = foldedScale;
+  image.pieces.push_back(weightPiece);
+  image.bytes = alignTo16(l.out * l.in * dtypeBytes(wt));
+  auto addBias = [&](StringRef dtype) {
+    uint64_t offset = image.bytes;
+    ImagePiece piece{l.bias, dtype.str(), 1, l.out, 1, l.out, offset};
+    piece.colScale = foldedScale;
+    image.pieces.push_back(piece);
+    image.bytes = alignTo16(offset + l.out * dtypeBytes(dtype));
+    return offset;
+  };
+  uint64_t biasOffset = l.bias.empty() ? 0 : addBias("float32");
+  uint64_t scaleOffset = 0;
+  if (!l.scale.empty()) {
+    scaleOffset = image.bytes;
+    image.pieces.push_back(
+        {l.scale, "float32", 1, l.out, 1, l.out, scaleOffset});
+    image.bytes = alignTo16(scaleOffset + l.out * 4);
+  }
+  std::optional<LibraryGemm> gemm;
+  if (gemmOk) {
+    gemm.emplace();
+    gemm->x = *in;
+    gemm->y = out;
+    gemm->residual = resid;
+    gemm->image = static_cast<int>(program.images.size());
+    gemm->k = l.in;
+    gemm->n = l.out;
+    // cuBLASLt's bias has y's type.
+    if (!l.bias.empty())
+      gemm->biasOffset =
+          static_cast<int64_t>(addBias(program.values[out].dtype));
+    gemm->activation = l.act == 1   ? LibraryGemm::Relu
+                       : l.act == 3 ? LibraryGemm::GeluTanh
+                                    : LibraryGemm::None;
+  }
   Step step;
   std::string name = newKernel(
       "linear " + std::to_string(l.in) + " -> " + std::to_string(l.out), step);
@@ -194,8 +228,17 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
                                "output's element type");
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what << (l.scale.empty() ? "" : " * scale")
-     << (residual ? " + residual" : "")
-     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
+     << (residual ? " + residual" : "");
+  if (!foldedScale.empty())
+    os << " (layer scale folded into the weights)";
+  if (gemm) {
+    static const char *acts[] = {"none", "relu", "gelu_tanh"};
+    os << "\n// cuBLASLt when the runtime has it: activation "
+       << acts[gemm->activation] << (l.bias.empty() ? "" : ", bias")
+       << (residual ? ", C = residual" : "");
+  }
+  step.gemm = gemm;
+  os << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
      << name << "(const " << cType(inV.dtype)
      << " *x, const unsigned char *image, const " << cType(outV.dtype)
      << " *r, " << cType(outV.dtype) << " *y, long long rows) {\n  ";

@@ -39,7 +39,7 @@ std::string mlp::cuda::toJson(const Program &program,
   json images = json::array();
   for (const Image &image : program.images) {
     json pieces = json::array();
-    for (const ImagePiece &p : image.pieces)
+    for (const ImagePiece &p : image.pieces) {
       pieces.push_back(
           {{"param", paramIndex.at(p.param)},
            {"dtype", p.dtype},
@@ -53,6 +53,11 @@ std::string mlp::cuda::toJson(const Program &program,
            {"row_perm", permName(p.rowPerm)},
            {"col_perm", permName(p.colPerm)},
            {"transposed", p.transposed}});
+      if (!p.rowScale.empty())
+        pieces.back()["row_scale"] = paramIndex.at(p.rowScale);
+      if (!p.colScale.empty())
+        pieces.back()["col_scale"] = paramIndex.at(p.colScale);
+    }
     images.push_back({{"bytes", image.bytes}, {"pieces", pieces}});
   }
   j["images"] = images;
@@ -87,6 +92,18 @@ std::string mlp::cuda::toJson(const Program &program,
          {"rows_per_cta", s.rowsPerCta},
          {"grid_y", s.gridY},
          {"args", args}});
+    if (s.gemm) {
+      static const char *acts[] = {"none", "relu", "gelu_tanh"};
+      const LibraryGemm &g = *s.gemm;
+      steps.back()["cublaslt"] = {{"x", g.x},
+                                  {"y", g.y},
+                                  {"residual", g.residual},
+                                  {"image", g.image},
+                                  {"k", g.k},
+                                  {"n", g.n},
+                                  {"bias_offset", g.biasOffset},
+                                  {"activation", acts[g.activation]}};
+    }
   }
   j["steps"] = steps;
   return j.dump();

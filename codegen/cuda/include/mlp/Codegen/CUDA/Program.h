@@ -1,4 +1,5 @@
-//===- Program.h - a model as a sequence of CUDA kernel launches -*- C++ -*-===//
+//===- Program.h - a model as a sequence of CUDA kernel launches -*- C++
+//-*-===//
 //
 // The CUDA backend turns the model function (mlp dialect, after the
 // optimization passes) into a Program: fused groups of ops, each one kernel
@@ -17,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,7 @@ const char *precisionName(Precision precision);
 /// parameters only) holds rowsPerBatch rows whatever the batch.
 struct Buffer {
   enum Kind { Input, Output, Temp } kind;
-  int index;    // position among the model's inputs / outputs / temps
+  int index; // position among the model's inputs / outputs / temps
   int64_t cols;
   // "float32", "float16", "bfloat16"; inputs may be "int32", "int64"
   std::string dtype;
@@ -66,6 +68,9 @@ struct ImagePiece {
   /// The parameter is stored (cols, rows): element (r, c) reads its (c, r)
   /// (a `matmul` weight, (in, out), used as (out, in)).
   bool transposed = false;
+  /// Parameters ("" = none) multiplying element (r, c) by their element r /
+  /// c: a layer scale folded into a weight (rows) and its bias (cols).
+  std::string rowScale, colScale;
 };
 
 /// A device buffer the runtime builds once, at model creation.
@@ -77,9 +82,23 @@ struct Image {
 /// One argument of a kernel, in order.
 struct Arg {
   enum Kind { ValueRef, ImageRef, Rows, F32, Count } kind;
-  int index = 0;    // value or image index
-  double number = 0; // F32
+  int index = 0;        // value or image index
+  double number = 0;    // F32
   int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch; Count: this
+};
+
+/// A linear layer that cuBLASLt can compute in place of its step's kernel:
+/// y = act(x W^T + bias) + residual, with W (n, k) row-major at byte 0 of
+/// `image` and the bias (n elements of y's type) at `biasOffset`. The
+/// runtime launches the kernel instead when it cannot load cuBLASLt.
+struct LibraryGemm {
+  int x = -1, y = -1, residual = -1; // values (residual -1: none)
+  int image = -1;
+  int64_t k = 0, n = 0;
+  int64_t biasOffset = -1; // -1: no bias
+  /// cuBLASLt's epilogues; its GELU is the tanh approximation, so only
+  /// gelu(approximate="tanh") maps to it.
+  enum Activation { None, Relu, GeluTanh } activation = None;
 };
 
 /// One kernel launch. Grid: `Persistent` runs as many CTAs as fit on the
@@ -94,6 +113,7 @@ struct Step {
   enum Grid { Persistent, RowTiles } grid = Persistent;
   int64_t rowsPerCta = 1;
   int64_t gridY = 1;
+  std::optional<LibraryGemm> gemm; // cuBLASLt may run it instead
 };
 
 struct Program {
@@ -113,6 +133,10 @@ struct Tuning {
   /// epilogue through shared memory, 3 the "pair"
   /// configuration everywhere, 4 the "wide" one everywhere.
   int gemmKernel = 0;
+  /// Wide f16/bf16 linear layers whose epilogue cuBLASLt has (bias, ReLU,
+  /// tanh GELU, a residual add, a foldable layer scale) also get a cuBLASLt
+  /// description, which the runtime runs when it can load the library.
+  bool cublasLt = false;
 };
 
 /// Builds the program of the model function. Ops the backend cannot run

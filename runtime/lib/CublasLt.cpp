@@ -1,0 +1,242 @@
+//===- CublasLt.cpp - cuBLASLt, loaded at run time ------------------------===//
+//
+// Row-major y[M, n] = x[M, k] W^T, with W (n, k) row-major, is column-major
+// y^T (n x M) = op_T(W) (n x k) * x^T (k x M): cuBLASLt's A is W read
+// transposed (a k x n column-major matrix, ld k), its B is x (k x M, ld k),
+// and C and D are y (n x M, ld n). The bias then runs along D's rows, as
+// cuBLASLt's bias epilogue wants.
+//
+//===----------------------------------------------------------------------===//
+#include "CublasLt.h"
+
+#include <cstdlib>
+
+namespace mlp::rt::cublaslt {
+namespace {
+
+Library load() {
+  Library l;
+  std::vector<std::string> paths;
+  if (const char *path = std::getenv("MLPC_CUBLASLT_LIBRARY"); path && *path)
+    paths = {path};
+  else
+    paths = {"libcublasLt.so.13", "libcublasLt.so.12", "libcublasLt.so"};
+  void *lib = nullptr;
+  for (const std::string &p : paths)
+    if ((lib = dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL)))
+      break;
+  if (!lib) {
+    const char *why = dlerror();
+    l.error = "cannot load " + paths.front() + " (" +
+              (why ? why : "unknown reason") + ")";
+    return l;
+  }
+  std::string missing;
+  using cuda::bindSymbol;
+  bindSymbol(lib, "cublasLtCreate", l.create, missing);
+  bindSymbol(lib, "cublasLtDestroy", l.destroy, missing);
+  bindSymbol(lib, "cublasLtMatmulDescCreate", l.matmulDescCreate, missing);
+  bindSymbol(lib, "cublasLtMatmulDescDestroy", l.matmulDescDestroy, missing);
+  bindSymbol(lib, "cublasLtMatmulDescSetAttribute", l.matmulDescSetAttribute,
+             missing);
+  bindSymbol(lib, "cublasLtMatrixLayoutCreate", l.matrixLayoutCreate, missing);
+  bindSymbol(lib, "cublasLtMatrixLayoutDestroy", l.matrixLayoutDestroy,
+             missing);
+  bindSymbol(lib, "cublasLtMatmulPreferenceCreate", l.preferenceCreate,
+             missing);
+  bindSymbol(lib, "cublasLtMatmulPreferenceDestroy", l.preferenceDestroy,
+             missing);
+  bindSymbol(lib, "cublasLtMatmulPreferenceSetAttribute",
+             l.preferenceSetAttribute, missing);
+  bindSymbol(lib, "cublasLtMatmulAlgoGetHeuristic", l.algoGetHeuristic,
+             missing);
+  bindSymbol(lib, "cublasLtMatmul", l.matmul, missing);
+  if (!missing.empty()) {
+    l.error = "libcublasLt lacks " + missing;
+    return l;
+  }
+  l.loaded = true;
+  return l;
+}
+
+int dataType(const std::string &dtype) {
+  return dtype == "float16" ? kR16F : dtype == "bfloat16" ? kR16BF : kR32F;
+}
+
+/// The largest power of two (up to 256) dividing the address.
+unsigned alignmentOf(cuda::CUdeviceptr p) {
+  unsigned a = 256;
+  while (a > 1 && p % a)
+    a /= 2;
+  return a;
+}
+
+} // namespace
+
+const Library &Library::get() {
+  static const Library library = load(); // never unloaded
+  return library;
+}
+
+bool Gemms::init(const CudaPlan &plan,
+                 const std::vector<cuda::CUdeviceptr> &images,
+                 std::string &why) {
+  const Library &l = Library::get();
+  if (!l.loaded) {
+    why = l.error;
+    return false;
+  }
+  if (l.create(&handle_) != kSuccess) {
+    handle_ = nullptr;
+    why = "cublasLtCreate failed";
+    return false;
+  }
+  lib_ = &l;
+  ops_.resize(plan.steps.size());
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const CudaStep &step = plan.steps[s];
+    if (!step.hasGemm)
+      continue;
+    Op &op = ops_[s];
+    op.gemm = step.gemm;
+    op.rowsPerBatch = plan.values[op.gemm.x].rowsPerBatch;
+    op.xType = dataType(plan.values[op.gemm.x].dtype);
+    op.yType = dataType(plan.values[op.gemm.y].dtype);
+    op.weight = images[op.gemm.image];
+    const int transA = kOpT, transB = kOpN;
+    int epilogue = op.gemm.activation == CudaGemm::Relu       ? kEpilogueRelu
+                   : op.gemm.activation == CudaGemm::GeluTanh ? kEpilogueGelu
+                                                              : 0;
+    cuda::CUdeviceptr bias = 0;
+    if (op.gemm.biasOffset >= 0) {
+      epilogue |= kEpilogueBias;
+      bias = op.weight + op.gemm.biasOffset;
+    }
+    if (!epilogue)
+      epilogue = kEpilogueDefault;
+    MatmulDesc desc = nullptr;
+    bool ok = l.matmulDescCreate(&desc, kCompute32F, kR32F) == kSuccess;
+    ok = ok &&
+         l.matmulDescSetAttribute(desc, kDescTransA, &transA, sizeof transA) ==
+             kSuccess &&
+         l.matmulDescSetAttribute(desc, kDescTransB, &transB, sizeof transB) ==
+             kSuccess &&
+         l.matmulDescSetAttribute(desc, kDescEpilogue, &epilogue,
+                                  sizeof epilogue) == kSuccess &&
+         (!bias || l.matmulDescSetAttribute(desc, kDescBiasPointer, &bias,
+                                            sizeof bias) == kSuccess) &&
+         l.matrixLayoutCreate(&op.weightLayout, op.xType, op.gemm.k, op.gemm.n,
+                              op.gemm.k) == kSuccess;
+    if (!ok) { // this step keeps its kernel
+      if (desc)
+        l.matmulDescDestroy(desc);
+      continue;
+    }
+    op.desc = desc;
+  }
+  return true;
+}
+
+bool Gemms::makePlan(const Op &op, int64_t rows, unsigned alignments,
+                     Plan &out) {
+  const Library &l = *lib_;
+  const uint64_t m = uint64_t(rows) * op.rowsPerBatch;
+  if (l.matrixLayoutCreate(&out.x, op.xType, op.gemm.k, m, op.gemm.k) !=
+      kSuccess) {
+    out.x = nullptr;
+    return false;
+  }
+  if (l.matrixLayoutCreate(&out.y, op.yType, op.gemm.n, m, op.gemm.n) !=
+      kSuccess) {
+    out.y = nullptr;
+    return false;
+  }
+  Preference pref = nullptr;
+  if (l.preferenceCreate(&pref) != kSuccess)
+    return false;
+  const uint64_t workspace = kWorkspaceBytes;
+  // The weight image is 256-byte aligned; x, residual and y as they come.
+  const uint32_t alignA = 256, alignB = alignments & 0x1ff,
+                 alignC = (alignments >> 9) & 0x1ff,
+                 alignD = (alignments >> 18) & 0x1ff;
+  bool ok = l.preferenceSetAttribute(pref, kPrefMaxWorkspace, &workspace,
+                                     sizeof workspace) == kSuccess &&
+            l.preferenceSetAttribute(pref, kPrefMinAlignmentA, &alignA,
+                                     sizeof alignA) == kSuccess &&
+            l.preferenceSetAttribute(pref, kPrefMinAlignmentB, &alignB,
+                                     sizeof alignB) == kSuccess &&
+            l.preferenceSetAttribute(pref, kPrefMinAlignmentC, &alignC,
+                                     sizeof alignC) == kSuccess &&
+            l.preferenceSetAttribute(pref, kPrefMinAlignmentD, &alignD,
+                                     sizeof alignD) == kSuccess;
+  HeuristicResult result{};
+  int found = 0;
+  ok = ok &&
+       l.algoGetHeuristic(handle_, op.desc, op.weightLayout, out.x, out.y,
+                          out.y, pref, 1, &result, &found) == kSuccess &&
+       found > 0 && result.state == kSuccess &&
+       result.workspaceSize <= kWorkspaceBytes;
+  l.preferenceDestroy(pref);
+  out.found = ok;
+  out.algo = result.algo;
+  return ok;
+}
+
+void Gemms::destroyPlan(Plan &plan) {
+  if (plan.x)
+    lib_->matrixLayoutDestroy(plan.x);
+  if (plan.y)
+    lib_->matrixLayoutDestroy(plan.y);
+  plan.x = plan.y = nullptr;
+}
+
+bool Gemms::run(size_t step, int64_t rows, cuda::CUdeviceptr x,
+                cuda::CUdeviceptr residual, cuda::CUdeviceptr y,
+                cuda::CUdeviceptr workspace, cuda::CUstream stream) {
+  const Op &op = ops_[step];
+  const float alpha = 1.0f, beta = residual ? 1.0f : 0.0f;
+  const unsigned alignments = alignmentOf(x) |
+                              alignmentOf(residual ? residual : y) << 9 |
+                              alignmentOf(y) << 18;
+  std::lock_guard<std::mutex> lock(mutex_);
+  // A few batch sizes are the rule; past 256 plans, plan each call anew.
+  Plan scratch;
+  Plan *plan = &scratch;
+  const Key key{step, rows, alignments};
+  auto it = plans_.find(key);
+  if (it != plans_.end()) {
+    plan = &it->second;
+  } else {
+    if (plans_.size() < 256)
+      plan = &plans_[key];
+    makePlan(op, rows, alignments, *plan);
+  }
+  bool ok =
+      plan->found &&
+      lib_->matmul(handle_, op.desc, &alpha,
+                   reinterpret_cast<const void *>(op.weight), op.weightLayout,
+                   reinterpret_cast<const void *>(x), plan->x, &beta,
+                   reinterpret_cast<const void *>(residual ? residual : y),
+                   plan->y, reinterpret_cast<void *>(y), plan->y, &plan->algo,
+                   reinterpret_cast<void *>(workspace), kWorkspaceBytes,
+                   stream) == kSuccess;
+  if (plan == &scratch)
+    destroyPlan(scratch);
+  return ok;
+}
+
+Gemms::~Gemms() {
+  if (!handle_)
+    return;
+  for (auto &[key, plan] : plans_)
+    destroyPlan(plan);
+  for (Op &op : ops_) {
+    if (op.weightLayout)
+      lib_->matrixLayoutDestroy(op.weightLayout);
+    if (op.desc)
+      lib_->matmulDescDestroy(op.desc);
+  }
+  lib_->destroy(handle_);
+}
+
+} // namespace mlp::rt::cublaslt
