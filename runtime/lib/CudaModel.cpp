@@ -320,15 +320,17 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
   std::vector<CUdeviceptr> ptrs(plan.values.size(), 0);
   std::vector<CUdeviceptr> stagedIn(inputs.size(), 0),
       stagedOut(outputs.size(), 0);
-  std::vector<uint64_t> tempOffsets;
-  uint64_t arenaBytes = 0;
+  // The layout of this batch size, shared with concurrent runs (a run of
+  // another size replaces the model's pointer, not this run's layout).
+  std::shared_ptr<const ArenaLayout> layout;
   {
     std::lock_guard<std::mutex> lock(arenaMutex_);
-    if (arena_.rows != rows)
-      arena_ = planArena(plan, lifetimes_, rows);
-    tempOffsets = arena_.offsets;
-    arenaBytes = arena_.bytes;
+    if (!arena_ || arena_->rows != rows)
+      arena_ = std::make_shared<const ArenaLayout>(
+          planArena(plan, lifetimes_, rows));
+    layout = arena_;
   }
+  const uint64_t arenaBytes = layout->bytes;
   // cuBLASLt's workspace follows the intermediates, for this run alone.
   const uint64_t workspaceAt = (arenaBytes + 255) / 256 * 256;
   const uint64_t blockBytes =
@@ -344,7 +346,7 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     const uint64_t bytes =
         uint64_t(v.batched ? rows : 1) * v.rowsPerBatch * v.cols * v.elemBytes;
     if (v.kind == CudaValue::Temp) {
-      ptrs[i] = arena + tempOffsets[i];
+      ptrs[i] = arena + layout->offsets[i];
       continue;
     }
     const bool input = v.kind == CudaValue::Input;

@@ -74,7 +74,7 @@ private:
   cuda::CUmemoryPool pool_ = nullptr;
   std::vector<ValueLifetime> lifetimes_;
   std::mutex arenaMutex_;
-  ArenaLayout arena_; // of the last batch size run
+  std::shared_ptr<const ArenaLayout> arena_; // of the last batch size run
   /// The steps cuBLASLt runs (null: every step is its kernel).
   std::unique_ptr<cublaslt::Gemms> gemms_;
 };

@@ -4,6 +4,7 @@
 #include "Status.h"
 #include "ThreadPool.h"
 
+#include <algorithm>
 #include <string>
 
 extern "C" MLP_API mlp_status mlp_set_num_threads(int32_t n) {
@@ -41,8 +42,13 @@ extern "C" MLP_API uint64_t mlp_model_working_memory(const mlp_model *model,
     return 0;
   }
   mlp::rt::RowPlan plan;
-  if (mlp::rt::planRows(model->meta, batch, model->memoryLimit.load(),
-                        plan) != MLP_OK)
+  const uint64_t limit = model->memoryLimit.load();
+  if (mlp::rt::planRows(model->meta, batch, limit, plan) != MLP_OK)
     return 0;
-  return plan.workingMemory;
+  // A tiny batch may run column-parallel, on a scratch of its own.
+  const uint64_t columns =
+      model->columnsEntry
+          ? mlp::rt::columnScratchBytes(model->meta, plan, batch, limit)
+          : 0;
+  return std::max(plan.workingMemory, columns);
 }

@@ -26,7 +26,8 @@ mlp_status planRows(const ModelMetadata &meta, int64_t batch, uint64_t limit,
   plan = RowPlan();
   if (!meta.rowsIndependent || batch <= 1) {
     plan.rowsPerBlock = batch;
-    plan.workingMemory = perRow * static_cast<uint64_t>(std::max<int64_t>(batch, 0));
+    plan.workingMemory =
+        perRow * static_cast<uint64_t>(std::max<int64_t>(batch, 0));
     if (limit && plan.workingMemory > limit)
       return fail(MLP_ERR_OUT_OF_MEMORY,
                   "mlp_model_run: model '" + meta.name + "' needs " +
@@ -43,9 +44,9 @@ mlp_status planRows(const ModelMetadata &meta, int64_t batch, uint64_t limit,
   int64_t budgetRows =
       perRow ? static_cast<int64_t>(kDefaultBlockScratch / perRow) : batch;
   // The compiler's choice keeps a block's intermediates in L2.
-  int64_t maxRows = meta.rowsPerBlock > 0 ? meta.rowsPerBlock : kMaxRowsPerBlock;
-  rows = std::min({rows, maxRows,
-                   std::max<int64_t>(kRowGranule, budgetRows)});
+  int64_t maxRows =
+      meta.rowsPerBlock > 0 ? meta.rowsPerBlock : kMaxRowsPerBlock;
+  rows = std::min({rows, maxRows, std::max<int64_t>(kRowGranule, budgetRows)});
   rows = std::max<int64_t>(1, std::min(rows, batch));
   int64_t blocks = (batch + rows - 1) / rows;
   int32_t inFlight = static_cast<int32_t>(std::min<int64_t>(threads, blocks));
@@ -61,7 +62,8 @@ mlp_status planRows(const ModelMetadata &meta, int64_t batch, uint64_t limit,
                     "mlp_model_run: model '" + meta.name + "' needs " +
                         std::to_string(perRow) +
                         " bytes of working memory per row, over the limit "
-                        "of " + std::to_string(limit) + " bytes");
+                        "of " +
+                        std::to_string(limit) + " bytes");
     }
     blocks = (batch + rows - 1) / rows;
   }
@@ -70,6 +72,16 @@ mlp_status planRows(const ModelMetadata &meta, int64_t batch, uint64_t limit,
   plan.threads = inFlight;
   plan.workingMemory = static_cast<uint64_t>(rows) * perRow * inFlight;
   return MLP_OK;
+}
+
+uint64_t columnScratchBytes(const ModelMetadata &meta, const RowPlan &plan,
+                            int64_t rows, uint64_t limit) {
+  const uint64_t bytes = static_cast<uint64_t>(std::max<int64_t>(rows, 0)) *
+                         meta.columnScratchBytesPerRow;
+  if (!bytes || numThreads() <= 1 || plan.blocks >= numThreads() ||
+      (limit && bytes > limit))
+    return 0;
+  return bytes;
 }
 
 } // namespace mlp::rt

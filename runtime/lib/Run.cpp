@@ -164,8 +164,8 @@ mlp_status checkTensor(const char *role, const TensorSpec &spec,
   // The tensor's bytes must be addressable: data + byte_offset + bytes may
   // not wrap around the address space (the kernel would read elsewhere).
   uintptr_t first, end;
-  if (__builtin_add_overflow(reinterpret_cast<uintptr_t>(t.data),
-                             t.byte_offset, &first) ||
+  if (__builtin_add_overflow(reinterpret_cast<uintptr_t>(t.data), t.byte_offset,
+                             &first) ||
       __builtin_add_overflow(first, bytes, &end))
     return fail(MLP_ERR_INVALID_ARGUMENT,
                 whoName() + ": data + byte_offset (" +
@@ -224,15 +224,14 @@ mlp_status runCuda(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
     const TensorSpec &spec =
         isInput ? meta.inputs[i] : meta.outputs[i - numInputs];
     CudaTensorArg &arg = isInput ? in[i] : out[i - numInputs];
-    if ((s = checkTensor(isInput ? "input" : "output", spec, t, batch,
-                         arg.data, &gpu)) != MLP_OK)
+    if ((s = checkTensor(isInput ? "input" : "output", spec, t, batch, arg.data,
+                         &gpu)) != MLP_OK)
       return s;
     arg.onDevice = deviceTypeOf(t) == kDLCUDA;
     if (arg.onDevice && batch.size > 0 &&
-        (s = gpu.checkDevicePointer(arg.data, std::string(isInput ? "input"
-                                                                  : "output") +
-                                                  " '" + spec.name + "'")) !=
-            MLP_OK)
+        (s = gpu.checkDevicePointer(arg.data,
+                                    std::string(isInput ? "input" : "output") +
+                                        " '" + spec.name + "'")) != MLP_OK)
       return s;
   }
   if (!batch.known || batch.size == 0)
@@ -347,11 +346,9 @@ mlp_status run(mlp_model *model, const DLTensor *inputs, int32_t numInputs,
   // another run, or the scratch would break the memory limit.
   const int32_t threads = numThreads();
   const int64_t rows = batch.known ? batch.size : 1;
-  const uint64_t limit = model->memoryLimit.load();
-  if (model->columnsEntry && threads > 1 && plan.blocks < threads &&
-      (!limit || rows * meta.columnScratchBytesPerRow <= limit)) {
-    const int64_t bytes =
-        static_cast<int64_t>(rows * meta.columnScratchBytesPerRow);
+  const int64_t bytes = static_cast<int64_t>(
+      columnScratchBytes(meta, plan, rows, model->memoryLimit.load()));
+  if (model->columnsEntry && bytes) {
     // Kept by the calling thread from run to run, grown as needed.
     thread_local AlignedBuffer scratch;
     thread_local int64_t capacity = 0;
@@ -390,14 +387,11 @@ extern "C" MLP_API mlp_status mlp_model_run(mlp_model *model,
   });
 }
 
-extern "C" MLP_API mlp_status mlp_model_run_async(mlp_model *model,
-                                                  const DLTensor *inputs,
-                                                  int32_t num_inputs,
-                                                  DLTensor *outputs,
-                                                  int32_t num_outputs,
-                                                  void *stream) {
+extern "C" MLP_API mlp_status mlp_model_run_async(
+    mlp_model *model, const DLTensor *inputs, int32_t num_inputs,
+    DLTensor *outputs, int32_t num_outputs, void *stream) {
   return mlp::rt::guard("mlp_model_run_async", [&] {
-    return mlp::rt::run(model, inputs, num_inputs, outputs, num_outputs,
-                        stream, /*synchronous=*/false);
+    return mlp::rt::run(model, inputs, num_inputs, outputs, num_outputs, stream,
+                        /*synchronous=*/false);
   });
 }
