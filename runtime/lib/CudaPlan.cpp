@@ -286,11 +286,12 @@ bool parseGemm(const json &j, const CudaPlan &plan, CudaGemm &g,
     return !p->coreMatrices && p->rowPerm == CudaImagePiece::Identity &&
            p->colPerm == CudaImagePiece::Identity;
   };
+  // W may be zero padded from its columns to k (convolution patches).
   bool ok = (xv.dtype == "float16" || xv.dtype == "bfloat16") &&
             elemBytes(yv.dtype) && xv.cols == g.k && yv.cols == g.n &&
             xv.rowsPerBatch == yv.rowsPerBatch && xv.batched && yv.batched &&
             w && plain(w) && w->dtype == xv.dtype && w->rows == g.n &&
-            w->cols == g.k && w->rowStride == g.k &&
+            w->cols <= g.k && w->rowStride == g.k &&
             (g.biasOffset < 0 || (b && plain(b) && b->dtype == yv.dtype &&
                                   b->rows == 1 && b->cols == g.n));
   if (ok && g.residual >= 0) {

@@ -301,6 +301,19 @@ OP_CASES = {
                           x["x"].reshape(-1, 105).mean(axis=1),
                           _softmax(x["x"], 1), _softmax(x["x"], 3).sum(axis=1),
                           _group_norm(x["x"], p["gn.weight"], p["gn.bias"])]),
+    "group_norm": dict(
+        # 24576 elements per sample: three chunks; a mean far from zero.
+        source="""model group_norm {
+  input x: f32[N, 32, 32, 24]
+  output y = group_norm(x * 3.0 + 8.0, eps=1e-6) @gn
+  output z = group_norm(x, affine=false) |> relu
+}
+""",
+        params={"gn.weight": ((24,), "normal"), "gn.bias": ((24,), "normal")},
+        inputs=[("x", (32, 32, 24), "f32")],
+        outputs=["y", "z"],
+        ref=lambda p, x: [_group_norm(3 * x["x"] + 8, p["gn.weight"], p["gn.bias"], 1e-6),
+                          np.maximum(_group_norm(x["x"], 1.0, 0.0), 0)]),
     "batch_norm": dict(
         source="""model batch_norm {
   input x: f32[N, 24]
@@ -414,8 +427,9 @@ def op_case(name, precision):
 
 
 CASES += [op_case(n, "f32") for n in OP_CASES]
-CASES += [op_case(n, "f16") for n in ("bcast", "reduce", "embedding_i64", "kan_bases",
-                                      "param_math", "pooling", "slice_views", "gemm_k196")]
+CASES += [op_case(n, "f16") for n in ("bcast", "reduce", "group_norm", "embedding_i64",
+                                      "kan_bases", "param_math", "pooling", "slice_views",
+                                      "gemm_k196")]
 CASES += [op_case(n, "bf16") for n in ("bcast", "pooling")]
 
 

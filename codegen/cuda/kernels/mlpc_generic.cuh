@@ -169,6 +169,91 @@ runBatchNorm(const IT *__restrict__ x, const float *__restrict__ image,
   }
 }
 
+/// group_norm with one group (GroupNorm(1, C)): statistics over each
+/// sample's PC elements in three passes instead of the decomposition's
+/// dozen. Pass 1: CTA (s, j) sums chunk j of sample s into part[s][j] =
+/// {sum, sum of squares}, both of x minus the sample's first element (a
+/// shift that keeps a large mean from cancelling the variance).
+template <class IT, long long PC, int CHUNKS>
+__device__ __forceinline__ void
+runGroupNormPartials(const IT *__restrict__ x, float *__restrict__ part,
+                     long long samples) {
+  const long long s = blockIdx.x;
+  if (s >= samples)
+    return;
+  constexpr long long per = (PC + CHUNKS - 1) / CHUNKS;
+  const long long begin = blockIdx.y * per;
+  const long long end = begin + per < PC ? begin + per : PC;
+  const IT *p = x + s * PC;
+  const float shift = toFloat(p[0]);
+  float s1 = 0.f, s2 = 0.f;
+#pragma unroll 4
+  for (long long i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    const float v = toFloat(p[i]) - shift;
+    s1 += v;
+    s2 = fmaf(v, v, s2);
+  }
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) {
+    s1 += __shfl_xor_sync(0xffffffffu, s1, o);
+    s2 += __shfl_xor_sync(0xffffffffu, s2, o);
+  }
+  __shared__ float warpSums[2][32];
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  if (lane == 0) {
+    warpSums[0][warp] = s1;
+    warpSums[1][warp] = s2;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float t1 = 0.f, t2 = 0.f;
+    for (int w = 0; w < static_cast<int>(blockDim.x >> 5); ++w) {
+      t1 += warpSums[0][w];
+      t2 += warpSums[1][w];
+    }
+    part[(s * CHUNKS + blockIdx.y) * 2] = t1;
+    part[(s * CHUNKS + blockIdx.y) * 2 + 1] = t2;
+  }
+}
+
+/// Pass 2: a thread per sample combines its chunks (in double) into
+/// stats[s] = {mean, 1 / sqrt(biased variance + eps)}.
+template <class IT, long long PC, int CHUNKS>
+__device__ __forceinline__ void
+runGroupNormStats(const IT *__restrict__ x, const float *__restrict__ part,
+                  float *__restrict__ stats, float eps, long long samples) {
+  for (long long s = globalThread(); s < samples; s += gridThreads()) {
+    double s1 = 0.0, s2 = 0.0;
+    for (int j = 0; j < CHUNKS; ++j) {
+      s1 += part[(s * CHUNKS + j) * 2];
+      s2 += part[(s * CHUNKS + j) * 2 + 1];
+    }
+    const double mean = s1 / PC;
+    const double var = s2 / PC - mean * mean;
+    stats[2 * s] = toFloat(x[s * PC]) + static_cast<float>(mean);
+    stats[2 * s + 1] =
+        static_cast<float>(1.0 / sqrt((var > 0.0 ? var : 0.0) + eps));
+  }
+}
+
+/// Pass 3: y = (x - mean) * rstd [* weight + bias] over the channels (the
+/// image: C weights, then C biases at float BIAS_AT); `count` = samples * PC.
+template <class IT, class OT, long long PC, int C, bool AFFINE, int BIAS_AT>
+__device__ __forceinline__ void
+runGroupNormApply(const IT *__restrict__ x, const float *__restrict__ stats,
+                  const float *__restrict__ image, OT *__restrict__ y,
+                  long long count) {
+  for (long long i = globalThread(); i < count; i += gridThreads()) {
+    const long long s = i / PC;
+    float v = (toFloat(x[i]) - stats[2 * s]) * stats[2 * s + 1];
+    if constexpr (AFFINE) {
+      const int c = static_cast<int>(i % C);
+      v = fmaf(v, image[c], image[BIAS_AT + c]);
+    }
+    y[i] = fromFloat<OT>(v);
+  }
+}
+
 /// B-spline bases (Cox-de Boor, as efficient-kan) of x [rows, F] on the
 /// knots grid [F, T] (floats of the image): y [rows, F, T - 1 - ORDER];
 /// `count` = rows * F * (T - 1 - ORDER).
@@ -229,17 +314,22 @@ runAvgPool(const IT *__restrict__ x, OT *__restrict__ y, long long count) {
 }
 
 /// Convolution patches of channels-last x [N, H, W, C] as rows of
-/// [N * OH * OW, C * KH * KW] with features in (c, i, j) order, as a
-/// PyTorch weight (O, C, KH, KW) flattens; zero outside the input.
-/// `count` = N * OH * OW * C * KH * KW.
+/// [N * OH * OW, KP] holding the C * KH * KW features in (c, i, j) order, as
+/// a PyTorch weight (O, C, KH, KW) flattens, then zeros up to KP (rows of a
+/// multiple of 8 halves stay on the tensor cores); zero outside the input.
+/// `count` = N * OH * OW * KP.
 template <class IT, class OT, int H, int W, int C, int KH, int KW, int S, int P,
-          int OH, int OW>
+          int OH, int OW, int KP>
 __device__ __forceinline__ void
 runConvPatches(const IT *__restrict__ x, OT *__restrict__ y, long long count) {
   constexpr int K = C * KH * KW;
   for (long long i = globalThread(); i < count; i += gridThreads()) {
-    const long long row = i / K;
-    const int k = static_cast<int>(i - row * K);
+    const long long row = i / KP;
+    const int k = static_cast<int>(i - row * KP);
+    if (k >= K) {
+      y[i] = fromFloat<OT>(0.f);
+      continue;
+    }
     const int c = k / (KH * KW), ij = k % (KH * KW);
     const int ow = static_cast<int>(row % OW);
     const long long q = row / OW;

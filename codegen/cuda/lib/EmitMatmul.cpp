@@ -148,7 +148,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   const bool gemmOk = library && l.scale.empty();
 
   Image image;
-  ImagePiece weightPiece{l.weight, wt, l.out, l.in, l.out, l.in, 0};
+  ImagePiece weightPiece{
+      l.weight, wt, l.out, l.weightCols ? l.weightCols : l.in, l.out, l.in, 0};
   weightPiece.transposed = l.weightTransposed;
   weightPiece.rowScale = foldedScale;
   image.pieces.push_back(weightPiece);

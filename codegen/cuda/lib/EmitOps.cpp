@@ -195,6 +195,19 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
 /// A reshape that keeps the batch leading is the same bytes: a copy into
 /// the result's buffer (which has the result's row width).
 LogicalResult ProgramBuilder::emitReshape(mlp::ReshapeOp op) {
+  // Keeping the last axis keeps the bytes in place: the result is the same
+  // value (the caller's output buffer still gets a copy).
+  Type inType = op.getInput().getType(), outType = op.getResult().getType();
+  if (isBatched(inType) && isBatched(outType) &&
+      colsOf(inType) == colsOf(outType) &&
+      rowsPerBatchOf(inType) == rowsPerBatchOf(outType) &&
+      !outputIndex.count(op.getResult())) {
+    auto in = valueOf(op.getInput(), op);
+    if (failed(in))
+      return failure();
+    values[op.getResult()] = *in;
+    return success();
+  }
   if (!isBatchMatrix(op.getInput().getType()) ||
       !isBatchMatrix(op.getResult().getType()))
     return emitGenericReshape(op);

@@ -79,13 +79,22 @@ LogicalResult ProgramBuilder::emitConv2D(mlp::Conv2DOp op) {
       consumed.insert(user);
     }
   }
+  // So do a layer scale and a residual add after it (MetaFormer blocks).
+  Value residual = absorbScaleAndResidual(layer);
   if (kh == 1 && kw == 1 && stride == 1 && padding == 0) {
     layer.input = op.getInput(); // a linear layer over the channels
-    return emitLinear(layer, Value());
+    return emitLinear(layer, residual);
   }
   auto x = valueOf(op.getInput(), op);
   if (failed(x))
     return failure();
+  // Patch rows padded with zeros to a multiple of 8 halves keep the product
+  // on the tensor cores (PoolFormer's stem: 3 x 7 x 7 = 147 features).
+  const int64_t features = layer.in;
+  if (precision != Precision::F32 && features % 8) {
+    layer.in = (features + 7) / 8 * 8;
+    layer.weightCols = features;
+  }
   int patches = newTemp(oh * ow, layer.in);
   Step step;
   std::string name =
@@ -106,8 +115,9 @@ LogicalResult ProgramBuilder::emitConv2D(mlp::Conv2DOp op) {
   llvm::raw_string_ostream(body)
       << "mlpc::runConvPatches<" << it << ", " << ot << ", " << h << ", " << w
       << ", " << c << ", " << kh << ", " << kw << ", " << stride << ", "
-      << padding << ", " << oh << ", " << ow << ">(x, y, n);";
+      << padding << ", " << oh << ", " << ow << ", " << layer.in
+      << ">(x, y, n);";
   addStep(step, params, body);
   layer.inputIndex = patches;
-  return emitLinear(layer, Value());
+  return emitLinear(layer, residual);
 }

@@ -229,6 +229,50 @@ std::string ProgramBuilder::newKernel(std::string what, Step &step) {
   return step.kernel;
 }
 
+/// A layer scale (a multiply by a parameter row) and then a residual add
+/// right after `layer` join its epilogue: updates `layer` and returns the
+/// residual (null if none).
+Value ProgramBuilder::absorbScaleAndResidual(Layer &layer) {
+  // A layer scale (a multiply by a parameter row) right after the layer
+  // joins its epilogue.
+  if (layer.result.hasOneUse() && !outputIndex.count(layer.result)) {
+    auto mul = dyn_cast<mlp::MulOp>(*layer.result.getUsers().begin());
+    if (mul && mul.getType() == layer.result.getType()) {
+      Value other = mul.getLhs() == layer.result ? mul.getRhs() : mul.getLhs();
+      auto param = other.getDefiningOp<mlp::ParamOp>();
+      auto type = cast<RankedTensorType>(other.getType());
+      if (param && other != layer.result &&
+          type.getNumElements() == layer.out &&
+          type.getDimSize(type.getRank() - 1) == layer.out) {
+        layer.scale = param.getName().str();
+        layer.result = mul.getResult();
+        consumed.insert(mul);
+      }
+    }
+  }
+  // A residual add right after the layer joins its epilogue when the
+  // other operand is already computed.
+  Value residual;
+  if (layer.result.hasOneUse() && !outputIndex.count(layer.result)) {
+    auto add = dyn_cast<mlp::AddOp>(*layer.result.getUsers().begin());
+    if (add && add.getType() == layer.result.getType()) {
+      Value other = add.getLhs() == layer.result ? add.getRhs() : add.getLhs();
+      // The epilogue reads the residual in the output's element type.
+      std::string addType =
+          outputIndex.count(add.getResult())
+              ? kernelDtypeName(add.getType().getElementType())
+              : computeDtype(precision);
+      if (other != layer.result && other.getType() == add.getType() &&
+          values.count(other) &&
+          program.values[values[other]].dtype == addType) {
+        residual = other;
+        consumed.insert(add);
+      }
+    }
+  }
+  return residual;
+}
+
 FailureOr<Program> ProgramBuilder::build() {
   program.precision = precision;
   if (failed(bindSignature()))
@@ -274,45 +318,7 @@ FailureOr<Program> ProgramBuilder::build() {
           return failure();
         continue;
       }
-      // A layer scale (a multiply by a parameter row) right after the layer
-      // joins its epilogue.
-      if (first->result.hasOneUse() && !outputIndex.count(first->result)) {
-        auto mul = dyn_cast<mlp::MulOp>(*first->result.getUsers().begin());
-        if (mul && mul.getType() == first->result.getType()) {
-          Value other =
-              mul.getLhs() == first->result ? mul.getRhs() : mul.getLhs();
-          auto param = other.getDefiningOp<mlp::ParamOp>();
-          auto type = cast<RankedTensorType>(other.getType());
-          if (param && other != first->result &&
-              type.getNumElements() == first->out &&
-              type.getDimSize(type.getRank() - 1) == first->out) {
-            first->scale = param.getName().str();
-            first->result = mul.getResult();
-            consumed.insert(mul);
-          }
-        }
-      }
-      // A residual add right after the layer joins its epilogue when the
-      // other operand is already computed.
-      Value residual;
-      if (first->result.hasOneUse() && !outputIndex.count(first->result)) {
-        auto add = dyn_cast<mlp::AddOp>(*first->result.getUsers().begin());
-        if (add && add.getType() == first->result.getType()) {
-          Value other =
-              add.getLhs() == first->result ? add.getRhs() : add.getLhs();
-          // The epilogue reads the residual in the output's element type.
-          std::string addType =
-              outputIndex.count(add.getResult())
-                  ? kernelDtypeName(add.getType().getElementType())
-                  : computeDtype(precision);
-          if (other != first->result && other.getType() == add.getType() &&
-              values.count(other) &&
-              program.values[values[other]].dtype == addType) {
-            residual = other;
-            consumed.insert(add);
-          }
-        }
-      }
+      Value residual = absorbScaleAndResidual(*first);
       if (failed(emitLinear(*first, residual)))
         return failure();
       continue;
@@ -328,6 +334,13 @@ FailureOr<Program> ProgramBuilder::build() {
         deferredSlices[slice.getResult()] = slice;
         continue;
       }
+    }
+    if (auto mean = dyn_cast<mlp::MeanOp>(op)) {
+      auto groupNorm = emitGroupNorm(mean);
+      if (failed(groupNorm))
+        return failure();
+      if (*groupNorm)
+        continue;
     }
     auto chained = emitElementwiseChain(&op);
     if (failed(chained))

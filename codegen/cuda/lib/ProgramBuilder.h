@@ -135,7 +135,9 @@ struct Layer {
   std::string weight, bias; // param names ("" = no bias)
   std::string scale; // a per-column scale after the activation ("" = none)
   bool weightTransposed = false; // matmul: the weight is stored (in, out)
-  Value result;                  // after the activation and scale, if any
+  /// The weight's columns when `in` counts zero padding after them (0: in).
+  int64_t weightCols = 0;
+  Value result; // after the activation and scale, if any
 };
 
 class ProgramBuilder {
@@ -163,6 +165,7 @@ private:
            (l.bias.empty() ? 0 : alignTo16(pad16(l.out) * 4));
   }
 
+  Value absorbScaleAndResidual(Layer &layer);
   LogicalResult emitChain(std::vector<Layer> &layers);
   LogicalResult emitLinear(Layer layer, Value residual);
   LogicalResult emitLayerNorm(mlp::LayerNormOp op);
@@ -178,6 +181,9 @@ private:
   LogicalResult emitReshape(mlp::ReshapeOp op);
   LogicalResult emitSlice(mlp::SliceOp op);
   LogicalResult emitMean(mlp::MeanOp op);
+  /// group_norm as the frontend writes it, starting at its first mean
+  /// (EmitGroupNorm.cpp); false (nothing emitted) when `first` is not one.
+  FailureOr<bool> emitGroupNorm(mlp::MeanOp first);
   LogicalResult emitPatchEmbed(mlp::PatchEmbedOp op);
   int newTemp(int64_t rowsPerBatch, int64_t cols);
 
