@@ -1055,11 +1055,18 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
 }
 
 /// [batch, A, B] -> [batch, B, A]; `tiles` = batch * 32 x 32 tiles of a
-/// matrix, one per CTA iteration, through a padded shared tile.
-template <class IT, class OT, int A, int B>
-__device__ __forceinline__ void runTranspose(const IT *__restrict__ x,
-                                             OT *__restrict__ y,
-                                             long long tiles) {
+/// matrix, one per CTA iteration, through a padded shared tile. The
+/// transpose back from token mixing may take what reads it along: a scale
+/// per output column (SCALE: `scale`, A floats), then OP 1 adds / 2
+/// multiplies `r` [batch, B, A] (rows of RSTRIDE elements from RSTART: a
+/// slice read in place), as the residual add of MLP-Mixer and ResMLP or the
+/// gating multiply of gMLP.
+template <class IT, class OT, int A, int B, int OP = 0, bool SCALE = false,
+          class RT = OT, int RSTRIDE = A, int RSTART = 0>
+__device__ __forceinline__ void
+runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
+             const RT *__restrict__ r = nullptr,
+             const float *__restrict__ scale = nullptr) {
   __shared__ float tile[32][33];
   constexpr int TA = (A + 31) / 32, TB = (B + 31) / 32;
   const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
@@ -1073,8 +1080,16 @@ __device__ __forceinline__ void runTranspose(const IT *__restrict__ x,
     __syncthreads();
     for (int i = ty; i < 32; i += blockDim.x / 32) {
       const int b = tb * 32 + i, a = ta * 32 + tx;
-      if (a < A && b < B)
-        y[(n * B + b) * A + a] = fromFloat<OT>(tile[tx][i]);
+      if (a < A && b < B) {
+        float v = tile[tx][i];
+        if constexpr (SCALE)
+          v *= scale[a];
+        if constexpr (OP != 0) {
+          const float o = toFloat(r[(n * B + b) * RSTRIDE + RSTART + a]);
+          v = OP == 1 ? o + v : o * v;
+        }
+        y[(n * B + b) * A + a] = fromFloat<OT>(v);
+      }
     }
     __syncthreads();
   }

@@ -170,24 +170,83 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   auto in = valueOf(op.getInput(), op);
   if (failed(in))
     return failure();
-  int out = defineResult(op.getResult());
+  // What reads the transposed tensor may join the kernel: a scale per
+  // column (ResMLP's layer scale), then an add or a multiply with a tensor
+  // computed before (a residual, gMLP's gate), read where it lies.
+  Value result = op.getResult();
+  auto soleUser = [&](Value v) -> Operation * {
+    return v.hasOneUse() && !outputIndex.count(v) ? *v.getUsers().begin()
+                                                  : nullptr;
+  };
+  std::string scale;
+  if (auto mul = dyn_cast_or_null<mlp::MulOp>(soleUser(result));
+      mul && mul.getType() == result.getType()) {
+    Value other = mul.getLhs() == result ? mul.getRhs() : mul.getLhs();
+    auto param = other.getDefiningOp<mlp::ParamOp>();
+    auto t = cast<RankedTensorType>(other.getType());
+    if (param && t.getNumElements() == a &&
+        t.getDimSize(t.getRank() - 1) == a) {
+      scale = param.getName().str();
+      result = mul.getResult();
+      consumed.insert(mul);
+    }
+  }
+  int combine = 0; // 1 add, 2 multiply
+  std::optional<Strided> other;
+  if (Operation *user = soleUser(result);
+      user && isa<mlp::AddOp, mlp::MulOp>(user) &&
+      user->getResult(0).getType() == result.getType()) {
+    Value o = user->getOperand(0) == result ? user->getOperand(1)
+                                            : user->getOperand(0);
+    if (o != result && o.getType() == result.getType() && isAvailable(o)) {
+      auto strided = stridedOf(o, user);
+      if (failed(strided))
+        return failure();
+      other = *strided;
+      combine = isa<mlp::AddOp>(user) ? 1 : 2;
+      result = user->getResult(0);
+      consumed.insert(user);
+    }
+  }
+  int out = defineResult(result);
   Step step;
   std::string name = newKernel("transpose [N, " + std::to_string(a) + ", " +
-                                   std::to_string(b) + "]",
+                                   std::to_string(b) + "]" +
+                                   (scale.empty() ? "" : " * scale") +
+                                   (combine == 1   ? " + tensor"
+                                    : combine == 2 ? " * tensor"
+                                                   : ""),
                                step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 1;
   Arg work{Arg::Rows};
   work.perBatch = ((a + 31) / 32) * ((b + 31) / 32); // 32 x 32 tiles
-  step.args = {{Arg::ValueRef, *in}, {Arg::ValueRef, out}, work};
+  int image = -1;
+  if (!scale.empty()) {
+    Image img;
+    img.pieces.push_back({scale, "float32", 1, a, 1, a, 0});
+    img.bytes = alignTo16(a * 4);
+    program.images.push_back(img);
+    image = static_cast<int>(program.images.size() - 1);
+  }
+  step.args = {{Arg::ValueRef, *in},
+               {Arg::ValueRef, out},
+               work,
+               {Arg::ValueRef, other ? other->value : out},
+               {Arg::ImageRef, image}};
   const char *it = cType(program.values[*in].dtype),
-             *ot = cType(program.values[out].dtype);
+             *ot = cType(program.values[out].dtype),
+             *rt = other ? cType(program.values[other->value].dtype) : ot;
   std::string params, body;
   llvm::raw_string_ostream(params)
-      << "const " << it << " *x, " << ot << " *y, long long tiles";
-  llvm::raw_string_ostream(body) << "mlpc::runTranspose<" << it << ", " << ot
-                                 << ", " << a << ", " << b << ">(x, y, tiles);";
+      << "const " << it << " *x, " << ot << " *y, long long tiles, const " << rt
+      << " *r, const float *scale";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runTranspose<" << it << ", " << ot << ", " << a << ", " << b
+      << ", " << combine << ", " << (scale.empty() ? "false" : "true") << ", "
+      << rt << ", " << (other ? other->stride : a) << ", "
+      << (other ? other->start : 0) << ">(x, y, tiles, r, scale);";
   addStep(step, params, body);
   return success();
 }
