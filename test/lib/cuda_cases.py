@@ -188,6 +188,16 @@ def _layer_norm(x, w, b, eps=1e-5):
     return (x - m) / np.sqrt(v + eps) * w + b
 
 
+def _token_mixing(p, x):
+    """The token_mixing case below, in float64."""
+    def mix(v, name):  # a linear over the tokens of [N, T, C]
+        return np.swapaxes(np.swapaxes(v, 1, 2) @ p[name + ".weight"].T + p[name + ".bias"], 1, 2)
+    y = x + mix(_layer_norm(x, p["norm.weight"], p["norm.bias"]), "mix")
+    g = y @ p["fc.weight"].T + p["fc.bias"]
+    z = g[..., :40] * mix(_layer_norm(g[..., 40:], p["gnorm.weight"], p["gnorm.bias"]), "gate")
+    return z + mix(z, "mix2") * p["ls"]
+
+
 def _softmax(x, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
@@ -314,6 +324,32 @@ OP_CASES = {
         outputs=["y", "z"],
         ref=lambda p, x: [_group_norm(3 * x["x"] + 8, p["gn.weight"], p["gn.bias"], 1e-6),
                           np.maximum(_group_norm(x["x"], 1.0, 0.0), 0)]),
+    "token_mixing": dict(
+        # The fused transposes of token mixing at sizes that are no multiple
+        # of 32: layer_norm written transposed (of a slice too), the transpose
+        # back with a residual add, a gating multiply by a slice, a layer scale.
+        source="""model token_mixing {
+  input x: f32[N, 20, 40]
+  s = param @ls: f32[40]
+  t = layer_norm(x) @norm |> transpose(1, 2) |> linear(20) @mix
+  y = x + transpose(t, 1, 2)
+  g = linear(y, 80) @fc
+  v = slice(g, 40, 80) |> layer_norm @gnorm |> transpose(1, 2) |> linear(20) @gate
+  z = slice(g, 0, 40) * transpose(v, 1, 2)
+  w = transpose(z, 1, 2) |> linear(20) @mix2
+  output o = z + transpose(w, 1, 2) * s
+}
+""",
+        params={"norm.weight": ((40,), "normal"), "norm.bias": ((40,), "normal"),
+                "mix.weight": ((20, 20), "normal"), "mix.bias": ((20,), "normal"),
+                "fc.weight": ((80, 40), "normal"), "fc.bias": ((80,), "normal"),
+                "gnorm.weight": ((40,), "normal"), "gnorm.bias": ((40,), "normal"),
+                "gate.weight": ((20, 20), "normal"), "gate.bias": ((20,), "normal"),
+                "mix2.weight": ((20, 20), "normal"), "mix2.bias": ((20,), "normal"),
+                "ls": ((40,), "normal")},
+        inputs=[("x", (20, 40), "f32")],
+        outputs=["o"],
+        ref=lambda p, x: [_token_mixing(p, x["x"])]),
     "batch_norm": dict(
         source="""model batch_norm {
   input x: f32[N, 24]
@@ -427,7 +463,8 @@ def op_case(name, precision):
 
 
 CASES += [op_case(n, "f32") for n in OP_CASES]
-CASES += [op_case(n, "f16") for n in ("bcast", "reduce", "group_norm", "embedding_i64",
+CASES += [op_case(n, "f16") for n in ("bcast", "reduce", "group_norm", "token_mixing",
+                                      "embedding_i64",
                                       "kan_bases", "param_math", "pooling", "slice_views",
                                       "gemm_k196")]
 CASES += [op_case(n, "bf16") for n in ("bcast", "pooling")]

@@ -1054,6 +1054,79 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
   }
 }
 
+/// layer_norm over the last axis of [batch, T, C], written transposed as
+/// [batch, C, T] (the token-mixing input of MLP-Mixer and gMLP): a CTA
+/// takes 32 rows of a sample, each warp computes the statistics of its rows
+/// (two passes, as runLayerNorm), then 32 x 32 tiles are normalized through
+/// shared memory so that the reads (along C) and the writes (along T) are
+/// both coalesced; the rows are read again from L1/L2. `tiles` = batch *
+/// ceil(T / 32).
+template <class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
+          int IN_STRIDE = C>
+__device__ __forceinline__ void
+runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ image,
+                      OutT *__restrict__ y, long long tiles, float eps) {
+  constexpr int TT = (T + 31) / 32;
+  __shared__ float mean[32], inv[32];
+  __shared__ float tile[32][33];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5,
+            warps = blockDim.x >> 5;
+  for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
+    const long long n = w / TT;
+    const int t0 = static_cast<int>(w % TT) * 32;
+    for (int r = warp; r < 32; r += warps) {
+      float m = 0.f, iv = 0.f;
+      if (t0 + r < T) {
+        const InT *xr = x + (n * T + t0 + r) * static_cast<long long>(IN_STRIDE);
+        float sum = 0.f;
+        for (int c = lane; c < C; c += 32)
+          sum += toFloat(xr[c]);
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+          sum += __shfl_xor_sync(0xffffffffu, sum, o);
+        m = sum / C;
+        float sq = 0.f;
+        for (int c = lane; c < C; c += 32) {
+          const float d = toFloat(xr[c]) - m;
+          sq += d * d;
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+          sq += __shfl_xor_sync(0xffffffffu, sq, o);
+        iv = rsqrtf(sq / C + eps);
+      }
+      if (lane == 0) {
+        mean[r] = m;
+        inv[r] = iv;
+      }
+    }
+    __syncthreads();
+    for (int c0 = 0; c0 < C; c0 += 32) {
+      for (int r = warp; r < 32; r += warps) {
+        const int t = t0 + r, c = c0 + lane;
+        float v = 0.f;
+        if (t < T && c < C) {
+          v = (toFloat(x[(n * T + t) * static_cast<long long>(IN_STRIDE) + c]) -
+               mean[r]) *
+              inv[r];
+          if constexpr (WEIGHT)
+            v *= image[c];
+          if constexpr (BIAS)
+            v += image[(WEIGHT ? C : 0) + c];
+        }
+        tile[r][lane] = v;
+      }
+      __syncthreads();
+      for (int i = warp; i < 32; i += warps) {
+        const int c = c0 + i, t = t0 + lane;
+        if (c < C && t < T)
+          y[(n * C + c) * T + t] = fromFloat<OutT>(tile[lane][i]);
+      }
+      __syncthreads();
+    }
+  }
+}
+
 /// [batch, A, B] -> [batch, B, A]; `tiles` = batch * 32 x 32 tiles of a
 /// matrix, one per CTA iteration, through a padded shared tile. The
 /// transpose back from token mixing may take what reads it along: a scale

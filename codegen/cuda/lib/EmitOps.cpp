@@ -32,17 +32,37 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
   if (failed(strided))
     return failure();
   const int *in = &strided->value;
-  int out = defineResult(op.getResult());
+  // A transpose of [N, T, C] that is the only reader joins the kernel,
+  // which then writes [N, C, T] (token mixing).
+  mlp::TransposeOp transpose;
+  auto type = cast<RankedTensorType>(op.getType());
+  if (type.getRank() == 3 && op.getResult().hasOneUse() &&
+      !outputIndex.count(op.getResult()))
+    if (auto t = dyn_cast<mlp::TransposeOp>(*op.getResult().getUsers().begin());
+        t && mlp::swapsLastTwoAxes(t))
+      transpose = t;
+  const int64_t tokens = transpose ? type.getDimSize(1) : 0;
+  if (transpose)
+    consumed.insert(transpose);
+  int out = defineResult(transpose ? transpose.getResult() : op.getResult());
   Step step;
   std::string name = newKernel(
       "layer_norm over " + std::to_string(c) +
           (strided->stride != c
                ? " (a slice of " + std::to_string(strided->stride) + ")"
-               : ""),
+               : "") +
+          (transpose ? ", transposed to [N, " + std::to_string(c) + ", " +
+                           std::to_string(tokens) + "]"
+                     : ""),
       step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 8;
+  Arg work = rowsOf(*in);
+  if (transpose) {
+    step.rowsPerCta = 1;
+    work.perBatch = (tokens + 31) / 32; // 32-row tiles
+  }
   int imageIndex = -1;
   if (!image.pieces.empty()) {
     image.bytes = alignTo16(image.bytes);
@@ -52,17 +72,19 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
   step.args = {{Arg::ValueRef, *in},
                {Arg::ImageRef, imageIndex},
                {Arg::ValueRef, out},
-               rowsOf(*in),
+               work,
                {Arg::F32, 0, op.getEps().convertToDouble()}};
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what
      << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
      << name << "(const " << cType(program.values[*in].dtype)
      << " *x, const float *image, " << cType(program.values[out].dtype)
-     << " *y, long long rows, float eps) {\n  mlpc::runLayerNorm<"
-     << cType(program.values[*in].dtype) << ", "
-     << cType(program.values[out].dtype) << ", " << c << ", "
-     << (op.getWeight() ? "true" : "false") << ", "
+     << " *y, long long rows, float eps) {\n  mlpc::runLayerNorm"
+     << (transpose ? "Transpose<" : "<") << cType(program.values[*in].dtype)
+     << ", " << cType(program.values[out].dtype) << ", ";
+  if (transpose)
+    os << tokens << ", ";
+  os << c << ", " << (op.getWeight() ? "true" : "false") << ", "
      << (op.getBias() ? "true" : "false") << ", " << strided->stride << ">(x + "
      << strided->start << ", image, y, rows, eps);\n}\n";
   program.steps.push_back(step);
