@@ -21,7 +21,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.join(HERE, "..", "..", "models")
 
-# (label, e2e_check model, .mlp or None, precision, batches, external only)
+# (label, e2e_check model, .mlp or None, precision, batches, external only
+#  [, more mlpc flags])
+LT = ("--cuda-cublaslt",)
 CASES = [
     ("mixer_tiny_f32", "mixer_tiny", "mixer_tiny.mlp", "f32", "1,7,64", False),
     ("mixer_tiny_f16", "mixer_tiny", "mixer_tiny.mlp", "f16", "1,7,64", False),
@@ -60,6 +62,13 @@ CASES = [
     ("din_amazon_f16", "din_amazon", "din_amazon.mlp", "f16", "1,7,64", True),
     ("poolformer_s12_f32", "poolformer_s12", "poolformer_s12.mlp", "f32", "1,3", True),
     ("poolformer_s12_f16", "poolformer_s12", "poolformer_s12.mlp", "f16", "1,3", True),
+    # Built with --cuda-cublaslt and checked with MLPC_CUBLASLT=1 (loading
+    # fails unless the runtime finds cuBLASLt): its wide layers through it.
+    ("mixer_s16_224_f16_cublaslt", "mixer_s16_224", "mixer_s16_224.mlp", "f16", "1,3", True,
+     LT),
+    ("resmlp_12_224_f16_cublaslt", "resmlp_12_224", "resmlp_12_224.mlp", "f16", "2", True, LT),
+    ("scaling_mlp_bf16_cublaslt", "scaling_mlp_b6_wi1024", "scaling_mlp_b6_wi1024.mlp", "bf16",
+     "1,5", True, LT),
 ]
 RTOL = {"f32": "1e-4", "f16": "2e-2", "bf16": "2e-2"}
 
@@ -67,16 +76,21 @@ RTOL = {"f32": "1e-4", "f16": "2e-2", "bf16": "2e-2"}
 def run(directory, mode, only=None):
     failed = 0
     cases = [c for c in CASES if not only or any(c[0].startswith(p) for p in only)]
-    for label, model, mlp, precision, batches, external in cases:
+    for label, model, mlp, precision, batches, external, *more in cases:
+        flags = list(more[0]) if more else []
         cmd = [sys.executable, os.path.join(HERE, "e2e_check.py"), "--model", model,
                "--workdir", os.path.join(directory, label), "--batches", batches,
                "--rtol", RTOL[precision], "--mlpc-arg=--target=cuda",
-               "--mlpc-arg=--precision=" + precision]
+               "--mlpc-arg=--precision=" + precision] + ["--mlpc-arg=" + f for f in flags]
+        env = dict(os.environ)
+        if "--cuda-cublaslt" in flags:
+            env["MLPC_CUBLASLT"] = "1"
         if mlp:
             cmd += ["--mlp", os.path.join(MODELS, mlp)]
         cmd += ["--external-only"] if external else ["--no-external-weights"]
         cmd += ["--build-only"] if mode == "build" else ["--prebuilt"]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=env)
         lines = [l for l in proc.stdout.splitlines() if "error" in l or "FAIL" in l
                  or "PASSED" in l or "built" in l]
         print("%s (%s): %s" % (label, mode, "ok" if proc.returncode == 0 else "FAILED"))
