@@ -1014,6 +1014,32 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
 
 // ---- row-wise and elementwise kernels ------------------------------------
 
+/// A warp's layer_norm statistics of one row of C elements, in fp32 and two
+/// passes (the mean, then the mean square deviation): every lane gets the
+/// mean and 1 / sqrt(variance + eps).
+template <class InT, int C>
+__device__ __forceinline__ void rowStatistics(const InT *__restrict__ xr,
+                                              float eps, float &mean,
+                                              float &inv) {
+  const int lane = threadIdx.x & 31;
+  float sum = 0.f;
+  for (int c = lane; c < C; c += 32)
+    sum += toFloat(xr[c]);
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1)
+    sum += __shfl_xor_sync(0xffffffffu, sum, o);
+  mean = sum / C;
+  float sq = 0.f;
+  for (int c = lane; c < C; c += 32) {
+    const float d = toFloat(xr[c]) - mean;
+    sq += d * d;
+  }
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1)
+    sq += __shfl_xor_sync(0xffffffffu, sq, o);
+  inv = rsqrtf(sq / C + eps);
+}
+
 /// layer_norm over the last axis (C), one warp per row, fp32 statistics
 /// computed in two passes; the image holds gamma then beta as floats.
 template <class InT, class OutT, int C, bool WEIGHT, bool BIAS,
@@ -1027,22 +1053,8 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
   for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
        row += gridDim.x * warps) {
     const InT *xr = x + row * IN_STRIDE; // a column slice of a wider row
-    float sum = 0.f;
-    for (int c = lane; c < C; c += 32)
-      sum += toFloat(xr[c]);
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1)
-      sum += __shfl_xor_sync(0xffffffffu, sum, o);
-    const float mean = sum / C;
-    float sq = 0.f;
-    for (int c = lane; c < C; c += 32) {
-      const float d = toFloat(xr[c]) - mean;
-      sq += d * d;
-    }
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1)
-      sq += __shfl_xor_sync(0xffffffffu, sq, o);
-    const float inv = rsqrtf(sq / C + eps);
+    float mean, inv;
+    rowStatistics<InT, C>(xr, eps, mean, inv);
     for (int c = lane; c < C; c += 32) {
       float v = (toFloat(xr[c]) - mean) * inv;
       if constexpr (WEIGHT)
@@ -1076,25 +1088,10 @@ runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ image
     const int t0 = static_cast<int>(w % TT) * 32;
     for (int r = warp; r < 32; r += warps) {
       float m = 0.f, iv = 0.f;
-      if (t0 + r < T) {
-        const InT *xr = x + (n * T + t0 + r) * static_cast<long long>(IN_STRIDE);
-        float sum = 0.f;
-        for (int c = lane; c < C; c += 32)
-          sum += toFloat(xr[c]);
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1)
-          sum += __shfl_xor_sync(0xffffffffu, sum, o);
-        m = sum / C;
-        float sq = 0.f;
-        for (int c = lane; c < C; c += 32) {
-          const float d = toFloat(xr[c]) - m;
-          sq += d * d;
-        }
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1)
-          sq += __shfl_xor_sync(0xffffffffu, sq, o);
-        iv = rsqrtf(sq / C + eps);
-      }
+      if (t0 + r < T)
+        rowStatistics<InT, C>(
+            x + (n * T + t0 + r) * static_cast<long long>(IN_STRIDE), eps, m,
+            iv);
       if (lane == 0) {
         mean[r] = m;
         inv[r] = iv;
