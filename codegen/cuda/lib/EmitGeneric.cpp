@@ -31,14 +31,15 @@ struct ProgramBuilder::Operand {
   std::string dtype; // of the elements in memory
 };
 
-namespace {
-
 /// Per dimension of an iteration space, the element strides of one tensor
 /// (0 broadcasts), its stride per batch row (0: no batch) and a base.
-struct Strides {
+struct ProgramBuilder::Strides {
   int64_t base = 0, batch = 0;
   llvm::SmallVector<int64_t> dims;
 };
+using Strides = ProgramBuilder::Strides;
+
+namespace {
 
 int64_t product(ArrayRef<int64_t> dims) {
   int64_t n = 1;
@@ -254,6 +255,24 @@ static const char *operandType(const ProgramBuilder::Operand &o) {
   return o.kind == ProgramBuilder::Operand::Buffer ? cType(o.dtype) : "float";
 }
 
+void ProgramBuilder::emitMappedCopy(const std::string &what, const Operand &a,
+                                    int out, RankedTensorType counted,
+                                    ArrayRef<int64_t> dims, const Strides &dst,
+                                    const Strides &src) {
+  Step step;
+  std::string name = newKernel(what, step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 256;
+  step.args = {operandArg(a),
+               {Arg::ImageRef, -1},
+               {Arg::F32, 0, 0.0},
+               {Arg::ValueRef, out}};
+  addCountArg(step, counted, product(dims));
+  emitMappedStep(kernels, program, step, name, operandType(a), "float",
+                 cType(program.values[out].dtype), 0, 6, 0, dims, {dst, src});
+}
+
 LogicalResult ProgramBuilder::emitGenericElementwise(Operation *op) {
   auto result = cast<RankedTensorType>(op->getResult(0).getType());
   if (!writable(result))
@@ -332,21 +351,8 @@ LogicalResult ProgramBuilder::emitGenericCopy(Operation *op, Value input,
     return op->emitError("the CUDA backend cannot broadcast ")
            << input.getType() << " to " << result;
   int out = defineAny(resultValue);
-  Step step;
-  std::string name =
-      newKernel(op->getName().getStringRef().str() + " (copy)", step);
-  step.threads = 256;
-  step.grid = Step::Persistent;
-  step.rowsPerCta = 256;
-  step.args = {operandArg(*a),
-               {Arg::ImageRef, -1},
-               {Arg::F32, 0, 0.0},
-               {Arg::ValueRef, out}};
-  ArrayRef<int64_t> dims = staticDims(result);
-  addCountArg(step, result, product(dims));
-  emitMappedStep(kernels, program, step, name, operandType(*a), "float",
-                 cType(program.values[out].dtype), 0, 6, 0, dims,
-                 {contiguous(result), *sa});
+  emitMappedCopy(op->getName().getStringRef().str() + " (copy)", *a, out,
+                 result, staticDims(result), contiguous(result), *sa);
   return success();
 }
 
@@ -369,21 +375,8 @@ LogicalResult ProgramBuilder::emitGenericTranspose(mlp::TransposeOp op) {
   for (int64_t i = first; i < result.getRank(); ++i)
     sa.dims.push_back(own.dims[perm[i] - first]);
   int out = defineAny(op.getResult());
-  Step step;
-  std::string name = newKernel(
-      "transpose " + std::to_string(in.getRank()) + "-D (gather)", step);
-  step.threads = 256;
-  step.grid = Step::Persistent;
-  step.rowsPerCta = 256;
-  step.args = {operandArg(*a),
-               {Arg::ImageRef, -1},
-               {Arg::F32, 0, 0.0},
-               {Arg::ValueRef, out}};
-  ArrayRef<int64_t> dims = staticDims(result);
-  addCountArg(step, result, product(dims));
-  emitMappedStep(kernels, program, step, name, operandType(*a), "float",
-                 cType(program.values[out].dtype), 0, 6, 0, dims,
-                 {contiguous(result), sa});
+  emitMappedCopy("transpose " + std::to_string(in.getRank()) + "-D (gather)",
+                 *a, out, result, staticDims(result), contiguous(result), sa);
   return success();
 }
 
@@ -418,22 +411,10 @@ LogicalResult ProgramBuilder::emitGenericReshape(mlp::ReshapeOp op) {
     return failure();
   int out = defineAny(op.getResult());
   const int64_t count = product(staticDims(result));
-  Step step;
-  std::string name = newKernel("reshape (copy)", step);
-  step.threads = 256;
-  step.grid = Step::Persistent;
-  step.rowsPerCta = 256;
-  step.args = {operandArg(*a),
-               {Arg::ImageRef, -1},
-               {Arg::F32, 0, 0.0},
-               {Arg::ValueRef, out}};
-  addCountArg(step, result, count);
   Strides flat;
   flat.dims = {1};
   flat.batch = isBatched(result) ? count : 0;
-  emitMappedStep(kernels, program, step, name, operandType(*a), "float",
-                 cType(program.values[out].dtype), 0, 6, 0, {count},
-                 {flat, flat});
+  emitMappedCopy("reshape (copy)", *a, out, result, {count}, flat, flat);
   return success();
 }
 
@@ -453,20 +434,8 @@ LogicalResult ProgramBuilder::emitGenericSlice(mlp::SliceOp op) {
   const int64_t first = isBatched(in) ? 1 : 0;
   sa.base = op.getStart() * sa.dims[axis - first];
   int out = defineAny(op.getResult());
-  Step step;
-  std::string name = newKernel("slice of axis " + std::to_string(axis), step);
-  step.threads = 256;
-  step.grid = Step::Persistent;
-  step.rowsPerCta = 256;
-  step.args = {operandArg(*a),
-               {Arg::ImageRef, -1},
-               {Arg::F32, 0, 0.0},
-               {Arg::ValueRef, out}};
-  ArrayRef<int64_t> dims = staticDims(result);
-  addCountArg(step, result, product(dims));
-  emitMappedStep(kernels, program, step, name, operandType(*a), "float",
-                 cType(program.values[out].dtype), 0, 6, 0, dims,
-                 {contiguous(result), sa});
+  emitMappedCopy("slice of axis " + std::to_string(axis), *a, out, result,
+                 staticDims(result), contiguous(result), sa);
   return success();
 }
 
@@ -495,21 +464,8 @@ LogicalResult ProgramBuilder::emitConcat(mlp::ConcatOp op) {
     Strides dst = sy;
     dst.base = offset * sy.dims[axis - first];
     offset += a.type.getDimSize(axis);
-    Step step;
-    std::string name =
-        newKernel("concat part along axis " + std::to_string(axis), step);
-    step.threads = 256;
-    step.grid = Step::Persistent;
-    step.rowsPerCta = 256;
-    step.args = {operandArg(a),
-                 {Arg::ImageRef, -1},
-                 {Arg::F32, 0, 0.0},
-                 {Arg::ValueRef, out}};
-    ArrayRef<int64_t> dims = staticDims(a.type);
-    addCountArg(step, result, product(dims));
-    emitMappedStep(kernels, program, step, name, operandType(a), "float",
-                   cType(program.values[out].dtype), 0, 6, 0, dims,
-                   {dst, contiguous(a.type)});
+    emitMappedCopy("concat part along axis " + std::to_string(axis), a, out,
+                   result, staticDims(a.type), dst, contiguous(a.type));
   }
   return success();
 }

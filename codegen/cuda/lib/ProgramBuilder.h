@@ -191,12 +191,18 @@ private:
   // kernels/mlpc_generic.cuh): any shape, broadcasting, no batch.
 public:
   struct Operand; // a value, a parameter's image or a scalar
+  struct Strides; // an operand's element strides over an iteration space
 
 private:
   FailureOr<Operand> operandOf(Value v, Operation *user);
   int paramImage(StringRef param, int64_t count);
   int defineAny(Value v);
   void addCountArg(Step &step, Type iteration, int64_t perBatchCount);
+  /// A runMapped copy of `a` into value `out`: the elements `dims` (the
+  /// work counted as `counted` iterates), written at `dst`, read at `src`.
+  void emitMappedCopy(const std::string &what, const Operand &a, int out,
+                      RankedTensorType counted, ArrayRef<int64_t> dims,
+                      const Strides &dst, const Strides &src);
   LogicalResult emitGenericElementwise(Operation *op);
   LogicalResult emitGenericCopy(Operation *op, Value input, Value result);
   LogicalResult emitGenericTranspose(mlp::TransposeOp op);
