@@ -104,6 +104,7 @@ bool Gemms::init(const CudaPlan &plan,
     op.yType = dataType(plan.values[op.gemm.y].dtype);
     op.weight = images[op.gemm.image];
     const int transA = kOpT, transB = kOpN;
+    // CudaGemm::Gelu: the product and bias here, the GELU by a kernel after.
     int epilogue = op.gemm.activation == CudaGemm::Relu       ? kEpilogueRelu
                    : op.gemm.activation == CudaGemm::GeluTanh ? kEpilogueGelu
                                                               : 0;

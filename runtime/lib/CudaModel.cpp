@@ -170,6 +170,17 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
                                       "registers or too much shared memory)");
     model->functions_.push_back(f);
     model->gridCap_.push_back(int64_t(perSm) * sms);
+    CUfunction after = nullptr;
+    int afterPerSm = 0;
+    const std::string &afterName = step.gemm.afterKernel;
+    if (step.hasGemm && !afterName.empty() &&
+        ((r = d.cuModuleGetFunction(&after, model->module_,
+                                    afterName.c_str())) != kSuccess ||
+         (r = d.cuOccupancyMaxActiveBlocksPerMultiprocessor(
+              &afterPerSm, after, 256, 0)) != kSuccess))
+      return driverFailure(d, r, "mlp_model_create: kernel " + afterName);
+    model->afterFunctions_.push_back(after);
+    model->afterGridCap_.push_back(std::max(1, afterPerSm) * int64_t(sms));
   }
   MemPoolProps props;
   props.locationId = device;
@@ -240,6 +251,18 @@ mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
       return driverFailure(d, r, "mlp_model_create: uploading weights");
   }
   return MLP_OK;
+}
+
+cuda::CUresult CudaModel::launchAfter(size_t step, CUdeviceptr y, int64_t count,
+                                      CUstream stream) {
+  // 8 elements per thread and iteration, no more CTAs than fit at once.
+  const int64_t grid = std::max<int64_t>(
+      1, std::min((count + 2047) / 2048, afterGridCap_[step]));
+  long long n = count;
+  void *params[] = {&y, &n};
+  return driver_->cuLaunchKernel(afterFunctions_[step],
+                                 static_cast<unsigned>(grid), 1, 1, 256, 1, 1,
+                                 0, stream, params, nullptr);
 }
 
 mlp_status CudaModel::setUpCublasLt(const CudaPlan &plan) {
@@ -376,8 +399,11 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
       const CudaGemm &g = step.gemm;
       if (gemms_->run(s, rows, ptrs[g.x],
                       g.residual >= 0 ? ptrs[g.residual] : 0, ptrs[g.y],
-                      arena + workspaceAt, stream))
-        continue; // else its kernel
+                      arena + workspaceAt, stream) &&
+          (!afterFunctions_[s] ||
+           launchAfter(s, ptrs[g.y], rows * plan.values[g.y].rowsPerBatch * g.n,
+                       stream) == kSuccess))
+        continue; // else its kernel computes y whole
     }
     // The work of a step: batch rows times the rows of its first Rows arg
     // (or a fixed Count, for work that does not depend on the batch).

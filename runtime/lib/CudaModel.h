@@ -59,6 +59,9 @@ private:
   mlp_status uploadImages(const ModelMetadata &meta,
                           const std::vector<const void *> &params);
   mlp_status setUpCublasLt(const CudaPlan &plan);
+  /// Launches step `step`'s kernel after cuBLASLt on y (`count` elements).
+  cuda::CUresult launchAfter(size_t step, cuda::CUdeviceptr y, int64_t count,
+                             cuda::CUstream stream);
 
   const cuda::Driver *driver_ = nullptr;
   int device_ = 0;
@@ -67,6 +70,10 @@ private:
   cuda::CUmodule module_ = nullptr;
   std::vector<cuda::CUfunction> functions_;
   std::vector<int64_t> gridCap_; // persistent steps: CTAs that fit at once
+  /// Per step, the kernel that runs after cuBLASLt (the exact GELU; null:
+  /// none) and how many of its CTAs fit at once.
+  std::vector<cuda::CUfunction> afterFunctions_;
+  std::vector<int64_t> afterGridCap_;
   std::vector<cuda::CUdeviceptr> images_;
   /// Intermediates of a run: one block from this model's own memory pool,
   /// which keeps its memory between runs (the default pool would hand it

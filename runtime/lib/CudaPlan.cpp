@@ -273,10 +273,16 @@ bool parseGemm(const json &j, const CudaPlan &plan, CudaGemm &g,
     g.activation = CudaGemm::Relu;
   else if (activation == "gelu_tanh")
     g.activation = CudaGemm::GeluTanh;
+  else if (activation == "gelu")
+    g.activation = CudaGemm::Gelu;
   else {
     error = "cublaslt step with unknown activation '" + activation + "'";
     return false;
   }
+  // The exact GELU is a kernel of the fatbin that runs after cuBLASLt.
+  if (g.activation == CudaGemm::Gelu &&
+      !getString(j, "after_kernel", g.afterKernel, error))
+    return false;
   const CudaValue &xv = plan.values[g.x], &yv = plan.values[g.y];
   const CudaImage &img = plan.images[g.image];
   const CudaImagePiece *w = pieceAt(img, 0);

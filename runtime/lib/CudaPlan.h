@@ -78,7 +78,9 @@ struct CudaArg {
 struct CudaGemm {
   int x = 0, y = 0, residual = -1, image = 0;
   int64_t k = 0, n = 0, biasOffset = -1;
-  enum Activation { None, Relu, GeluTanh } activation = None;
+  /// Gelu: the exact GELU, by `afterKernel` on y after cuBLASLt.
+  enum Activation { None, Relu, GeluTanh, Gelu } activation = None;
+  std::string afterKernel;
 };
 
 struct CudaStep {

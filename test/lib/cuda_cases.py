@@ -110,7 +110,7 @@ CASES = [
     blocks_case("blocks_f16", 256, 1024, 2, "f16", "f16"),
     blocks_case("blocks_bf16", 256, 1024, 2, "bf16", "bf16"),
     blocks_case("blocks_f32", 96, 384, 2, "f32", "f32"),
-    chain_case("lt_wide_f16", [256, 512, 1024, 512, 64], ["relu", "gelu_tanh", None, None],
+    chain_case("lt_wide_f16", [256, 512, 1024, 512, 64], ["relu", "gelu_tanh", "gelu", None],
                True, "f16", "f16", flags=LT),
     chain_case("lt_f32out_bf16", [128, 512, 512, 256], ["relu", "relu", None], True,
                "f32", "bf16", flags=LT),

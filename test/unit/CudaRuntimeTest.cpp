@@ -271,6 +271,16 @@ TEST(CudaPlan, CublasLtSteps) {
   EXPECT_EQ(g.biasOffset, 160);
   EXPECT_EQ(g.residual, -1);
   EXPECT_EQ(meta.cuda.images[0].pieces[0].rowScale, 2);
+  ModelMetadata gelu;
+  ASSERT_TRUE(parseMetadata(
+      gemmMetadata(R"("x": 0, "y": 1, "residual": -1, "image": 0, "k": 8,
+          "n": 8, "bias_offset": 160, "activation": "gelu",
+          "after_kernel": "k_gelu")")
+          .c_str(),
+      gelu, error))
+      << error;
+  EXPECT_EQ(gelu.cuda.steps[0].gemm.activation, CudaGemm::Gelu);
+  EXPECT_EQ(gelu.cuda.steps[0].gemm.afterKernel, "k_gelu");
 
   const std::string bad[] = {
       // cuBLASLt's bias has y's type: the f32 piece is not it.
@@ -279,9 +289,12 @@ TEST(CudaPlan, CublasLtSteps) {
       // k is not x's width.
       gemmMetadata(R"("x": 0, "y": 1, "residual": -1, "image": 0, "k": 4,
           "n": 8, "bias_offset": 160, "activation": "relu")"),
-      // cuBLASLt has no exact (erf) GELU.
+      // The exact GELU runs after cuBLASLt: it needs its kernel.
       gemmMetadata(R"("x": 0, "y": 1, "residual": -1, "image": 0, "k": 8,
           "n": 8, "bias_offset": 160, "activation": "gelu")"),
+      // No such activation.
+      gemmMetadata(R"("x": 0, "y": 1, "residual": -1, "image": 0, "k": 8,
+          "n": 8, "bias_offset": 160, "activation": "swish")"),
       // It would add the residual before the activation.
       gemmMetadata(R"("x": 0, "y": 1, "residual": 1, "image": 0, "k": 8,
           "n": 8, "bias_offset": 160, "activation": "relu")"),

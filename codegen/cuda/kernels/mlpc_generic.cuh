@@ -169,6 +169,30 @@ runBatchNorm(const IT *__restrict__ x, const float *__restrict__ image,
   }
 }
 
+/// y = act(y) in place: the exact GELU after a cuBLASLt product, whose own
+/// GELU is the tanh approximation. 16-byte accesses where y allows them.
+template <class T, int ACT>
+__device__ __forceinline__ void runActivateInPlace(T *__restrict__ y,
+                                                   long long count) {
+  long long done = 0;
+  if constexpr (sizeof(T) == 2) {
+    if ((reinterpret_cast<unsigned long long>(y) & 15) == 0) {
+      done = count / 8 * 8;
+      uint4 *v = reinterpret_cast<uint4 *>(y);
+      for (long long i = globalThread(); i < count / 8; i += gridThreads()) {
+        uint4 q = v[i];
+        T *e = reinterpret_cast<T *>(&q);
+#pragma unroll
+        for (int k = 0; k < 8; ++k)
+          e[k] = fromFloat<T>(activate<ACT>(toFloat(e[k])));
+        v[i] = q;
+      }
+    }
+  }
+  for (long long i = done + globalThread(); i < count; i += gridThreads())
+    y[i] = fromFloat<T>(activate<ACT>(toFloat(y[i])));
+}
+
 /// group_norm with one group (GroupNorm(1, C)): statistics over each
 /// sample's PC elements in three passes instead of the decomposition's
 /// dozen. Pass 1: CTA (s, j) sums chunk j of sample s into part[s][j] =

@@ -135,11 +135,12 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   const bool tensorCores = precision != Precision::F32 && l.in % 4 == 0 &&
                            l.out >= 64 && program.values[*in].dtype == wt;
   // cuBLASLt as well where its epilogues compute the layer (it adds C, the
-  // residual, before the activation, and its GELU is the tanh one) and rows
-  // are 16-byte aligned (K = 196 ran at 39 TFLOP/s there, H200).
-  const bool library =
-      tuning.cublasLt && tensorCores && l.in % 8 == 0 && l.out % 8 == 0 &&
-      (l.act == 0 || ((l.act == 1 || l.act == 3) && !residual));
+  // residual, before the activation; its GELU is the tanh one, the exact
+  // one runs after it in place) and rows are 16-byte aligned (K = 196 ran
+  // at 39 TFLOP/s there, H200).
+  const bool library = tuning.cublasLt && tensorCores && l.in % 8 == 0 &&
+                       l.out % 8 == 0 &&
+                       (l.act == 0 || (l.act >= 1 && l.act <= 3 && !residual));
   // A layer scale after no activation folds into the weights and the bias
   // (for the kernel too, which then reads the same image).
   std::string foldedScale;
@@ -184,6 +185,7 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
       gemm->biasOffset =
           static_cast<int64_t>(addBias(program.values[out].dtype));
     gemm->activation = l.act == 1   ? LibraryGemm::Relu
+                       : l.act == 2 ? LibraryGemm::Gelu
                        : l.act == 3 ? LibraryGemm::GeluTanh
                                     : LibraryGemm::None;
   }
@@ -232,11 +234,21 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
      << (residual ? " + residual" : "");
   if (!foldedScale.empty())
     os << " (layer scale folded into the weights)";
+  std::string after; // the kernel after cuBLASLt, if any
   if (gemm) {
-    static const char *acts[] = {"none", "relu", "gelu_tanh"};
+    static const char *acts[] = {"none", "relu", "gelu_tanh",
+                                 "gelu (exact, after it)"};
     os << "\n// cuBLASLt when the runtime has it: activation "
        << acts[gemm->activation] << (l.bias.empty() ? "" : ", bias")
        << (residual ? ", C = residual" : "");
+    if (gemm->activation == LibraryGemm::Gelu) {
+      gemm->afterKernel = name + "_gelu";
+      after = "\n// the exact GELU after cuBLASLt\nextern \"C\" __global__ "
+              "void __launch_bounds__(256)\n" +
+              gemm->afterKernel + "(" + cType(outV.dtype) +
+              " *y, long long n) {\n  mlpc::runActivateInPlace<" +
+              cType(outV.dtype) + ", 2>(y, n);\n}\n";
+    }
   }
   step.gemm = gemm;
   os << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
@@ -259,7 +271,7 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   os << ">(x, image, r, y, rows, " << biasOffset;
   if (!l.scale.empty())
     os << (tensorCores ? ", " : ", -1, -1, ") << scaleOffset;
-  os << ");\n}\n";
+  os << ");\n}\n" << after;
   program.steps.push_back(step);
   return success();
 }

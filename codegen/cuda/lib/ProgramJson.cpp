@@ -93,7 +93,7 @@ std::string mlp::cuda::toJson(const Program &program,
          {"grid_y", s.gridY},
          {"args", args}});
     if (s.gemm) {
-      static const char *acts[] = {"none", "relu", "gelu_tanh"};
+      static const char *acts[] = {"none", "relu", "gelu_tanh", "gelu"};
       const LibraryGemm &g = *s.gemm;
       steps.back()["cublaslt"] = {{"x", g.x},
                                   {"y", g.y},
@@ -103,6 +103,8 @@ std::string mlp::cuda::toJson(const Program &program,
                                   {"n", g.n},
                                   {"bias_offset", g.biasOffset},
                                   {"activation", acts[g.activation]}};
+      if (!g.afterKernel.empty())
+        steps.back()["cublaslt"]["after_kernel"] = g.afterKernel;
     }
   }
   j["steps"] = steps;

@@ -97,8 +97,10 @@ struct LibraryGemm {
   int64_t k = 0, n = 0;
   int64_t biasOffset = -1; // -1: no bias
   /// cuBLASLt's epilogues; its GELU is the tanh approximation, so only
-  /// gelu(approximate="tanh") maps to it.
-  enum Activation { None, Relu, GeluTanh } activation = None;
+  /// gelu(approximate="tanh") maps to it. The exact GELU runs after the
+  /// product and bias as a kernel of its own, `afterKernel` (y in place).
+  enum Activation { None, Relu, GeluTanh, Gelu } activation = None;
+  std::string afterKernel;
 };
 
 /// One kernel launch. Grid: `Persistent` runs as many CTAs as fit on the
