@@ -105,13 +105,16 @@ def build_variants(out):
 
 def load_modes(path, **kw):
     """[(label, model)]: the library as is, and for one built with
-    --cuda-cublaslt both its cuBLASLt path (MLPC_CUBLASLT=1) and its kernels
+    --cuda-cublaslt its cuBLASLt path (MLPC_CUBLASLT=1), the same with the
+    exact-GELU layers left to their fused kernels, and its kernels alone
     (=0), to compare them in one run."""
     with open(path, "rb") as f:
         if b'"cublaslt"' not in f.read():
             return [("mlpc", mlpc.load(path, **kw))]
     models = []
-    for label, mode in (("mlpc cuBLASLt", "1"), ("mlpc kernels", "0")):
+    for label, mode in (("mlpc cuBLASLt", "1"),
+                        ("mlpc cuBLASLt but GELU layers", "none,relu,gelu_tanh"),
+                        ("mlpc kernels", "0")):
         os.environ["MLPC_CUBLASLT"] = mode
         try:
             models.append((label, mlpc.load(path, **kw)))

@@ -80,7 +80,7 @@ const Library &Library::get() {
 
 bool Gemms::init(const CudaPlan &plan,
                  const std::vector<cuda::CUdeviceptr> &images,
-                 std::string &why) {
+                 const std::string &only, std::string &why) {
   const Library &l = Library::get();
   if (!l.loaded) {
     why = l.error;
@@ -95,7 +95,12 @@ bool Gemms::init(const CudaPlan &plan,
   ops_.resize(plan.steps.size());
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const CudaStep &step = plan.steps[s];
-    if (!step.hasGemm)
+    static const char *names[] = {"none", "relu", "gelu_tanh", "gelu"};
+    if (!step.hasGemm ||
+        (!only.empty() &&
+         ("," + only + ",")
+                 .find(std::string(",") + names[step.gemm.activation] + ",") ==
+             std::string::npos))
       continue;
     Op &op = ops_[s];
     op.gemm = step.gemm;

@@ -96,10 +96,12 @@ public:
   Gemms(const Gemms &) = delete;
   Gemms &operator=(const Gemms &) = delete;
 
-  /// Sets up the plan's cuBLASLt steps with the uploaded images; false
-  /// (with `why`) leaves every step to its kernel.
+  /// Sets up the plan's cuBLASLt steps with the uploaded images, those of
+  /// the activations in the comma-separated `only` ("none", "relu",
+  /// "gelu_tanh", "gelu"; empty: all); false (with `why`) leaves every step
+  /// to its kernel.
   bool init(const CudaPlan &plan, const std::vector<cuda::CUdeviceptr> &images,
-            std::string &why);
+            const std::string &only, std::string &why);
   bool active() const { return handle_ != nullptr; }
   bool has(size_t step) const { return step < ops_.size() && ops_[step].desc; }
 

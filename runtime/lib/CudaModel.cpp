@@ -267,7 +267,8 @@ cuda::CUresult CudaModel::launchAfter(size_t step, CUdeviceptr y, int64_t count,
 
 mlp_status CudaModel::setUpCublasLt(const CudaPlan &plan) {
   // MLPC_CUBLASLT: 0 never, 1 always (creation fails without it), unset:
-  // where the library loads.
+  // where the library loads; or the activations whose layers go to it
+  // ("none,relu": those, where the library loads), to compare per kind.
   const char *env = std::getenv("MLPC_CUBLASLT");
   const std::string mode = env ? env : "";
   const bool any = std::any_of(plan.steps.begin(), plan.steps.end(),
@@ -276,7 +277,8 @@ mlp_status CudaModel::setUpCublasLt(const CudaPlan &plan) {
     return MLP_OK;
   auto gemms = std::make_unique<cublaslt::Gemms>();
   std::string why;
-  if (gemms->init(plan, images_, why)) {
+  if (gemms->init(plan, images_,
+                  mode == "1" || mode.empty() ? std::string() : mode, why)) {
     gemms_ = std::move(gemms);
     return MLP_OK;
   }
