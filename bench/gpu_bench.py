@@ -294,11 +294,11 @@ def run_vision(out, torch):
         x32 = torch.randn(VISION_BATCH, 3, 224, 224, device="cuda")
         x16 = x32.half()
         y = torch.empty(VISION_BATCH, 1000, device="cuda")
-        t, err = {}, 0.0
+        t, err, calls = {}, 0.0, {}
         with torch.no_grad():
             ref = net(x16).float()
             for label, model in models:
-                call = abi_call(model, x32, y, torch)
+                call = calls[label] = abi_call(model, x32, y, torch)
                 call()
                 torch.cuda.synchronize()
                 # timm's random init can overflow fp16 in PyTorch's own output:
@@ -316,11 +316,13 @@ def run_vision(out, torch):
         if os.environ.get("MLPC_PROFILE"):
             # Per-kernel GPU time of one mlpc run (CUPTI sees driver-API launches).
             from torch.profiler import ProfilerActivity, profile
-            with profile(activities=[ProfilerActivity.CUDA]) as prof:
-                call()
-                torch.cuda.synchronize()
-            print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
-                                            max_name_column_width=60))
+            for label, call in calls.items():
+                with profile(activities=[ProfilerActivity.CUDA]) as prof:
+                    call()
+                    torch.cuda.synchronize()
+                print("%s, %s:" % (name, label))
+                print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
+                                                max_name_column_width=60))
             with torch.no_grad(), profile(activities=[ProfilerActivity.CUDA]) as prof:
                 compiled(x16)
                 torch.cuda.synchronize()
