@@ -24,6 +24,12 @@
 #include <cuda_fp16.h>
 #include <stdint.h>
 
+// Dynamic shared memory; a host test harness (test/unit/CudaEmulation.h)
+// declares it its own way.
+#ifndef MLPC_DYNAMIC_SHARED
+#define MLPC_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
 namespace mlpc {
 
 enum Act : int {
@@ -614,7 +620,7 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
                                          OutT *__restrict__ y,
                                          const uint4 *__restrict__ image,
                                          long long rows) {
-  extern __shared__ uint4 chainSmem[];
+  MLPC_DYNAMIC_SHARED(uint4, chainSmem);
   for (int i = threadIdx.x; i < IMAGE_BYTES / 16; i += blockDim.x)
     chainSmem[i] = image[i];
 #if defined(MLPC_WGMMA)

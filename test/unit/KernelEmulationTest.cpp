@@ -1,0 +1,199 @@
+//===- KernelEmulationTest.cpp - mlpc's CUDA kernels on host threads ------===//
+//
+// The kernels without tensor cores, compiled for the host (CudaEmulation.h)
+// and checked against float64 references on random data, at sizes that are
+// no multiples of the tiles: group_norm's three passes, the transposes of
+// token mixing with what they absorb, layer_norm written transposed, the
+// in-place GELU after cuBLASLt, and padded convolution patches. The GPU runs
+// the same code (test/lib/cuda_cases.py checks it there end to end).
+//
+//===----------------------------------------------------------------------===//
+#include "CudaEmulation.h"
+
+#include "mlpc_generic.cuh"
+#include "mlpc_kernels.cuh"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+namespace {
+
+using mlpc::emulation::launch;
+
+std::vector<float> randomVector(size_t n, unsigned seed, float offset = 0.f) {
+  std::mt19937 gen(seed);
+  std::normal_distribution<float> normal;
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = offset + normal(gen);
+  return v;
+}
+
+template <class T> std::vector<T> convert(const std::vector<float> &v) {
+  std::vector<T> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    out[i] = mlpc::fromFloat<T>(v[i]);
+  return out;
+}
+
+template <class T> std::vector<double> widen(const std::vector<T> &v) {
+  std::vector<double> out(v.size());
+  for (size_t i = 0; i < v.size(); ++i)
+    out[i] = mlpc::toFloat(v[i]);
+  return out;
+}
+
+double maxAbsDifference(const std::vector<double> &a,
+                        const std::vector<double> &b) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+
+/// group_norm over 37 x 24 elements per sample in three chunks; sample 1
+/// has a mean of 40 (the shifted sums keep its variance).
+template <class T> void checkGroupNorm(double tolerance) {
+  constexpr long long PC = 37 * 24;
+  constexpr int C = 24, CHUNKS = 3, BIAS_AT = 24, SAMPLES = 3;
+  std::vector<float> x = randomVector(SAMPLES * PC, 1);
+  for (long long i = PC; i < 2 * PC; ++i)
+    x[i] = 40.f + 0.5f * x[i];
+  const std::vector<T> xt = convert<T>(x);
+  std::vector<float> image = randomVector(BIAS_AT + C, 2);
+  std::vector<float> part(SAMPLES * CHUNKS * 2), stats(SAMPLES * 2);
+  std::vector<T> y(SAMPLES * PC);
+  launch(dim3(SAMPLES, CHUNKS), 256, [&] {
+    mlpc::runGroupNormPartials<T, PC, CHUNKS>(xt.data(), part.data(), SAMPLES);
+  });
+  launch(dim3(2), 256, [&] {
+    mlpc::runGroupNormStats<T, PC, CHUNKS>(xt.data(), part.data(), stats.data(),
+                                           1e-5f, SAMPLES);
+  });
+  launch(dim3(5), 256, [&] {
+    mlpc::runGroupNormApply<T, T, PC, C, true, BIAS_AT>(
+        xt.data(), stats.data(), image.data(), y.data(), SAMPLES * PC);
+  });
+  const std::vector<double> x64 = widen(xt);
+  std::vector<double> want(x64.size());
+  for (int s = 0; s < SAMPLES; ++s) {
+    double mean = 0, var = 0;
+    for (long long i = 0; i < PC; ++i)
+      mean += x64[s * PC + i] / PC;
+    for (long long i = 0; i < PC; ++i)
+      var += (x64[s * PC + i] - mean) * (x64[s * PC + i] - mean) / PC;
+    for (long long i = 0; i < PC; ++i)
+      want[s * PC + i] =
+          (x64[s * PC + i] - mean) / std::sqrt(var + 1e-5) * image[i % C] +
+          image[BIAS_AT + i % C];
+  }
+  EXPECT_LT(maxAbsDifference(widen(y), want), tolerance);
+}
+
+TEST(KernelEmulation, GroupNormThreePasses) {
+  checkGroupNorm<float>(1e-4);
+  checkGroupNorm<__half>(2e-2);
+}
+
+/// [3, 40, 20] -> [3, 20, 40], times a scale per column, then added to or
+/// multiplied by a [3, 20, 40] slice of rows of 80 from column 40.
+template <int OP> void checkTransposeBack() {
+  constexpr int A = 40, B = 20, N = 3, STRIDE = 80, START = 40;
+  const std::vector<float> x = randomVector(N * A * B, 3),
+                           r = randomVector(N * B * STRIDE, 4),
+                           scale = randomVector(A, 5);
+  std::vector<float> y(N * B * A);
+  const long long tiles = N * ((A + 31) / 32) * ((B + 31) / 32);
+  launch(dim3(4), 256, [&] {
+    mlpc::runTranspose<float, float, A, B, OP, true, float, STRIDE, START>(
+        x.data(), y.data(), tiles, r.data(), scale.data());
+  });
+  for (int n = 0; n < N; ++n)
+    for (int b = 0; b < B; ++b)
+      for (int a = 0; a < A; ++a) {
+        const double v = double(x[(n * A + a) * B + b]) * scale[a];
+        const double o = r[(n * B + b) * STRIDE + START + a];
+        ASSERT_NEAR(y[(n * B + b) * A + a], OP == 1 ? o + v : o * v, 1e-5)
+            << n << " " << b << " " << a;
+      }
+}
+
+TEST(KernelEmulation, TransposeBackWithScaleAndResidualOrGate) {
+  checkTransposeBack<1>();
+  checkTransposeBack<2>();
+}
+
+/// layer_norm over 40 columns of rows of 80 (a slice from column 40) of
+/// [2, 20, *], written as [2, 40, 20].
+TEST(KernelEmulation, LayerNormWrittenTransposed) {
+  constexpr int T = 20, C = 40, STRIDE = 80, START = 40, N = 2;
+  const std::vector<float> x = randomVector(N * T * STRIDE, 6, 3.f),
+                           image = randomVector(2 * C, 7);
+  std::vector<float> y(N * C * T);
+  launch(dim3(3), 256, [&] {
+    mlpc::runLayerNormTranspose<float, float, T, C, true, true, STRIDE>(
+        x.data() + START, image.data(), y.data(), N * ((T + 31) / 32), 1e-5f);
+  });
+  for (int n = 0; n < N; ++n)
+    for (int t = 0; t < T; ++t) {
+      const float *row = x.data() + (n * T + t) * STRIDE + START;
+      double mean = 0, var = 0;
+      for (int c = 0; c < C; ++c)
+        mean += row[c] / double(C);
+      for (int c = 0; c < C; ++c)
+        var += (row[c] - mean) * (row[c] - mean) / C;
+      for (int c = 0; c < C; ++c)
+        ASSERT_NEAR(y[(n * C + c) * T + t],
+                    (row[c] - mean) / std::sqrt(var + 1e-5) * image[c] +
+                        image[C + c],
+                    1e-4)
+            << n << " " << t << " " << c;
+    }
+}
+
+/// The exact GELU in place after cuBLASLt: 16-byte pieces and a tail.
+TEST(KernelEmulation, GeluInPlace) {
+  const std::vector<float> x = randomVector(1003, 8);
+  std::vector<__half> h = convert<__half>(x);
+  std::vector<float> f = x;
+  const std::vector<double> h0 = widen(h);
+  launch(dim3(2), 256, [&] {
+    mlpc::runActivateInPlace<__half, mlpc::kGeluErf>(h.data(), 1003);
+  });
+  launch(dim3(2), 256, [&] {
+    mlpc::runActivateInPlace<float, mlpc::kGeluErf>(f.data(), 1003);
+  });
+  auto gelu = [](double v) {
+    return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+  };
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_NEAR(f[i], gelu(x[i]), 1e-6) << i;
+    ASSERT_NEAR(__half2float(h[i]), gelu(h0[i]), 4e-3) << i;
+  }
+}
+
+/// 3 x 3 patches, stride 2, padding 1, of a [2, 6, 6, 3] map: 27 features
+/// in rows of 32, the last 5 zero.
+TEST(KernelEmulation, ConvolutionPatchesPadded) {
+  constexpr int H = 6, W = 6, C = 3, K = 3, S = 2, P = 1, O = 3, KP = 32;
+  const std::vector<float> x = randomVector(2 * H * W * C, 9);
+  std::vector<float> y(2 * O * O * KP, -1.f);
+  launch(dim3(3), 256, [&] {
+    mlpc::runConvPatches<float, float, H, W, C, K, K, S, P, O, O, KP>(
+        x.data(), y.data(), 2 * O * O * KP);
+  });
+  for (int row = 0; row < 2 * O * O; ++row)
+    for (int k = 0; k < KP; ++k) {
+      const int n = row / (O * O), oh = row / O % O, ow = row % O;
+      const int c = k / (K * K), i = k % (K * K) / K, j = k % K;
+      const int h = oh * S + i - P, w = ow * S + j - P;
+      const float want = k >= C * K * K || h < 0 || h >= H || w < 0 || w >= W
+                             ? 0.f
+                             : x[((n * H + h) * W + w) * C + c];
+      ASSERT_EQ(y[row * KP + k], want) << row << " " << k;
+    }
+}
+
+} // namespace
