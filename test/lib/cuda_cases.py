@@ -188,6 +188,11 @@ def _layer_norm(x, w, b, eps=1e-5):
     return (x - m) / np.sqrt(v + eps) * w + b
 
 
+def _pool_mixer(x, g, scale):
+    """MetaFormer's pooling mixer: x + (avg_pool 3x3 of g - g) * scale."""
+    return x + (_avg_pool(g, 3, 1, 1, False) - g) * scale
+
+
 def _token_mixing(p, x):
     """The token_mixing case below, in float64."""
     def mix(v, name):  # a linear over the tokens of [N, T, C]
@@ -315,15 +320,22 @@ OP_CASES = {
         # 24576 elements per sample: three chunks; a mean far from zero.
         source="""model group_norm {
   input x: f32[N, 32, 32, 24]
+  s = param @ls: f32[24]
   output y = group_norm(x * 3.0 + 8.0, eps=1e-6) @gn
   output z = group_norm(x, affine=false) |> relu
+  g = group_norm(x) @gm
+  output p = x + (avg_pool2d(g, 3, stride=1, padding=1, count_include_pad=false) - g) * s
 }
 """,
-        params={"gn.weight": ((24,), "normal"), "gn.bias": ((24,), "normal")},
+        params={"gn.weight": ((24,), "normal"), "gn.bias": ((24,), "normal"),
+                "gm.weight": ((24,), "normal"), "gm.bias": ((24,), "normal"),
+                "ls": ((24,), "normal")},
         inputs=[("x", (32, 32, 24), "f32")],
-        outputs=["y", "z"],
+        outputs=["y", "z", "p"],
         ref=lambda p, x: [_group_norm(3 * x["x"] + 8, p["gn.weight"], p["gn.bias"], 1e-6),
-                          np.maximum(_group_norm(x["x"], 1.0, 0.0), 0)]),
+                          np.maximum(_group_norm(x["x"], 1.0, 0.0), 0),
+                          _pool_mixer(x["x"], _group_norm(x["x"], p["gm.weight"],
+                                                          p["gm.bias"]), p["ls"])]),
     "token_mixing": dict(
         # The fused transposes of token mixing at sizes that are no multiple
         # of 32: layer_norm written transposed (of a slice too), the transpose

@@ -100,6 +100,50 @@ TEST(KernelEmulation, GroupNormThreePasses) {
   checkGroupNorm<__half>(2e-2);
 }
 
+/// MetaFormer's pooling mixer after a group_norm (given statistics) on a
+/// [2, 6, 5, 8] map: x + (avg_pool3x3(g) - g) * scale, with and without the
+/// padding in the count.
+template <bool INCLUDE_PAD> void checkPoolMixer() {
+  constexpr int N = 2, H = 6, W = 5, C = 8, BIAS_AT = 8, SCALE_AT = 16;
+  const std::vector<float> x = randomVector(N * H * W * C, 10),
+                           image = randomVector(SCALE_AT + C, 11);
+  const std::vector<float> stats = {0.3f, 1.7f, -0.2f, 0.6f};
+  std::vector<float> y(x.size());
+  launch(dim3(3), 256, [&] {
+    mlpc::runPoolMixer<float, float, H, W, C, 3, INCLUDE_PAD, BIAS_AT,
+                       SCALE_AT>(x.data(), stats.data(), image.data(), y.data(),
+                                 N * H * W * C);
+  });
+  auto g = [&](int n, int h, int w, int c) {
+    return (double(x[((n * H + h) * W + w) * C + c]) - stats[2 * n]) *
+               stats[2 * n + 1] * image[c] +
+           image[BIAS_AT + c];
+  };
+  for (int n = 0; n < N; ++n)
+    for (int h = 0; h < H; ++h)
+      for (int w = 0; w < W; ++w)
+        for (int c = 0; c < C; ++c) {
+          double sum = 0;
+          int inside = 0;
+          for (int i = h - 1; i <= h + 1; ++i)
+            for (int j = w - 1; j <= w + 1; ++j)
+              if (i >= 0 && i < H && j >= 0 && j < W) {
+                sum += g(n, i, j, c);
+                ++inside;
+              }
+          const double avg = sum / (INCLUDE_PAD ? 9 : inside);
+          const int at = ((n * H + h) * W + w) * C + c;
+          ASSERT_NEAR(y[at],
+                      x[at] + (avg - g(n, h, w, c)) * image[SCALE_AT + c], 1e-5)
+              << n << " " << h << " " << w << " " << c;
+        }
+}
+
+TEST(KernelEmulation, PoolingMixerAfterGroupNorm) {
+  checkPoolMixer<false>();
+  checkPoolMixer<true>();
+}
+
 /// [3, 40, 20] -> [3, 20, 40], times a scale per column, then added to or
 /// multiplied by a [3, 20, 40] slice of rows of 80 from column 40.
 template <int OP> void checkTransposeBack() {

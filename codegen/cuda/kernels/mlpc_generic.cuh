@@ -169,6 +169,50 @@ runBatchNorm(const IT *__restrict__ x, const float *__restrict__ image,
   }
 }
 
+/// MetaFormer's pooling token mixer after a group_norm, in one pass over
+/// channels-last x [N, H, W, C]: y = x + (avg_pool(g) - g) * scale with
+/// g = group_norm(x) (stats from runGroupNormStats, the channel weight and
+/// bias at floats 0 and BIAS_AT of the image, the scale at SCALE_AT), the
+/// average over the K x K window of stride 1 and padding K / 2, counting the
+/// padding or not; `count` = N * H * W * C.
+template <class IT, class OT, int H, int W, int C, int K, bool INCLUDE_PAD,
+          int BIAS_AT, int SCALE_AT>
+__device__ __forceinline__ void
+runPoolMixer(const IT *__restrict__ x, const float *__restrict__ stats,
+             const float *__restrict__ image, OT *__restrict__ y,
+             long long count) {
+  constexpr int P = K / 2;
+  for (long long i = globalThread(); i < count; i += gridThreads()) {
+    const int c = static_cast<int>(i % C);
+    long long q = i / C;
+    const int w = static_cast<int>(q % W);
+    q /= W;
+    const int h = static_cast<int>(q % H);
+    const long long n = q / H;
+    const float scale = stats[2 * n + 1] * image[c], shift = image[BIAS_AT + c];
+    const float mean = stats[2 * n];
+    float sum = 0.f;
+    int inside = 0;
+    for (int di = 0; di < K; ++di) {
+      const int hh = h + di - P;
+      if (hh < 0 || hh >= H)
+        continue;
+      for (int dj = 0; dj < K; ++dj) {
+        const int ww = w + dj - P;
+        if (ww < 0 || ww >= W)
+          continue;
+        sum += fmaf(toFloat(x[((n * H + hh) * W + ww) * C + c]) - mean, scale,
+                    shift);
+        ++inside;
+      }
+    }
+    const float v = toFloat(x[i]);
+    const float g = fmaf(v - mean, scale, shift);
+    y[i] = fromFloat<OT>(
+        fmaf(sum / (INCLUDE_PAD ? K * K : inside) - g, image[SCALE_AT + c], v));
+  }
+}
+
 /// y = act(y) in place: the exact GELU after a cuBLASLt product, whose own
 /// GELU is the tanh approximation. 16-byte accesses where y allows them.
 template <class T, int ACT>

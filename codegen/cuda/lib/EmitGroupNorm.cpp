@@ -16,6 +16,8 @@
 
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+
 using namespace mlir;
 using namespace mlp::cuda;
 using namespace mlp::cuda::detail;
@@ -42,6 +44,46 @@ mlp::ReshapeOp sampleMean(mlp::MeanOp inner, SmallVector<Operation *> &ops) {
     return nullptr;
   ops.append({inner, outer, reshape});
   return reshape;
+}
+
+/// MetaFormer's pooling token mixer on `g` (a normalized x of x's shape):
+/// x + (avg_pool(g) - g) * scale, the pool of stride 1 and the same size.
+struct PoolMixer {
+  mlp::AvgPool2DOp pool;
+  mlp::SubOp sub;
+  mlp::MulOp mul; // by the scale
+  mlp::AddOp add; // the result
+};
+
+template <class ChannelParam>
+std::optional<PoolMixer> poolMixer(Value g, Value x,
+                                   ChannelParam channelParam) {
+  auto xType = dyn_cast<RankedTensorType>(x.getType());
+  if (!xType || xType.getRank() != 4 || g.getType() != xType)
+    return std::nullopt;
+  PoolMixer m;
+  int uses = 0;
+  for (OpOperand &use : g.getUses()) {
+    ++uses;
+    if (auto p = dyn_cast<mlp::AvgPool2DOp>(use.getOwner()))
+      m.pool = p;
+    else if (auto s = dyn_cast<mlp::SubOp>(use.getOwner());
+             s && s.getRhs() == g)
+      m.sub = s;
+  }
+  if (uses != 2 || !m.pool || !m.sub || m.pool.getStride() != 1 ||
+      m.pool.getKernel() % 2 != 1 ||
+      m.pool.getPadding() != m.pool.getKernel() / 2 ||
+      m.sub.getLhs() != m.pool.getResult() || !m.pool.getResult().hasOneUse())
+    return std::nullopt;
+  m.mul = soleUser<mlp::MulOp>(m.sub.getResult());
+  m.add = m.mul ? soleUser<mlp::AddOp>(m.mul.getResult()) : nullptr;
+  if (!m.mul || m.mul.getLhs() != m.sub.getResult() ||
+      !channelParam(m.mul.getRhs()) || !m.add || m.add.getType() != xType ||
+      !((m.add.getLhs() == x && m.add.getRhs() == m.mul.getResult()) ||
+        (m.add.getRhs() == x && m.add.getLhs() == m.mul.getResult())))
+    return std::nullopt;
+  return m;
 }
 
 } // namespace
@@ -120,6 +162,20 @@ FailureOr<bool> ProgramBuilder::emitGroupNorm(mlp::MeanOp first) {
         result = add.getResult();
       }
 
+  // MetaFormer's pooling mixer reading the result, x + (avg_pool(g) - g) *
+  // scale on the group_norm's own input, joins the normalizing pass.
+  std::optional<PoolMixer> mixer;
+  std::string mixScale;
+  if (!weight.empty() && !outputIndex.count(result))
+    if (auto in = r.getDefiningOp<mlp::ReshapeOp>())
+      mixer = poolMixer(result, in.getInput(), channelParam);
+  mlp::AvgPool2DOp pool = mixer ? mixer->pool : nullptr;
+  if (mixer) {
+    mixScale = channelParam(mixer->mul.getRhs()).getName().str();
+    ops.append({mixer->pool, mixer->sub, mixer->mul, mixer->add});
+    result = mixer->add.getResult();
+  }
+
   auto x = valueOf(r, first);
   if (failed(x))
     return failure();
@@ -169,12 +225,17 @@ FailureOr<bool> ProgramBuilder::emitGroupNorm(mlp::MeanOp first) {
                 ">(x, part, stats, eps, n);");
   }
   Image image;
-  const int64_t biasAt = alignTo16(c * 4) / 4;
+  const int64_t biasAt = alignTo16(c * 4) / 4, scaleAt = 2 * biasAt;
   if (!weight.empty()) {
     image.pieces.push_back({weight, "float32", 1, c, 1, c, 0});
     image.pieces.push_back(
         {bias, "float32", 1, c, 1, c, static_cast<uint64_t>(biasAt * 4)});
     image.bytes = alignTo16((biasAt + c) * 4);
+    if (pool) {
+      image.pieces.push_back({mixScale, "float32", 1, c, 1, c,
+                              static_cast<uint64_t>(scaleAt * 4)});
+      image.bytes = alignTo16((scaleAt + c) * 4);
+    }
     program.images.push_back(image);
   }
   for (Operation *op : ops)
@@ -183,7 +244,8 @@ FailureOr<bool> ProgramBuilder::emitGroupNorm(mlp::MeanOp first) {
   int y = defineResult(result);
   Step step;
   newKernel("group_norm over " + std::to_string(pc) + " per sample" +
-                (weight.empty() ? "" : ", weight and bias"),
+                (weight.empty() ? "" : ", weight and bias") +
+                (pool ? ", then x + (avg_pool - itself) * scale" : ""),
             step);
   step.threads = 256;
   step.grid = Step::Persistent;
@@ -198,6 +260,21 @@ FailureOr<bool> ProgramBuilder::emitGroupNorm(mlp::MeanOp first) {
       {Arg::ValueRef, y},
       count};
   const char *yt = cType(program.values[y].dtype);
+  if (pool) {
+    auto type = cast<RankedTensorType>(result.getType());
+    addStep(step,
+            llvm::Twine("const ") + xt +
+                " *x, const float *stats, const float *image, " + yt +
+                " *y, long long n",
+            "mlpc::runPoolMixer<" + llvm::Twine(xt) + ", " + yt + ", " +
+                llvm::Twine(type.getDimSize(1)) + ", " +
+                llvm::Twine(type.getDimSize(2)) + ", " + llvm::Twine(c) + ", " +
+                llvm::Twine(pool.getKernel()) + ", " +
+                (pool.getCountIncludePad() ? "true" : "false") + ", " +
+                llvm::Twine(biasAt) + ", " + llvm::Twine(scaleAt) +
+                ">(x, stats, image, y, n);");
+    return true;
+  }
   addStep(step,
           llvm::Twine("const ") + xt +
               " *x, const float *stats, const float *image, " + yt +
