@@ -200,7 +200,7 @@ def _token_mixing(p, x):
     y = x + mix(_layer_norm(x, p["norm.weight"], p["norm.bias"]), "mix")
     g = y @ p["fc.weight"].T + p["fc.bias"]
     z = g[..., :40] * mix(_layer_norm(g[..., 40:], p["gnorm.weight"], p["gnorm.bias"]), "gate")
-    return z + mix(z, "mix2") * p["ls"]
+    return z + mix(z * p["alpha"] + p["beta"], "mix2") * p["ls"]
 
 
 def _softmax(x, axis):
@@ -348,7 +348,9 @@ OP_CASES = {
   g = linear(y, 80) @fc
   v = slice(g, 40, 80) |> layer_norm @gnorm |> transpose(1, 2) |> linear(20) @gate
   z = slice(g, 0, 40) * transpose(v, 1, 2)
-  w = transpose(z, 1, 2) |> linear(20) @mix2
+  al = param @alpha: f32[1, 1, 40]
+  be = param @beta: f32[1, 1, 40]
+  w = transpose(z * al + be, 1, 2) |> linear(20) @mix2
   output o = z + transpose(w, 1, 2) * s
 }
 """,
@@ -358,7 +360,8 @@ OP_CASES = {
                 "gnorm.weight": ((40,), "normal"), "gnorm.bias": ((40,), "normal"),
                 "gate.weight": ((20, 20), "normal"), "gate.bias": ((20,), "normal"),
                 "mix2.weight": ((20, 20), "normal"), "mix2.bias": ((20,), "normal"),
-                "ls": ((40,), "normal")},
+                "ls": ((40,), "normal"), "alpha": ((1, 1, 40), "normal"),
+                "beta": ((1, 1, 40), "normal")},
         inputs=[("x", (20, 40), "f32")],
         outputs=["o"],
         ref=lambda p, x: [_token_mixing(p, x["x"])]),

@@ -167,6 +167,25 @@ template <int OP> void checkTransposeBack() {
       }
 }
 
+/// ResMLP's Affine norm applied as the transpose reads [2, 20, 40].
+TEST(KernelEmulation, TransposeReadingAnAffineMap) {
+  constexpr int A = 20, B = 40, N = 2, PRE_AT = 40;
+  const std::vector<float> x = randomVector(N * A * B, 12),
+                           pre = randomVector(PRE_AT + B, 13);
+  std::vector<float> y(N * B * A);
+  launch(dim3(2), 256, [&] {
+    mlpc::runTranspose<float, float, A, B, 0, false, float, A, 0, true, PRE_AT>(
+        x.data(), y.data(), N * 1 * 2, nullptr, nullptr, pre.data());
+  });
+  for (int n = 0; n < N; ++n)
+    for (int a = 0; a < A; ++a)
+      for (int b = 0; b < B; ++b)
+        ASSERT_NEAR(y[(n * B + b) * A + a],
+                    double(x[(n * A + a) * B + b]) * pre[b] + pre[PRE_AT + b],
+                    1e-5)
+            << n << " " << a << " " << b;
+}
+
 TEST(KernelEmulation, TransposeBackWithScaleAndResidualOrGate) {
   checkTransposeBack<1>();
   checkTransposeBack<2>();

@@ -33,12 +33,8 @@ const char *binarySymbol(Operation *op) {
                                : "/";
 }
 
-/// A parameter that is one row of `c` values ([c] or [1, ..., c]).
 bool isRowParam(Value v, int64_t c) {
-  auto param = v.getDefiningOp<mlp::ParamOp>();
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  return param && type && type.getRank() >= 1 && type.getNumElements() == c &&
-         type.getDimSize(type.getRank() - 1) == c;
+  return static_cast<bool>(rowParam(v, c));
 }
 
 std::string floatLiteral(double v) {

@@ -143,11 +143,7 @@ FailureOr<bool> ProgramBuilder::emitGroupNorm(mlp::MeanOp first) {
     ops.push_back(back);
     result = back.getResult();
   }
-  auto channelParam = [&](Value v) -> mlp::ParamOp {
-    auto p = v.getDefiningOp<mlp::ParamOp>();
-    auto t = p ? dyn_cast<RankedTensorType>(p.getType()) : nullptr;
-    return t && t.getRank() == 1 && t.getDimSize(0) == c ? p : nullptr;
-  };
+  auto channelParam = [&](Value v) { return rowParam(v, c); };
   std::string weight, bias;
   if (!outputIndex.count(result))
     if (auto mul = soleUser<mlp::MulOp>(result);

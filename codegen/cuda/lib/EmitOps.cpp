@@ -183,13 +183,40 @@ int ProgramBuilder::newTemp(int64_t rowsPerBatch, int64_t cols) {
 }
 
 /// [N, A, B] -> [N, B, A] through shared-memory tiles (token mixing).
+bool ProgramBuilder::deferAffineIntoTranspose(mlp::MulOp mul) {
+  auto type = dyn_cast<RankedTensorType>(mul.getType());
+  if (!type || type.getRank() != 3 || !isBatchMatrix(type) ||
+      !mul.getResult().hasOneUse() || outputIndex.count(mul.getResult()))
+    return false;
+  const int64_t c = type.getDimSize(2);
+  auto alpha = rowParam(mul.getRhs(), c);
+  auto add = dyn_cast<mlp::AddOp>(*mul.getResult().getUsers().begin());
+  if (!alpha || mul.getLhs().getType() != type || !add ||
+      add.getLhs() != mul.getResult() || !add.getResult().hasOneUse() ||
+      outputIndex.count(add.getResult()))
+    return false;
+  auto beta = rowParam(add.getRhs(), c);
+  auto transpose =
+      dyn_cast<mlp::TransposeOp>(*add.getResult().getUsers().begin());
+  if (!beta || !transpose || !mlp::swapsLastTwoAxes(transpose) ||
+      !isAvailable(mul.getLhs()))
+    return false;
+  deferredAffines[add.getResult()] = {mul.getLhs(), alpha.getName().str(),
+                                      beta.getName().str()};
+  consumed.insert(add);
+  return true;
+}
+
 LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
   if (!type || type.getRank() != 3 || !mlp::swapsLastTwoAxes(op) ||
       !isBatchMatrix(type))
     return emitGenericTranspose(op);
   const int64_t a = type.getDimSize(1), b = type.getDimSize(2);
-  auto in = valueOf(op.getInput(), op);
+  // An affine map of x deferred to here is applied as x is read.
+  auto affine = deferredAffines.find(op.getInput());
+  const bool pre = affine != deferredAffines.end();
+  auto in = valueOf(pre ? affine->second.x : op.getInput(), op);
   if (failed(in))
     return failure();
   // What reads the transposed tensor may join the kernel: a scale per
@@ -204,10 +231,7 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   if (auto mul = dyn_cast_or_null<mlp::MulOp>(soleUser(result));
       mul && mul.getType() == result.getType()) {
     Value other = mul.getLhs() == result ? mul.getRhs() : mul.getLhs();
-    auto param = other.getDefiningOp<mlp::ParamOp>();
-    auto t = cast<RankedTensorType>(other.getType());
-    if (param && t.getNumElements() == a &&
-        t.getDimSize(t.getRank() - 1) == a) {
+    if (auto param = rowParam(other, a)) {
       scale = param.getName().str();
       result = mul.getResult();
       consumed.insert(mul);
@@ -232,7 +256,8 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   }
   int out = defineResult(result);
   Step step;
-  std::string name = newKernel("transpose [N, " + std::to_string(a) + ", " +
+  std::string name = newKernel(std::string(pre ? "x * alpha + beta, " : "") +
+                                   "transpose [N, " + std::to_string(a) + ", " +
                                    std::to_string(b) + "]" +
                                    (scale.empty() ? "" : " * scale") +
                                    (combine == 1   ? " + tensor"
@@ -244,31 +269,39 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   step.rowsPerCta = 1;
   Arg work{Arg::Rows};
   work.perBatch = ((a + 31) / 32) * ((b + 31) / 32); // 32 x 32 tiles
-  int image = -1;
-  if (!scale.empty()) {
+  // The scale (a floats); alpha and beta (b floats each, beta from float
+  // preAt).
+  auto imageOf = [&](std::vector<std::pair<std::string, int64_t>> rows) {
     Image img;
-    img.pieces.push_back({scale, "float32", 1, a, 1, a, 0});
-    img.bytes = alignTo16(a * 4);
+    for (auto &[param, n] : rows) {
+      img.pieces.push_back({param, "float32", 1, n, 1, n, img.bytes});
+      img.bytes = alignTo16(img.bytes + n * 4);
+    }
     program.images.push_back(img);
-    image = static_cast<int>(program.images.size() - 1);
-  }
+    return static_cast<int>(program.images.size() - 1);
+  };
+  const int64_t preAt = alignTo16(b * 4) / 4;
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
                work,
                {Arg::ValueRef, other ? other->value : out},
-               {Arg::ImageRef, image}};
+               {Arg::ImageRef, scale.empty() ? -1 : imageOf({{scale, a}})},
+               {Arg::ImageRef, pre ? imageOf({{affine->second.alpha, b},
+                                              {affine->second.beta, b}})
+                                   : -1}};
   const char *it = cType(program.values[*in].dtype),
              *ot = cType(program.values[out].dtype),
              *rt = other ? cType(program.values[other->value].dtype) : ot;
   std::string params, body;
   llvm::raw_string_ostream(params)
       << "const " << it << " *x, " << ot << " *y, long long tiles, const " << rt
-      << " *r, const float *scale";
+      << " *r, const float *scale, const float *pre";
   llvm::raw_string_ostream(body)
       << "mlpc::runTranspose<" << it << ", " << ot << ", " << a << ", " << b
       << ", " << combine << ", " << (scale.empty() ? "false" : "true") << ", "
       << rt << ", " << (other ? other->stride : a) << ", "
-      << (other ? other->start : 0) << ">(x, y, tiles, r, scale);";
+      << (other ? other->start : 0) << ", " << (pre ? "true" : "false") << ", "
+      << preAt << ">(x, y, tiles, r, scale, pre);";
   addStep(step, params, body);
   return success();
 }

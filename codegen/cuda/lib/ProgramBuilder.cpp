@@ -239,11 +239,7 @@ Value ProgramBuilder::absorbScaleAndResidual(Layer &layer) {
     auto mul = dyn_cast<mlp::MulOp>(*layer.result.getUsers().begin());
     if (mul && mul.getType() == layer.result.getType()) {
       Value other = mul.getLhs() == layer.result ? mul.getRhs() : mul.getLhs();
-      auto param = other.getDefiningOp<mlp::ParamOp>();
-      auto type = cast<RankedTensorType>(other.getType());
-      if (param && other != layer.result &&
-          type.getNumElements() == layer.out &&
-          type.getDimSize(type.getRank() - 1) == layer.out) {
+      if (auto param = rowParam(other, layer.out)) {
         layer.scale = param.getName().str();
         layer.result = mul.getResult();
         consumed.insert(mul);
@@ -335,6 +331,9 @@ FailureOr<Program> ProgramBuilder::build() {
         continue;
       }
     }
+    if (auto mul = dyn_cast<mlp::MulOp>(op);
+        mul && deferAffineIntoTranspose(mul))
+      continue;
     if (auto mean = dyn_cast<mlp::MeanOp>(op)) {
       auto groupNorm = emitGroupNorm(mean);
       if (failed(groupNorm))

@@ -126,6 +126,17 @@ inline int64_t colsOf(Type t) {
   return type.getDimSize(type.getRank() - 1);
 }
 
+/// `v` if it is a parameter holding one row of `c` values ([c] or
+/// [1, ..., c]), else null.
+inline mlp::ParamOp rowParam(Value v, int64_t c) {
+  auto param = v.getDefiningOp<mlp::ParamOp>();
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return param && type && type.getRank() >= 1 && type.getNumElements() == c &&
+                 type.getDimSize(type.getRank() - 1) == c
+             ? param
+             : nullptr;
+}
+
 struct Layer {
   Operation *linear = nullptr; // linear (or patch_embed) op, for diagnostics
   Value input;                 // its input, unless inputIndex is set
@@ -178,6 +189,15 @@ private:
   /// (nothing emitted) when `first` cannot start one.
   FailureOr<bool> emitElementwiseChain(Operation *first);
   LogicalResult emitTranspose(mlp::TransposeOp op);
+  /// x * alpha + beta (parameter rows) read only by a transpose of the last
+  /// two axes: recorded for the transpose to apply as it reads x (ResMLP's
+  /// Affine norm); true if `mul` starts one (nothing emitted).
+  bool deferAffineIntoTranspose(mlp::MulOp mul);
+  struct Affine {
+    Value x;
+    std::string alpha, beta;
+  };
+  llvm::DenseMap<Value, Affine> deferredAffines;
   LogicalResult emitReshape(mlp::ReshapeOp op);
   LogicalResult emitSlice(mlp::SliceOp op);
   LogicalResult emitMean(mlp::MeanOp op);
