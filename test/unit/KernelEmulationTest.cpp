@@ -262,4 +262,85 @@ TEST(KernelEmulation, ConvolutionPatchesPadded) {
     }
 }
 
+/// The kernels that came before this harness, for regressions: layer_norm
+/// over a slice, reductions along the last and a middle axis, softmax along
+/// a middle axis, embeddings with ids out of range.
+TEST(KernelEmulation, LayerNormOfASlice) {
+  constexpr int C = 40, STRIDE = 64, START = 8, ROWS = 37;
+  const std::vector<float> x = randomVector(ROWS * STRIDE, 14, -2.f),
+                           image = randomVector(2 * C, 15);
+  std::vector<float> y(ROWS * C);
+  launch(dim3(2), 256, [&] {
+    mlpc::runLayerNorm<float, float, C, true, true, STRIDE>(
+        x.data() + START, image.data(), y.data(), ROWS, 1e-5f);
+  });
+  for (int r = 0; r < ROWS; ++r) {
+    const float *row = x.data() + r * STRIDE + START;
+    double mean = 0, var = 0;
+    for (int c = 0; c < C; ++c)
+      mean += row[c] / double(C);
+    for (int c = 0; c < C; ++c)
+      var += (row[c] - mean) * (row[c] - mean) / C;
+    for (int c = 0; c < C; ++c)
+      ASSERT_NEAR(y[r * C + c],
+                  (row[c] - mean) / std::sqrt(var + 1e-5) * image[c] +
+                      image[C + c],
+                  1e-4);
+  }
+}
+
+TEST(KernelEmulation, ReductionsAndSoftmax) {
+  constexpr int OUTER = 6, L = 45, INNER = 7;
+  const std::vector<float> x = randomVector(OUTER * L * INNER, 16);
+  std::vector<float> last(OUTER * L), middle(OUTER * INNER), soft(x.size());
+  launch(dim3(3), 256, [&] {
+    mlpc::runReduce<float, float, INNER, 1, 0>(x.data(), last.data(),
+                                               OUTER * L);
+  });
+  launch(dim3(3), 256, [&] {
+    mlpc::runReduce<float, float, L, INNER, 1>(x.data(), middle.data(),
+                                               OUTER * INNER);
+  });
+  launch(dim3(2), 256, [&] {
+    mlpc::runSoftmax<float, float, L, INNER>(x.data(), soft.data(),
+                                             OUTER * INNER);
+  });
+  for (int o = 0; o < OUTER * L; ++o) {
+    double sum = 0;
+    for (int i = 0; i < INNER; ++i)
+      sum += x[o * INNER + i];
+    ASSERT_NEAR(last[o], sum, 1e-4);
+  }
+  for (int o = 0; o < OUTER; ++o)
+    for (int i = 0; i < INNER; ++i) {
+      double sum = 0, top = -1e30, exps = 0;
+      for (int l = 0; l < L; ++l) {
+        sum += x[(o * L + l) * INNER + i];
+        top = std::max<double>(top, x[(o * L + l) * INNER + i]);
+      }
+      ASSERT_NEAR(middle[o * INNER + i], sum / L, 1e-5);
+      for (int l = 0; l < L; ++l)
+        exps += std::exp(x[(o * L + l) * INNER + i] - top);
+      for (int l = 0; l < L; ++l)
+        ASSERT_NEAR(soft[(o * L + l) * INNER + i],
+                    std::exp(x[(o * L + l) * INNER + i] - top) / exps, 1e-6);
+    }
+}
+
+TEST(KernelEmulation, EmbeddingIdsOutOfRangeGiveZeros) {
+  constexpr long long V = 5;
+  constexpr int D = 3;
+  const std::vector<float> table = randomVector(V * D, 17);
+  const std::vector<long long> ids = {0, 4, -1, 5, 2, 123456789};
+  std::vector<float> y(ids.size() * D, -7.f);
+  launch(dim3(1), 256, [&] {
+    mlpc::runEmbedding<long long, float, V, D>(ids.data(), table.data(),
+                                               y.data(), ids.size() * D);
+  });
+  for (size_t k = 0; k < ids.size(); ++k)
+    for (int d = 0; d < D; ++d)
+      ASSERT_EQ(y[k * D + d],
+                ids[k] >= 0 && ids[k] < V ? table[ids[k] * D + d] : 0.f);
+}
+
 } // namespace
