@@ -2,10 +2,8 @@
 //
 // The kernels without tensor cores, compiled for the host (CudaEmulation.h)
 // and checked against float64 references on random data, at sizes that are
-// no multiples of the tiles: group_norm's three passes, the transposes of
-// token mixing with what they absorb, layer_norm written transposed, the
-// in-place GELU after cuBLASLt, and padded convolution patches. The GPU runs
-// the same code (test/lib/cuda_cases.py checks it there end to end).
+// no multiples of the tiles. The GPU runs the same code
+// (test/lib/cuda_cases.py checks it there end to end).
 //
 //===----------------------------------------------------------------------===//
 #include "CudaEmulation.h"
