@@ -182,7 +182,6 @@ int ProgramBuilder::newTemp(int64_t rowsPerBatch, int64_t cols) {
   return program.values.size() - 1;
 }
 
-/// [N, A, B] -> [N, B, A] through shared-memory tiles (token mixing).
 bool ProgramBuilder::deferAffineIntoTranspose(mlp::MulOp mul) {
   auto type = dyn_cast<RankedTensorType>(mul.getType());
   if (!type || type.getRank() != 3 || !isBatchMatrix(type) ||
@@ -207,6 +206,7 @@ bool ProgramBuilder::deferAffineIntoTranspose(mlp::MulOp mul) {
   return true;
 }
 
+/// [N, A, B] -> [N, B, A] through shared-memory tiles (token mixing).
 LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
   if (!type || type.getRank() != 3 || !mlp::swapsLastTwoAxes(op) ||
