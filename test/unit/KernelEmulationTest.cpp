@@ -54,6 +54,21 @@ double maxAbsDifference(const std::vector<double> &a,
   return worst;
 }
 
+/// layer_norm of one row of c values (eps 1e-5), the weight and then the
+/// bias in `image`, in float64.
+std::vector<double> layerNorm(const float *row, int c,
+                              const std::vector<float> &image) {
+  double mean = 0, var = 0;
+  for (int i = 0; i < c; ++i)
+    mean += row[i] / double(c);
+  for (int i = 0; i < c; ++i)
+    var += (row[i] - mean) * (row[i] - mean) / c;
+  std::vector<double> out(c);
+  for (int i = 0; i < c; ++i)
+    out[i] = (row[i] - mean) / std::sqrt(var + 1e-5) * image[i] + image[c + i];
+  return out;
+}
+
 /// group_norm over 37 x 24 elements per sample in three chunks; sample 1
 /// has a mean of 40 (the shifted sums keep its variance).
 template <class T> void checkGroupNorm(double tolerance) {
@@ -202,17 +217,10 @@ TEST(KernelEmulation, LayerNormWrittenTransposed) {
   });
   for (int n = 0; n < N; ++n)
     for (int t = 0; t < T; ++t) {
-      const float *row = x.data() + (n * T + t) * STRIDE + START;
-      double mean = 0, var = 0;
+      const std::vector<double> want =
+          layerNorm(x.data() + (n * T + t) * STRIDE + START, C, image);
       for (int c = 0; c < C; ++c)
-        mean += row[c] / double(C);
-      for (int c = 0; c < C; ++c)
-        var += (row[c] - mean) * (row[c] - mean) / C;
-      for (int c = 0; c < C; ++c)
-        ASSERT_NEAR(y[(n * C + c) * T + t],
-                    (row[c] - mean) / std::sqrt(var + 1e-5) * image[c] +
-                        image[C + c],
-                    1e-4)
+        ASSERT_NEAR(y[(n * C + c) * T + t], want[c], 1e-4)
             << n << " " << t << " " << c;
     }
 }
@@ -273,17 +281,10 @@ TEST(KernelEmulation, LayerNormOfASlice) {
         x.data() + START, image.data(), y.data(), ROWS, 1e-5f);
   });
   for (int r = 0; r < ROWS; ++r) {
-    const float *row = x.data() + r * STRIDE + START;
-    double mean = 0, var = 0;
+    const std::vector<double> want =
+        layerNorm(x.data() + r * STRIDE + START, C, image);
     for (int c = 0; c < C; ++c)
-      mean += row[c] / double(C);
-    for (int c = 0; c < C; ++c)
-      var += (row[c] - mean) * (row[c] - mean) / C;
-    for (int c = 0; c < C; ++c)
-      ASSERT_NEAR(y[r * C + c],
-                  (row[c] - mean) / std::sqrt(var + 1e-5) * image[c] +
-                      image[C + c],
-                  1e-4);
+      ASSERT_NEAR(y[r * C + c], want[c], 1e-4);
   }
 }
 
