@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -340,6 +341,90 @@ TEST(KernelEmulation, EmbeddingIdsOutOfRangeGiveZeros) {
     for (int d = 0; d < D; ++d)
       ASSERT_EQ(y[k * D + d],
                 ids[k] >= 0 && ids[k] < V ? table[ids[k] * D + d] : 0.f);
+}
+
+/// The fp32 (CUDA-core) linear layer of f32 models: 70 rows, K = 37,
+/// N = 70 (two 64 x 64 tiles each way), GELU, a layer scale and a residual.
+TEST(KernelEmulation, LinearOnCudaCores) {
+  constexpr int ROWS = 70, K = 37, N = 70, BIAS_AT = K * N * 4,
+                SCALE_AT = BIAS_AT + N * 4;
+  const std::vector<float> x = randomVector(ROWS * K, 18),
+                           r = randomVector(ROWS * N, 19),
+                           w = randomVector(N * K + 2 * N, 20);
+  std::vector<unsigned char> image(SCALE_AT + N * 4);
+  std::memcpy(image.data(), w.data(), (N * K + N) * 4); // weight, bias
+  std::memcpy(image.data() + SCALE_AT, w.data() + N * K + N, N * 4);
+  std::vector<float> y(ROWS * N);
+  launch(dim3(2, 2), 256, [&] {
+    mlpc::runLinear<float, float, float, K, N, mlpc::kGeluErf, true, true,
+                    true>(x.data(), image.data(), r.data(), y.data(), ROWS,
+                          BIAS_AT, -1, -1, SCALE_AT);
+  });
+  const float *bias = w.data() + N * K, *scale = bias + N;
+  for (int i = 0; i < ROWS; ++i)
+    for (int j = 0; j < N; ++j) {
+      double v = bias[j];
+      for (int k = 0; k < K; ++k)
+        v += double(x[i * K + k]) * w[j * K + k];
+      v = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))) * scale[j] +
+          r[i * N + j];
+      ASSERT_NEAR(y[i * N + j], v, 1e-4) << i << " " << j;
+    }
+}
+
+/// patch_embed's im2col of a [2, 3, 8, 12] image into 4 x 4 patches, and
+/// the mean over the tokens of [2, 6, 5].
+TEST(KernelEmulation, PatchesAndMeanOverTokens) {
+  constexpr int N = 2, CIN = 3, H = 8, W = 12, PH = 4, PW = 4;
+  constexpr int P = (H / PH) * (W / PW), K = CIN * PH * PW;
+  const std::vector<float> x = randomVector(N * CIN * H * W, 21);
+  std::vector<float> y(N * P * K, -1.f);
+  launch(dim3(2), 256, [&] {
+    mlpc::runIm2col<float, float, CIN, H, W, PH, PW>(x.data(), y.data(),
+                                                     N * CIN * H * W / 4);
+  });
+  for (int n = 0; n < N; ++n)
+    for (int p = 0; p < P; ++p)
+      for (int k = 0; k < K; ++k) {
+        const int c = k / (PH * PW), i = k / PW % PH, j = k % PW;
+        const int h = p / (W / PW) * PH + i, w = p % (W / PW) * PW + j;
+        ASSERT_EQ(y[(n * P + p) * K + k], x[((n * CIN + c) * H + h) * W + w]);
+      }
+  constexpr int T = 6, C = 5;
+  const std::vector<float> t = randomVector(N * T * C, 22);
+  std::vector<float> m(N * C);
+  launch(dim3(1), 256, [&] {
+    mlpc::runMeanTokens<float, float, T, C>(t.data(), m.data(), N * C);
+  });
+  for (int n = 0; n < N; ++n)
+    for (int c = 0; c < C; ++c) {
+      double sum = 0;
+      for (int i = 0; i < T; ++i)
+        sum += t[(n * T + i) * C + c];
+      ASSERT_NEAR(m[n * C + c], sum / T, 1e-6);
+    }
+}
+
+/// batch_norm over the last axis with running statistics, weight and bias.
+TEST(KernelEmulation, BatchNorm) {
+  constexpr int C = 6, ROWS = 11;
+  const std::vector<float> x = randomVector(ROWS * C, 23);
+  std::vector<float> image = randomVector(4 * C, 24);
+  for (int c = 0; c < C; ++c)
+    image[C + c] = 0.5f + std::abs(image[C + c]); // variances
+  std::vector<float> y(x.size());
+  launch(dim3(1), 256, [&] {
+    mlpc::runBatchNorm<float, float, C, true, true>(x.data(), image.data(),
+                                                    y.data(), 1e-5f, ROWS * C);
+  });
+  for (int i = 0; i < ROWS * C; ++i) {
+    const int c = i % C;
+    ASSERT_NEAR(y[i],
+                (x[i] - image[c]) / std::sqrt(image[C + c] + 1e-5) *
+                        image[2 * C + c] +
+                    image[3 * C + c],
+                1e-5);
+  }
 }
 
 } // namespace
