@@ -1,13 +1,10 @@
 //===- CudaModel.cpp - a model's GPU state and runs -----------------------===//
 #include "CudaModel.h"
 
-#include "HalfFloat.h"
+#include "CudaImage.h"
 #include "Status.h"
 
-#include "mlp/tensor_layout.h"
-
 #include <algorithm>
-#include <cstring>
 
 namespace mlp::rt {
 
@@ -42,26 +39,6 @@ private:
 mlp_status driverFailure(const Driver &d, CUresult r, const std::string &what) {
   return fail(r == kErrorOutOfMemory ? MLP_ERR_OUT_OF_MEMORY : MLP_ERR_DEVICE,
               what + ": " + d.describe(r));
-}
-
-float readElement(const void *src, const std::string &dtype, int64_t i) {
-  if (dtype == "float32") {
-    float v;
-    std::memcpy(&v, static_cast<const char *>(src) + 4 * i, 4);
-    return v;
-  }
-  uint16_t h;
-  std::memcpy(&h, static_cast<const char *>(src) + 2 * i, 2);
-  return dtype == "float16" ? halfToFloat(h) : bfloat16ToFloat(h);
-}
-
-void writeElement(void *dst, const std::string &dtype, int64_t i, float v) {
-  if (dtype == "float32") {
-    std::memcpy(static_cast<char *>(dst) + 4 * i, &v, 4);
-    return;
-  }
-  uint16_t h = dtype == "float16" ? floatToHalf(v) : floatToBfloat16(v);
-  std::memcpy(static_cast<char *>(dst) + 2 * i, &h, 2);
 }
 
 /// Device memory of one run, freed in stream order when the run returns.
@@ -203,41 +180,9 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
 mlp_status CudaModel::uploadImages(const ModelMetadata &meta,
                                    const std::vector<const void *> &params) {
   const Driver &d = *driver_;
-  std::vector<unsigned char> host, ordered;
+  std::vector<unsigned char> host;
   for (const CudaImage &image : meta.cuda.images) {
-    host.assign(image.bytes, 0);
-    for (const CudaImagePiece &p : image.pieces) {
-      const TensorSpec &spec = meta.params[p.param];
-      const void *src = params[p.param];
-      if (!spec.layout.empty()) {
-        // Stored in the CPU kernels' layout: back to the checkpoint's.
-        std::vector<int64_t> inverse(spec.layout.size());
-        for (size_t i = 0; i < spec.layout.size(); ++i)
-          inverse[spec.layout[i]] = static_cast<int64_t>(i);
-        ordered.resize(spec.nbytes);
-        permuteTensor(src, ordered.data(), spec.storedShape, inverse,
-                      spec.dtype.bits / 8);
-        src = ordered.data();
-      }
-      // A folded layer scale (1-D, checked by parseCudaPlan).
-      auto scaleOf = [&](int param, int64_t i) {
-        return param < 0 ? 1.0f
-                         : readElement(params[param],
-                                       meta.params[param].dtypeName, i);
-      };
-      void *dst = host.data() + p.offset;
-      for (int64_t r = 0; r < p.rows; ++r) {
-        const int64_t sr = CudaImagePiece::permute(p.rowPerm, r, p.paddedRows);
-        const float rowScale = scaleOf(p.rowScale, sr);
-        for (int64_t c = 0; c < p.cols; ++c) {
-          const int64_t sc = CudaImagePiece::permute(p.colPerm, c, p.rowStride);
-          const int64_t at = p.transposed ? sc * p.rows + sr : sr * p.cols + sc;
-          writeElement(dst, p.dtype, p.index(r, c),
-                       readElement(src, spec.dtypeName, at) * rowScale *
-                           scaleOf(p.colScale, sc));
-        }
-      }
-    }
+    buildCudaImage(meta, image, params, host);
     CUdeviceptr ptr = 0;
     CUresult r = d.cuMemAlloc(&ptr, std::max<uint64_t>(image.bytes, 16));
     if (r != kSuccess)

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CudaImage.h"
 #include "FakeModel.h"
 #include "HalfFloat.h"
 #include "Model.h"
@@ -309,6 +310,59 @@ TEST(CudaPlan, CublasLtSteps) {
     EXPECT_FALSE(parseMetadata(text.c_str(), m, error)) << text;
     EXPECT_NE(error.find("cuda: "), std::string::npos) << error;
   }
+}
+
+/// The image a layer with a folded layer scale gets: W (3, 2) as f16 rows
+/// of 8 (zero padded, 4 rows), each row times s[r]; the bias as f32 times
+/// s[c]; W again transposed (a matmul weight stored (in, out)).
+TEST(CudaImage, PiecesConvertPadScaleAndTranspose) {
+  const char *text = R"({"abi": 1, "name": "img", "cpu": false,
+    "inputs": [{"name": "x", "dtype": "float16", "shape": [-1, 2]}],
+    "outputs": [{"name": "y", "dtype": "float16", "shape": [-1, 3]}],
+    "params": [{"name": "w", "dtype": "float32", "shape": [3, 2], "offset": 0},
+               {"name": "b", "dtype": "float32", "shape": [3], "offset": 24},
+               {"name": "s", "dtype": "float32", "shape": [3], "offset": 36}],
+    "weights": {"embedded": true, "nbytes": 48},
+    "cuda": {"precision": "f16", "fatbin_bytes": 64,
+      "values": [{"kind": "input", "index": 0, "cols": 2, "dtype": "float16"},
+                 {"kind": "output", "index": 0, "cols": 3, "dtype": "float16"}],
+      "images": [{"bytes": 104, "pieces": [
+         {"param": 0, "dtype": "float16", "rows": 3, "cols": 2,
+          "padded_rows": 4, "row_stride": 8, "offset": 0, "row_scale": 2},
+         {"param": 1, "dtype": "float32", "rows": 1, "cols": 3,
+          "padded_rows": 1, "row_stride": 4, "offset": 64, "col_scale": 2},
+         {"param": 0, "dtype": "float32", "rows": 2, "cols": 3,
+          "padded_rows": 2, "row_stride": 3, "offset": 80,
+          "transposed": true}]}],
+      "steps": []}})";
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(text, meta, error)) << error;
+  const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
+              s[3] = {2, -0.5f, 0.25f};
+  std::vector<unsigned char> out;
+  buildCudaImage(meta, meta.cuda.images[0], {w, b, s}, out);
+  ASSERT_EQ(out.size(), 104u);
+  auto half = [&](int i) {
+    uint16_t h;
+    std::memcpy(&h, out.data() + 2 * i, 2);
+    return halfToFloat(h);
+  };
+  auto f32 = [&](int byte) {
+    float v;
+    std::memcpy(&v, out.data() + byte, 4);
+    return v;
+  };
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 8; ++c)
+      EXPECT_EQ(half(r * 8 + c), r < 3 && c < 2 ? w[r * 2 + c] * s[r] : 0.f)
+          << r << " " << c;
+  for (int c = 0; c < 3; ++c)
+    EXPECT_EQ(f32(64 + 4 * c), b[c] * s[c]);
+  // Element (r, c) of the transposed piece reads w's (c, r).
+  for (int r = 0; r < 2; ++r)
+    for (int c = 0; c < 3; ++c)
+      EXPECT_EQ(f32(80 + 4 * (r * 3 + c)), w[c * 2 + r]) << r << " " << c;
 }
 
 } // namespace
