@@ -102,7 +102,13 @@ public:
   /// to its kernel.
   bool init(const CudaPlan &plan, const std::vector<cuda::CUdeviceptr> &images,
             const std::string &only, std::string &why);
-  bool active() const { return handle_ != nullptr; }
+  /// Whether any step runs through cuBLASLt.
+  bool active() const {
+    for (const Op &op : ops_)
+      if (op.desc)
+        return true;
+    return false;
+  }
   bool has(size_t step) const { return step < ops_.size() && ops_[step].desc; }
 
   /// Queues step `step` on `stream` for `rows` batch rows; false when

@@ -224,7 +224,9 @@ mlp_status CudaModel::setUpCublasLt(const CudaPlan &plan) {
   std::string why;
   if (gemms->init(plan, images_,
                   mode == "1" || mode.empty() ? std::string() : mode, why)) {
-    gemms_ = std::move(gemms);
+    // None selected (an MLPC_CUBLASLT list matching no layer): no workspace.
+    if (gemms->active())
+      gemms_ = std::move(gemms);
     return MLP_OK;
   }
   if (mode == "1")
