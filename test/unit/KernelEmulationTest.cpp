@@ -188,8 +188,9 @@ TEST(KernelEmulation, TransposeReadingAnAffineMap) {
                            pre = randomVector(PRE_AT + B, 13);
   std::vector<float> y(N * B * A);
   launch(dim3(2), 256, [&] {
-    mlpc::runTranspose<float, float, A, B, 0, false, float, A, 0, true, PRE_AT>(
-        x.data(), y.data(), N * 1 * 2, nullptr, nullptr, pre.data());
+    mlpc::runTranspose<float, float, A, B, 0, false, float, A, 0, true>(
+        x.data(), y.data(), N * 1 * 2, nullptr, nullptr, pre.data(),
+        pre.data() + PRE_AT);
   });
   for (int n = 0; n < N; ++n)
     for (int a = 0; a < A; ++a)

@@ -1136,16 +1136,16 @@ runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ image
 /// per output column (SCALE: `scale`, A floats), then OP 1 adds / 2
 /// multiplies `r` [batch, B, A] (rows of RSTRIDE elements from RSTART: a
 /// slice read in place), as the residual add of MLP-Mixer and ResMLP or the
-/// gating multiply of gMLP. PRE: x is read as x * pre[b] + pre[PRE_AT + b]
+/// gating multiply of gMLP. PRE: x is read as x * alpha[b] + beta[b]
 /// (ResMLP's Affine norm before its token mixing).
 template <class IT, class OT, int A, int B, int OP = 0, bool SCALE = false,
-          class RT = OT, int RSTRIDE = A, int RSTART = 0, bool PRE = false,
-          int PRE_AT = 0>
+          class RT = OT, int RSTRIDE = A, int RSTART = 0, bool PRE = false>
 __device__ __forceinline__ void
 runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
              const RT *__restrict__ r = nullptr,
              const float *__restrict__ scale = nullptr,
-             const float *__restrict__ pre = nullptr) {
+             const float *__restrict__ alpha = nullptr,
+             const float *__restrict__ beta = nullptr) {
   __shared__ float tile[32][33];
   constexpr int TA = (A + 31) / 32, TB = (B + 31) / 32;
   const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
@@ -1158,7 +1158,7 @@ runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
       if (a < A && b < B) {
         v = toFloat(x[(n * A + a) * B + b]);
         if constexpr (PRE)
-          v = fmaf(v, pre[b], pre[PRE_AT + b]);
+          v = fmaf(v, alpha[b], beta[b]);
       }
       tile[i][tx] = v;
     }

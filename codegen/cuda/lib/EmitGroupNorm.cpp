@@ -179,12 +179,8 @@ FailureOr<bool> ProgramBuilder::emitGroupNorm(mlp::MeanOp first) {
   // Chunks of at least 8192 elements, enough CTAs per sample for a GPU
   // when the batch is small.
   const int chunks = static_cast<int>(std::clamp<int64_t>(pc / 8192, 1, 64));
-  auto f32Temp = [&](int64_t cols) {
-    program.values.push_back(
-        {mlp::cuda::Buffer::Temp, temps++, cols, "float32", 1});
-    return static_cast<int>(program.values.size() - 1);
-  };
-  const int part = f32Temp(2 * chunks), stats = f32Temp(2);
+  const int part = newTemp(1, 2 * chunks, "float32"),
+            stats = newTemp(1, 2, "float32");
   Arg samples{Arg::Rows};
   samples.perBatch = 1;
   {

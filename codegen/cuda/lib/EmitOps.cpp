@@ -175,9 +175,11 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   return success();
 }
 
-int ProgramBuilder::newTemp(int64_t rowsPerBatch, int64_t cols) {
+int ProgramBuilder::newTemp(int64_t rowsPerBatch, int64_t cols,
+                            StringRef dtype) {
   mlp::cuda::Buffer value{mlp::cuda::Buffer::Temp, temps++, cols,
-                          computeDtype(precision), rowsPerBatch};
+                          dtype.empty() ? computeDtype(precision) : dtype.str(),
+                          rowsPerBatch};
   program.values.push_back(value);
   return program.values.size() - 1;
 }
@@ -269,39 +271,26 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   step.rowsPerCta = 1;
   Arg work{Arg::Rows};
   work.perBatch = ((a + 31) / 32) * ((b + 31) / 32); // 32 x 32 tiles
-  // The scale (a floats); alpha and beta (b floats each, beta from float
-  // preAt).
-  auto imageOf = [&](std::vector<std::pair<std::string, int64_t>> rows) {
-    Image img;
-    for (auto &[param, n] : rows) {
-      img.pieces.push_back({param, "float32", 1, n, 1, n, img.bytes});
-      img.bytes = alignTo16(img.bytes + n * 4);
-    }
-    program.images.push_back(img);
-    return static_cast<int>(program.images.size() - 1);
-  };
-  const int64_t preAt = alignTo16(b * 4) / 4;
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
                work,
                {Arg::ValueRef, other ? other->value : out},
-               {Arg::ImageRef, scale.empty() ? -1 : imageOf({{scale, a}})},
-               {Arg::ImageRef, pre ? imageOf({{affine->second.alpha, b},
-                                              {affine->second.beta, b}})
-                                   : -1}};
+               {Arg::ImageRef, scale.empty() ? -1 : paramImage(scale, a)},
+               {Arg::ImageRef, pre ? paramImage(affine->second.alpha, b) : -1},
+               {Arg::ImageRef, pre ? paramImage(affine->second.beta, b) : -1}};
   const char *it = cType(program.values[*in].dtype),
              *ot = cType(program.values[out].dtype),
              *rt = other ? cType(program.values[other->value].dtype) : ot;
   std::string params, body;
   llvm::raw_string_ostream(params)
       << "const " << it << " *x, " << ot << " *y, long long tiles, const " << rt
-      << " *r, const float *scale, const float *pre";
+      << " *r, const float *scale, const float *alpha, const float *beta";
   llvm::raw_string_ostream(body)
       << "mlpc::runTranspose<" << it << ", " << ot << ", " << a << ", " << b
       << ", " << combine << ", " << (scale.empty() ? "false" : "true") << ", "
       << rt << ", " << (other ? other->stride : a) << ", "
-      << (other ? other->start : 0) << ", " << (pre ? "true" : "false") << ", "
-      << preAt << ">(x, y, tiles, r, scale, pre);";
+      << (other ? other->start : 0) << ", " << (pre ? "true" : "false")
+      << ">(x, y, tiles, r, scale, alpha, beta);";
   addStep(step, params, body);
   return success();
 }

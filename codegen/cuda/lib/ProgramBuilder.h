@@ -205,7 +205,8 @@ private:
   /// (EmitGroupNorm.cpp); false (nothing emitted) when `first` is not one.
   FailureOr<bool> emitGroupNorm(mlp::MeanOp first);
   LogicalResult emitPatchEmbed(mlp::PatchEmbedOp op);
-  int newTemp(int64_t rowsPerBatch, int64_t cols);
+  /// A new intermediate of `dtype` ("": the compute type).
+  int newTemp(int64_t rowsPerBatch, int64_t cols, StringRef dtype = "");
 
   // The general kernels (EmitGeneric.cpp, EmitSpatial.cpp,
   // kernels/mlpc_generic.cuh): any shape, broadcasting, no batch.
