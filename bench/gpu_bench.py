@@ -172,6 +172,31 @@ def time_gpu(fn, torch, reps=7, inner=20):
     return float(np.median(times)) / 1e3  # seconds
 
 
+def profile_calls(model, calls, torch):
+    """MLPC_PROFILE=1: every kernel's GPU time in one call of each of `calls`
+    (CUPTI sees the driver-API launches of mlpc_stepN too), printed as a top
+    list and added to $OUT/profile.json, {model: {label: [[kernel, us,
+    launches]]}}; bench/profile_steps.py names mlpc's steps from --emit=cuda."""
+    from torch.profiler import ProfilerActivity, profile
+    path = os.path.join(os.environ.get("OUT", "/tmp"), "profile.json")
+    data = json.load(open(path)) if os.path.exists(path) else {}
+    for label, call in calls.items():
+        with torch.no_grad(), profile(activities=[ProfilerActivity.CUDA]) as prof:
+            call()
+            torch.cuda.synchronize()
+        events = prof.key_averages()
+        attr = ("self_device_time_total" if hasattr(events[0], "self_device_time_total")
+                else "self_cuda_time_total")  # the name before PyTorch 2.4
+        data.setdefault(model, {})[label] = sorted(
+            ([e.key, getattr(e, attr), e.count] for e in events), key=lambda r: -r[1])
+        print("%s, %s: %.0f us on the GPU" % (model, label,
+                                             sum(r[1] for r in data[model][label])))
+        print(events.table(sort_by="cuda_time_total", row_limit=8,
+                           max_name_column_width=60))
+    with open(path, "w") as f:
+        json.dump(data, f)
+
+
 def run_wide(out, torch):
     """The wide MLP against PyTorch eager and torch.compile (same weights)."""
     rng = np.random.default_rng(11)
@@ -219,6 +244,10 @@ def run_wide(out, torch):
             t[label] = time_gpu(call, torch, reps=5, inner=5)
         t["eager"] = time_gpu(lambda: eager(x), torch, reps=5, inner=5)
         t["compile"] = time_gpu(lambda: compiled(x), torch, reps=5, inner=5)
+        if os.environ.get("MLPC_PROFILE"):
+            profile_calls("wide_mlp", dict(
+                [(label, lambda m=model: abi_call(m, x, y, torch)()) for label, model in models],
+                compile=lambda: compiled(x)), torch)
     print("\nwide MLP (12 x [LN, 1024 -> 4096 GELU -> 1024, + x]), batch %d, fp16:" % WIDE_BATCH)
     print("| | ms | effective TFLOP/s | vs torch.compile |")
     print("|---|---|---|---|")
@@ -314,21 +343,7 @@ def run_vision(out, torch):
             t["eager"] = time_gpu(lambda: net(x16), torch, reps=5, inner=5)
             t["compile"] = time_gpu(lambda: compiled(x16), torch, reps=5, inner=5)
         if os.environ.get("MLPC_PROFILE"):
-            # Per-kernel GPU time of one mlpc run (CUPTI sees driver-API launches).
-            from torch.profiler import ProfilerActivity, profile
-            for label, call in calls.items():
-                with profile(activities=[ProfilerActivity.CUDA]) as prof:
-                    call()
-                    torch.cuda.synchronize()
-                print("%s, %s:" % (name, label))
-                print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
-                                                max_name_column_width=60))
-            with torch.no_grad(), profile(activities=[ProfilerActivity.CUDA]) as prof:
-                compiled(x16)
-                torch.cuda.synchronize()
-            print("torch.compile:")
-            print(prof.key_averages().table(sort_by="cuda_time_total", row_limit=14,
-                                            max_name_column_width=60))
+            profile_calls(name, dict(calls, compile=lambda: compiled(x16)), torch)
         rows.append((name, t, err))
     print("\nvision MLPs, batch %d, fp16, images/s:" % VISION_BATCH)
     print("| model | mlpc | PyTorch eager | torch.compile | mlpc / compile | rel. diff vs eager |")

@@ -2,7 +2,7 @@
 # Builds what the GPU machine runs (it has no mlpc, only the CUDA driver,
 # PyTorch and timm) and packs it into .gpu_pack/gpu.tar.xz: the op cases,
 # the zoo cases (weights regenerated there from their seeds) and the
-# benchmark libraries, the wide and vision ones with --cuda-cublaslt so that
+# benchmark libraries (cuBLASLt described where eligible, the default) so that
 # gpu_bench.py times cuBLASLt and the generated kernels in one run. Carry
 # .gpu_pack to the GPU machine and run bench/gpu_verify.sh there.
 set -euo pipefail
@@ -13,7 +13,7 @@ rm -rf .gpu && mkdir -p .gpu .gpu_pack
 /usr/bin/python3 test/lib/cuda_cases.py build .gpu/cases
 /usr/bin/python3 test/lib/cuda_zoo.py build .gpu/zoo
 find .gpu/zoo -name '*.safetensors' -size +1M -delete
-MLPC_EXTRA_ARGS=--cuda-cublaslt /usr/bin/python3 bench/gpu_bench.py build .gpu/bench
-MLPC_EXTRA_ARGS=--cuda-cublaslt /usr/bin/python3 bench/gpu_bench.py build-vision .gpu/vision
+/usr/bin/python3 bench/gpu_bench.py build .gpu/bench
+/usr/bin/python3 bench/gpu_bench.py build-vision .gpu/vision
 tar cf - .gpu | xz -T2 -6 > .gpu_pack/gpu.tar.xz
 ls -l .gpu_pack/gpu.tar.xz

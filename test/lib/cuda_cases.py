@@ -84,8 +84,9 @@ def blocks_case(name, d, h, blocks, io, precision, batches=BATCHES, flags=()):
             "flags": list(flags)}
 
 
-# Cases built with --cuda-cublaslt are checked twice: through cuBLASLt
-# (MLPC_CUBLASLT=1: loading fails without it) and through their kernels (=0).
+# Cases whose library describes layers for cuBLASLt (the default,
+# --cuda-cublaslt) are checked twice: through cuBLASLt (MLPC_CUBLASLT=1:
+# loading fails without it) and through their kernels (=0).
 LT = ["--cuda-cublaslt"]
 
 CASES = [
@@ -658,7 +659,9 @@ def check(out_dir):
             failures += check_op_case(out_dir, case, rng)
             continue
         weights = load_safetensors(os.path.join(out_dir, case["weights"]))
-        for mode in (["1", "0"] if LT[0] in case.get("flags", []) else [None]):
+        with open(os.path.join(out_dir, case["lib"]), "rb") as f:
+            described = b'"cublaslt"' in f.read()
+        for mode in (["1", "0"] if described else [None]):
             failures += check_case(out_dir, case, weights, rng, worst, mode)
     check_errors(out_dir, manifest[0])
     print("cuda cases: %d checked, %d failed" % (len(manifest), failures))

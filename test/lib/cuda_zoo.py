@@ -62,11 +62,15 @@ CASES = [
     ("din_amazon_f16", "din_amazon", "din_amazon.mlp", "f16", "1,7,64", True),
     ("poolformer_s12_f32", "poolformer_s12", "poolformer_s12.mlp", "f32", "1,3", True),
     ("poolformer_s12_f16", "poolformer_s12", "poolformer_s12.mlp", "f16", "1,3", True),
-    # Built with --cuda-cublaslt and checked with MLPC_CUBLASLT=1 (loading
-    # fails unless the runtime finds cuBLASLt): its wide layers through it.
+    # The other cases are built with --cuda-cublaslt=false (the generated
+    # kernels); these with cuBLASLt (the default) and checked with
+    # MLPC_CUBLASLT=1 (loading fails unless the runtime finds cuBLASLt).
     ("mixer_s16_224_f16_cublaslt", "mixer_s16_224", "mixer_s16_224.mlp", "f16", "1,3", True,
      LT),
     ("resmlp_12_224_f16_cublaslt", "resmlp_12_224", "resmlp_12_224.mlp", "f16", "2", True, LT),
+    ("gmlp_s16_224_f16_cublaslt", "gmlp_s16_224", "gmlp_s16_224.mlp", "f16", "2", True, LT),
+    ("poolformer_s12_f16_cublaslt", "poolformer_s12", "poolformer_s12.mlp", "f16", "1,3", True,
+     LT),
     ("scaling_mlp_bf16_cublaslt", "scaling_mlp_b6_wi1024", "scaling_mlp_b6_wi1024.mlp", "bf16",
      "1,5", True, LT),
 ]
@@ -78,6 +82,8 @@ def run(directory, mode, only=None):
     cases = [c for c in CASES if not only or any(c[0].startswith(p) for p in only)]
     for label, model, mlp, precision, batches, external, *more in cases:
         flags = list(more[0]) if more else []
+        if "--cuda-cublaslt" not in flags:  # the generated kernels alone
+            flags.append("--cuda-cublaslt=false")
         cmd = [sys.executable, os.path.join(HERE, "e2e_check.py"), "--model", model,
                "--workdir", os.path.join(directory, label), "--batches", batches,
                "--rtol", RTOL[precision], "--mlpc-arg=--target=cuda",

@@ -84,11 +84,12 @@ cl::opt<int> cudaGemmKernel(
              "staged epilogue, 3 the "
              "two-CTA configuration everywhere, 4 the wide one (0: auto)"));
 cl::opt<bool> cudaCublasLt(
-    "cuda-cublaslt", cl::init(false), cl::cat(category),
+    "cuda-cublaslt", cl::init(true), cl::cat(category),
     cl::desc("Let the runtime run wide f16/bf16 linear layers through "
-             "cuBLASLt where its epilogues compute them (bias, ReLU, tanh "
-             "GELU, a residual add); the generated kernel where it cannot "
-             "load libcublasLt or MLPC_CUBLASLT=0"));
+             "cuBLASLt where its epilogues compute them (bias, ReLU, GELU, "
+             "a residual add; on by default, measured faster on an H200 in "
+             "bench/RESULTS.md); the generated kernel where it cannot load "
+             "libcublasLt, with MLPC_CUBLASLT=0 or --cuda-cublaslt=false"));
 cl::opt<std::string> cpuName(
     "mcpu", cl::init("native"), cl::cat(category),
     cl::desc("CPU to generate code for: 'native' (this machine, default) or "
