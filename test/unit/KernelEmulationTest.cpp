@@ -70,11 +70,11 @@ std::vector<double> layerNorm(const float *row, int c,
   return out;
 }
 
-/// group_norm over 37 x 24 elements per sample in three chunks; sample 1
+/// group_norm over 37 x C elements per sample in three chunks; sample 1
 /// has a mean of 40 (the shifted sums keep its variance).
-template <class T> void checkGroupNorm(double tolerance) {
-  constexpr long long PC = 37 * 24;
-  constexpr int C = 24, CHUNKS = 3, BIAS_AT = 24, SAMPLES = 3;
+template <class T, int C> void checkGroupNorm(double tolerance) {
+  constexpr long long PC = 37 * C;
+  constexpr int CHUNKS = 3, BIAS_AT = C, SAMPLES = 3;
   std::vector<float> x = randomVector(SAMPLES * PC, 1);
   for (long long i = PC; i < 2 * PC; ++i)
     x[i] = 40.f + 0.5f * x[i];
@@ -110,29 +110,35 @@ template <class T> void checkGroupNorm(double tolerance) {
 }
 
 TEST(KernelEmulation, GroupNormThreePasses) {
-  checkGroupNorm<float>(1e-4);
-  checkGroupNorm<__half>(2e-2);
+  checkGroupNorm<float, 24>(1e-4); // 8 elements per thread
+  checkGroupNorm<__half, 24>(2e-2);
+  checkGroupNorm<__half, 20>(2e-2); // one
+  checkGroupNorm<float, 20>(1e-4);
 }
 
 /// MetaFormer's pooling mixer after a group_norm (given statistics) on a
 /// [2, 6, 5, 8] map: x + (avg_pool3x3(g) - g) * scale, with and without the
 /// padding in the count.
-template <bool INCLUDE_PAD> void checkPoolMixer() {
-  constexpr int N = 2, H = 6, W = 5, C = 8, BIAS_AT = 8, SCALE_AT = 16;
-  const std::vector<float> x = randomVector(N * H * W * C, 10),
-                           image = randomVector(SCALE_AT + C, 11);
+/// The mixer over [2, 6, 5, C] in T; `shift` elements into y's buffer (a
+/// y that is not 16-byte aligned takes the one-element path).
+template <class T, int C, bool INCLUDE_PAD> void checkPoolMixer(int shift) {
+  constexpr int N = 2, H = 6, W = 5, BIAS_AT = 8, SCALE_AT = 16 + C;
+  const std::vector<T> x = convert<T>(randomVector(N * H * W * C, 10));
+  const std::vector<float> image = randomVector(SCALE_AT + C, 11);
   const std::vector<float> stats = {0.3f, 1.7f, -0.2f, 0.6f};
-  std::vector<float> y(x.size());
+  std::vector<T> buffer(x.size() + shift);
+  T *y = buffer.data() + shift;
   launch(dim3(3), 256, [&] {
-    mlpc::runPoolMixer<float, float, H, W, C, 3, INCLUDE_PAD, BIAS_AT,
-                       SCALE_AT>(x.data(), stats.data(), image.data(), y.data(),
-                                 N * H * W * C);
+    mlpc::runPoolMixer<T, T, H, W, C, 3, INCLUDE_PAD, BIAS_AT, SCALE_AT>(
+        x.data(), stats.data(), image.data(), y, N * H * W * C);
   });
+  const std::vector<double> xd = widen(x);
   auto g = [&](int n, int h, int w, int c) {
-    return (double(x[((n * H + h) * W + w) * C + c]) - stats[2 * n]) *
+    return (xd[((n * H + h) * W + w) * C + c] - stats[2 * n]) *
                stats[2 * n + 1] * image[c] +
            image[BIAS_AT + c];
   };
+  const double tolerance = sizeof(T) == 2 ? 2e-2 : 1e-5;
   for (int n = 0; n < N; ++n)
     for (int h = 0; h < H; ++h)
       for (int w = 0; w < W; ++w)
@@ -147,15 +153,19 @@ template <bool INCLUDE_PAD> void checkPoolMixer() {
               }
           const double avg = sum / (INCLUDE_PAD ? 9 : inside);
           const int at = ((n * H + h) * W + w) * C + c;
-          ASSERT_NEAR(y[at],
-                      x[at] + (avg - g(n, h, w, c)) * image[SCALE_AT + c], 1e-5)
+          const double want = xd[at] + (avg - g(n, h, w, c)) * image[SCALE_AT + c];
+          ASSERT_NEAR(mlpc::toFloat(y[at]), want, tolerance * (1 + std::abs(want)))
               << n << " " << h << " " << w << " " << c;
         }
 }
 
 TEST(KernelEmulation, PoolingMixerAfterGroupNorm) {
-  checkPoolMixer<false>();
-  checkPoolMixer<true>();
+  checkPoolMixer<float, 6, false>(0); // one channel per thread
+  checkPoolMixer<float, 6, true>(0);
+  checkPoolMixer<float, 8, false>(0); // 8 channels per thread
+  checkPoolMixer<__half, 16, true>(0);
+  checkPoolMixer<__half, 16, false>(0);
+  checkPoolMixer<__half, 16, false>(1); // y not 16-byte aligned
 }
 
 /// [3, 40, 20] -> [3, 20, 40], times a scale per column, then added to or
@@ -248,26 +258,40 @@ TEST(KernelEmulation, GeluInPlace) {
   }
 }
 
-/// 3 x 3 patches, stride 2, padding 1, of a [2, 6, 6, 3] map: 27 features
-/// in rows of 32, the last 5 zero.
-TEST(KernelEmulation, ConvolutionPatchesPadded) {
-  constexpr int H = 6, W = 6, C = 3, K = 3, S = 2, P = 1, O = 3, KP = 32;
-  const std::vector<float> x = randomVector(2 * H * W * C, 9);
-  std::vector<float> y(2 * O * O * KP, -1.f);
+/// KxK patches, stride S, padding P, of an [N, H, W, C] map into rows of KP
+/// features (C * K * K of them, then zeros).
+template <class T, int N, int H, int W, int C, int K, int S, int P, int KP>
+void checkConvPatches() {
+  constexpr int OH = (H + 2 * P - K) / S + 1, OW = (W + 2 * P - K) / S + 1;
+  const std::vector<T> x = convert<T>(randomVector(N * H * W * C, 9));
+  // A guard of 64 rows after y, which no store may touch.
+  std::vector<T> y((N * OH * OW + 64) * KP, mlpc::fromFloat<T>(-1.f));
   launch(dim3(3), 256, [&] {
-    mlpc::runConvPatches<float, float, H, W, C, K, K, S, P, O, O, KP>(
-        x.data(), y.data(), 2 * O * O * KP);
+    mlpc::runConvPatches<T, T, H, W, C, K, K, S, P, OH, OW, KP>(
+        x.data(), y.data(), N * OH * OW);
   });
-  for (int row = 0; row < 2 * O * O; ++row)
+  for (int row = 0; row < N * OH * OW; ++row)
     for (int k = 0; k < KP; ++k) {
-      const int n = row / (O * O), oh = row / O % O, ow = row % O;
+      const int n = row / (OH * OW), oh = row / OW % OH, ow = row % OW;
       const int c = k / (K * K), i = k % (K * K) / K, j = k % K;
       const int h = oh * S + i - P, w = ow * S + j - P;
       const float want = k >= C * K * K || h < 0 || h >= H || w < 0 || w >= W
                              ? 0.f
-                             : x[((n * H + h) * W + w) * C + c];
-      ASSERT_EQ(y[row * KP + k], want) << row << " " << k;
+                             : mlpc::toFloat(x[((n * H + h) * W + w) * C + c]);
+      ASSERT_EQ(mlpc::toFloat(y[row * KP + k]), want) << row << " " << k;
     }
+  for (size_t i = N * OH * OW * KP; i < y.size(); ++i)
+    ASSERT_EQ(mlpc::toFloat(y[i]), -1.f) << "store past the rows at " << i;
+}
+
+TEST(KernelEmulation, ConvolutionPatches) {
+  // 27 features in rows of 32, the last 5 zero; one CTA's tile.
+  checkConvPatches<float, 2, 6, 6, 3, 3, 2, 1, 32>();
+  // 144 features of 16 channels in 16-byte stores; 60 rows over several
+  // tiles of 42, the last one partial.
+  checkConvPatches<__half, 3, 9, 7, 16, 3, 2, 1, 144>();
+  // 7 x 7 patches, stride 4, of 3 channels (PoolFormer's stem): 147 -> 152.
+  checkConvPatches<__half, 2, 15, 13, 3, 7, 4, 2, 152>();
 }
 
 /// The kernels that came before this harness, for regressions: layer_norm

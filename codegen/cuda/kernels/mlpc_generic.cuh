@@ -56,6 +56,32 @@ __device__ __forceinline__ long long gridThreads() {
   return static_cast<long long>(gridDim.x) * blockDim.x;
 }
 
+/// V consecutive elements moved as one access of V * sizeof(T) bytes (16 or
+/// 32 for V = 8: the address must be 16-byte aligned), or one element.
+template <class T, int V> struct alignas(V == 1 ? alignof(T) : 16) Pack {
+  T e[V];
+};
+template <class T, int V>
+__device__ __forceinline__ void loadPack(const T *p, float (&v)[V]) {
+  const Pack<T, V> q = *reinterpret_cast<const Pack<T, V> *>(p);
+#pragma unroll
+  for (int k = 0; k < V; ++k)
+    v[k] = toFloat(q.e[k]);
+}
+template <class T, int V>
+__device__ __forceinline__ void storePack(T *p, const float (&v)[V]) {
+  Pack<T, V> q;
+#pragma unroll
+  for (int k = 0; k < V; ++k)
+    q.e[k] = fromFloat<T>(v[k]);
+  *reinterpret_cast<Pack<T, V> *>(p) = q;
+}
+__device__ __forceinline__ bool aligned16(const void *a, const void *b) {
+  return ((reinterpret_cast<unsigned long long>(a) |
+           reinterpret_cast<unsigned long long>(b)) &
+          15) == 0;
+}
+
 /// y[oy] = act(a[oa] OP b[ob]) (or act(a[oa] OP s)) for the `count`
 /// elements of the iteration space; MAP::at gives the offsets.
 template <class MAP, class AT, class BT, class OT, int ACT, int OP, int B>
@@ -174,43 +200,67 @@ runBatchNorm(const IT *__restrict__ x, const float *__restrict__ image,
 /// g = group_norm(x) (stats from runGroupNormStats, the channel weight and
 /// bias at floats 0 and BIAS_AT of the image, the scale at SCALE_AT), the
 /// average over the K x K window of stride 1 and padding K / 2, counting the
-/// padding or not; `count` = N * H * W * C.
+/// padding or not. g is affine in x per channel, so the window sums x and
+/// normalizes the sum once. One thread per V channels of a pixel: its index
+/// arithmetic, once per V elements, costs more than the memory otherwise.
+template <int V, class IT, class OT, int H, int W, int C, int K,
+          bool INCLUDE_PAD, int BIAS_AT, int SCALE_AT>
+__device__ __forceinline__ void
+poolMixerPack(const IT *__restrict__ x, const float *__restrict__ stats,
+              const float *__restrict__ image, OT *__restrict__ y,
+              long long pack) {
+  constexpr int P = K / 2;
+  const int c0 = static_cast<int>(pack % (C / V)) * V;
+  const long long pixel = pack / (C / V);
+  const long long n = pixel / (H * W);
+  const int hw = static_cast<int>(pixel - n * (H * W));
+  const int h = hw / W, w = hw % W;
+  const int h0 = h - P > 0 ? h - P : 0, h1 = h + P < H - 1 ? h + P : H - 1;
+  const int w0 = w - P > 0 ? w - P : 0, w1 = w + P < W - 1 ? w + P : W - 1;
+  const IT *sample = x + n * (H * W * C) + c0;
+  float sum[V] = {}, v[V];
+  for (int i = h0; i <= h1; ++i)
+    for (int j = w0; j <= w1; ++j) {
+      loadPack<IT, V>(sample + (i * W + j) * C, v);
+#pragma unroll
+      for (int k = 0; k < V; ++k)
+        sum[k] += v[k];
+    }
+  const float inside = static_cast<float>((h1 - h0 + 1) * (w1 - w0 + 1));
+  const float divisor = INCLUDE_PAD ? static_cast<float>(K * K) : inside;
+  const float mean = stats[2 * n], rstd = stats[2 * n + 1];
+  loadPack<IT, V>(sample + hw * C, v);
+#pragma unroll
+  for (int k = 0; k < V; ++k) {
+    const int c = c0 + k;
+    const float scale = rstd * image[c], shift = image[BIAS_AT + c];
+    // The window's sum of g (zeros outside) over the divisor.
+    const float avg =
+        fmaf(sum[k] - inside * mean, scale, inside * shift) / divisor;
+    const float g = fmaf(v[k] - mean, scale, shift);
+    v[k] = fmaf(avg - g, image[SCALE_AT + c], v[k]);
+  }
+  storePack<OT, V>(y + pixel * C + c0, v);
+}
+
+/// `count` = N * H * W * C.
 template <class IT, class OT, int H, int W, int C, int K, bool INCLUDE_PAD,
           int BIAS_AT, int SCALE_AT>
 __device__ __forceinline__ void
 runPoolMixer(const IT *__restrict__ x, const float *__restrict__ stats,
              const float *__restrict__ image, OT *__restrict__ y,
              long long count) {
-  constexpr int P = K / 2;
-  for (long long i = globalThread(); i < count; i += gridThreads()) {
-    const int c = static_cast<int>(i % C);
-    long long q = i / C;
-    const int w = static_cast<int>(q % W);
-    q /= W;
-    const int h = static_cast<int>(q % H);
-    const long long n = q / H;
-    const float scale = stats[2 * n + 1] * image[c], shift = image[BIAS_AT + c];
-    const float mean = stats[2 * n];
-    float sum = 0.f;
-    int inside = 0;
-    for (int di = 0; di < K; ++di) {
-      const int hh = h + di - P;
-      if (hh < 0 || hh >= H)
-        continue;
-      for (int dj = 0; dj < K; ++dj) {
-        const int ww = w + dj - P;
-        if (ww < 0 || ww >= W)
-          continue;
-        sum += fmaf(toFloat(x[((n * H + hh) * W + ww) * C + c]) - mean, scale,
-                    shift);
-        ++inside;
-      }
+  if constexpr (C % 8 == 0) {
+    if (aligned16(x, y)) {
+      for (long long i = globalThread(); i < count / 8; i += gridThreads())
+        poolMixerPack<8, IT, OT, H, W, C, K, INCLUDE_PAD, BIAS_AT, SCALE_AT>(
+            x, stats, image, y, i);
+      return;
     }
-    const float v = toFloat(x[i]);
-    const float g = fmaf(v - mean, scale, shift);
-    y[i] = fromFloat<OT>(
-        fmaf(sum / (INCLUDE_PAD ? K * K : inside) - g, image[SCALE_AT + c], v));
   }
+  for (long long i = globalThread(); i < count; i += gridThreads())
+    poolMixerPack<1, IT, OT, H, W, C, K, INCLUDE_PAD, BIAS_AT, SCALE_AT>(
+        x, stats, image, y, i);
 }
 
 /// y = act(y) in place: the exact GELU after a cuBLASLt product, whose own
@@ -306,20 +356,44 @@ runGroupNormStats(const IT *__restrict__ x, const float *__restrict__ part,
 
 /// Pass 3: y = (x - mean) * rstd [* weight + bias] over the channels (the
 /// image: C weights, then C biases at float BIAS_AT); `count` = samples * PC.
+/// V elements per thread, within one sample and V channels.
+template <int V, class IT, class OT, long long PC, int C, bool AFFINE,
+          int BIAS_AT>
+__device__ __forceinline__ void
+groupNormApplyPack(const IT *__restrict__ x, const float *__restrict__ stats,
+                   const float *__restrict__ image, OT *__restrict__ y,
+                   long long i) {
+  const long long s = i / PC;
+  const float mean = stats[2 * s], rstd = stats[2 * s + 1];
+  float v[V];
+  loadPack<IT, V>(x + i, v);
+#pragma unroll
+  for (int k = 0; k < V; ++k) {
+    v[k] = (v[k] - mean) * rstd;
+    if constexpr (AFFINE) {
+      const int c = static_cast<int>(i % C) + k;
+      v[k] = fmaf(v[k], image[c], image[BIAS_AT + c]);
+    }
+  }
+  storePack<OT, V>(y + i, v);
+}
+
 template <class IT, class OT, long long PC, int C, bool AFFINE, int BIAS_AT>
 __device__ __forceinline__ void
 runGroupNormApply(const IT *__restrict__ x, const float *__restrict__ stats,
                   const float *__restrict__ image, OT *__restrict__ y,
                   long long count) {
-  for (long long i = globalThread(); i < count; i += gridThreads()) {
-    const long long s = i / PC;
-    float v = (toFloat(x[i]) - stats[2 * s]) * stats[2 * s + 1];
-    if constexpr (AFFINE) {
-      const int c = static_cast<int>(i % C);
-      v = fmaf(v, image[c], image[BIAS_AT + c]);
+  if constexpr (C % 8 == 0 && PC % 8 == 0) {
+    if (aligned16(x, y)) {
+      for (long long i = globalThread() * 8; i < count; i += gridThreads() * 8)
+        groupNormApplyPack<8, IT, OT, PC, C, AFFINE, BIAS_AT>(x, stats, image,
+                                                              y, i);
+      return;
     }
-    y[i] = fromFloat<OT>(v);
   }
+  for (long long i = globalThread(); i < count; i += gridThreads())
+    groupNormApplyPack<1, IT, OT, PC, C, AFFINE, BIAS_AT>(x, stats, image, y,
+                                                          i);
 }
 
 /// B-spline bases (Cox-de Boor, as efficient-kan) of x [rows, F] on the
@@ -385,29 +459,58 @@ runAvgPool(const IT *__restrict__ x, OT *__restrict__ y, long long count) {
 /// [N * OH * OW, KP] holding the C * KH * KW features in (c, i, j) order, as
 /// a PyTorch weight (O, C, KH, KW) flattens, then zeros up to KP (rows of a
 /// multiple of 8 halves stay on the tensor cores); zero outside the input.
-/// `count` = N * OH * OW * KP.
+/// A CTA stages R rows in shared memory: it reads x in its own (i, j, c)
+/// order, contiguous along the channels, and writes whole rows with 16-byte
+/// stores where KP allows (gathering in the row's order read x with a
+/// stride of C and cost 7x the bandwidth). `rows` = N * OH * OW.
 template <class IT, class OT, int H, int W, int C, int KH, int KW, int S, int P,
           int OH, int OW, int KP>
 __device__ __forceinline__ void
-runConvPatches(const IT *__restrict__ x, OT *__restrict__ y, long long count) {
+runConvPatches(const IT *__restrict__ x, OT *__restrict__ y, long long rows) {
   constexpr int K = C * KH * KW;
-  for (long long i = globalThread(); i < count; i += gridThreads()) {
-    const long long row = i / KP;
-    const int k = static_cast<int>(i - row * KP);
-    if (k >= K) {
-      y[i] = fromFloat<OT>(0.f);
-      continue;
+  constexpr int ROW_BYTES = KP * static_cast<int>(sizeof(OT));
+  constexpr int R = ROW_BYTES >= 12288 ? 1
+                    : 12288 / ROW_BYTES > 64 ? 64
+                                             : 12288 / ROW_BYTES;
+  constexpr bool VECTOR = ROW_BYTES % 16 == 0;
+  __shared__ __align__(16) OT tile[R * KP];
+  __shared__ long long base[R]; // the row's sample offset in x, or -1
+  __shared__ int top[R], left[R];
+  for (long long r0 = blockIdx.x * static_cast<long long>(R); r0 < rows;
+       r0 += static_cast<long long>(gridDim.x) * R) {
+    const int count = rows - r0 < R ? static_cast<int>(rows - r0) : R;
+    for (int r = threadIdx.x; r < R; r += blockDim.x) {
+      const long long row = r0 + r;
+      const long long q = row / OW;
+      base[r] = r < count ? q / OH * (static_cast<long long>(H) * W * C) : -1;
+      top[r] = static_cast<int>(q % OH) * S - P;
+      left[r] = static_cast<int>(row % OW) * S - P;
     }
-    const int c = k / (KH * KW), ij = k % (KH * KW);
-    const int ow = static_cast<int>(row % OW);
-    const long long q = row / OW;
-    const int oh = static_cast<int>(q % OH);
-    const long long n = q / OH;
-    const int h = oh * S + ij / KW - P, w = ow * S + ij % KW - P;
-    float v = 0.f;
-    if (h >= 0 && h < H && w >= 0 && w < W)
-      v = toFloat(x[((n * H + h) * W + w) * C + c]);
-    y[i] = fromFloat<OT>(v);
+    __syncthreads();
+    for (int e = threadIdx.x; e < count * K; e += blockDim.x) {
+      const int r = e / K, t = e % K; // t in (i, j, c) order
+      const int i = t / (KW * C), j = t / C % KW, c = t % C;
+      const int h = top[r] + i, w = left[r] + j;
+      const float v = h >= 0 && h < H && w >= 0 && w < W
+                          ? toFloat(x[base[r] + (h * W + w) * C + c])
+                          : 0.f;
+      tile[r * KP + c * (KH * KW) + i * KW + j] = fromFloat<OT>(v);
+    }
+    if constexpr (KP > K)
+      for (int e = threadIdx.x; e < count * (KP - K); e += blockDim.x)
+        tile[e / (KP - K) * KP + K + e % (KP - K)] = fromFloat<OT>(0.f);
+    __syncthreads();
+    OT *out = y + r0 * KP;
+    if (VECTOR && aligned16(out, tile)) {
+      const uint4 *from = reinterpret_cast<const uint4 *>(tile);
+      uint4 *to = reinterpret_cast<uint4 *>(out);
+      for (int e = threadIdx.x; e < count * ROW_BYTES / 16; e += blockDim.x)
+        to[e] = from[e];
+    } else {
+      for (int e = threadIdx.x; e < count * KP; e += blockDim.x)
+        out[e] = tile[e];
+    }
+    __syncthreads();
   }
 }
 

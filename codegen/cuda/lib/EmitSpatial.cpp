@@ -103,9 +103,9 @@ LogicalResult ProgramBuilder::emitConv2D(mlp::Conv2DOp op) {
                 step);
   step.threads = 256;
   step.grid = Step::Persistent;
-  step.rowsPerCta = 256;
+  step.rowsPerCta = 1; // the kernel's CTAs stage rows in shared memory
   Arg work{Arg::Rows};
-  work.perBatch = oh * ow * layer.in;
+  work.perBatch = oh * ow;
   step.args = {{Arg::ValueRef, *x}, {Arg::ValueRef, patches}, work};
   const char *it = cType(program.values[*x].dtype),
              *ot = cType(program.values[patches].dtype);
