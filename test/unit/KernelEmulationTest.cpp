@@ -168,73 +168,113 @@ TEST(KernelEmulation, PoolingMixerAfterGroupNorm) {
   checkPoolMixer<__half, 16, false>(1); // y not 16-byte aligned
 }
 
-/// [3, 40, 20] -> [3, 20, 40], times a scale per column, then added to or
-/// multiplied by a [3, 20, 40] slice of rows of 80 from column 40.
-template <int OP> void checkTransposeBack() {
-  constexpr int A = 40, B = 20, N = 3, STRIDE = 80, START = 40;
-  const std::vector<float> x = randomVector(N * A * B, 3),
-                           r = randomVector(N * B * STRIDE, 4),
-                           scale = randomVector(A, 5);
-  std::vector<float> y(N * B * A);
-  const long long tiles = N * ((A + 31) / 32) * ((B + 31) / 32);
+long long transposeTiles(int n, int a, int b) {
+  constexpr int S = mlpc::kTransposeTile;
+  return static_cast<long long>(n) * ((a + S - 1) / S) * ((b + S - 1) / S);
+}
+
+/// [3, A, B] -> [3, B, A] in T, times a scale per column, then added to or
+/// multiplied by a [3, B, A] slice of rows of STRIDE from column START;
+/// `shift` elements into y's buffer (not 16-byte aligned: one element per
+/// access).
+template <class T, int OP, int A, int B, int STRIDE, int START>
+void checkTransposeBack(int shift) {
+  constexpr int N = 3;
+  const std::vector<T> x = convert<T>(randomVector(N * A * B, 3)),
+                       r = convert<T>(randomVector(N * B * STRIDE, 4));
+  const std::vector<float> scale = randomVector(A, 5);
+  std::vector<T> buffer(N * B * A + shift);
+  T *y = buffer.data() + shift;
   launch(dim3(4), 256, [&] {
-    mlpc::runTranspose<float, float, A, B, OP, true, float, STRIDE, START>(
-        x.data(), y.data(), tiles, r.data(), scale.data());
+    mlpc::runTranspose<T, T, A, B, OP, true, T, STRIDE, START>(
+        x.data(), y, transposeTiles(N, A, B), r.data(), scale.data());
   });
+  const double tolerance = sizeof(T) == 2 ? 1e-2 : 1e-5;
   for (int n = 0; n < N; ++n)
     for (int b = 0; b < B; ++b)
       for (int a = 0; a < A; ++a) {
-        const double v = double(x[(n * A + a) * B + b]) * scale[a];
-        const double o = r[(n * B + b) * STRIDE + START + a];
-        ASSERT_NEAR(y[(n * B + b) * A + a], OP == 1 ? o + v : o * v, 1e-5)
+        const double v = mlpc::toFloat(x[(n * A + a) * B + b]) * double(scale[a]);
+        const double o = mlpc::toFloat(r[(n * B + b) * STRIDE + START + a]);
+        const double want = OP == 1 ? o + v : o * v;
+        ASSERT_NEAR(mlpc::toFloat(y[(n * B + b) * A + a]), want,
+                    tolerance * (1 + std::abs(want)))
             << n << " " << b << " " << a;
       }
 }
 
-/// ResMLP's Affine norm applied as the transpose reads [2, 20, 40].
-TEST(KernelEmulation, TransposeReadingAnAffineMap) {
-  constexpr int A = 20, B = 40, N = 2, PRE_AT = 40;
-  const std::vector<float> x = randomVector(N * A * B, 12),
-                           pre = randomVector(PRE_AT + B, 13);
-  std::vector<float> y(N * B * A);
+/// ResMLP's Affine norm applied as the transpose reads [2, A, B].
+template <class T, int A, int B> void checkTransposeAffine() {
+  constexpr int N = 2, PRE_AT = B;
+  const std::vector<T> x = convert<T>(randomVector(N * A * B, 12));
+  const std::vector<float> pre = randomVector(PRE_AT + B, 13);
+  std::vector<T> y(N * B * A);
   launch(dim3(2), 256, [&] {
-    mlpc::runTranspose<float, float, A, B, 0, false, float, A, 0, true>(
-        x.data(), y.data(), N * 1 * 2, nullptr, nullptr, pre.data(),
-        pre.data() + PRE_AT);
+    mlpc::runTranspose<T, T, A, B, 0, false, T, A, 0, true>(
+        x.data(), y.data(), transposeTiles(N, A, B), nullptr, nullptr,
+        pre.data(), pre.data() + PRE_AT);
   });
+  const double tolerance = sizeof(T) == 2 ? 1e-2 : 1e-5;
   for (int n = 0; n < N; ++n)
     for (int a = 0; a < A; ++a)
-      for (int b = 0; b < B; ++b)
-        ASSERT_NEAR(y[(n * B + b) * A + a],
-                    double(x[(n * A + a) * B + b]) * pre[b] + pre[PRE_AT + b],
-                    1e-5)
+      for (int b = 0; b < B; ++b) {
+        const double want =
+            mlpc::toFloat(x[(n * A + a) * B + b]) * double(pre[b]) + pre[PRE_AT + b];
+        ASSERT_NEAR(mlpc::toFloat(y[(n * B + b) * A + a]), want,
+                    tolerance * (1 + std::abs(want)))
             << n << " " << a << " " << b;
+      }
+}
+
+TEST(KernelEmulation, TransposeReadingAnAffineMap) {
+  checkTransposeAffine<float, 20, 40>();
+  checkTransposeAffine<__half, 100, 72>(); // 196-like rows of 8-byte stores
 }
 
 TEST(KernelEmulation, TransposeBackWithScaleAndResidualOrGate) {
-  checkTransposeBack<1>();
-  checkTransposeBack<2>();
+  checkTransposeBack<float, 1, 40, 20, 80, 40>(0);
+  checkTransposeBack<float, 2, 40, 20, 80, 40>(0);
+  // Several 64 x 64 tiles, 8-byte loads (rows of 100 halves), 16-byte
+  // stores and residual loads.
+  checkTransposeBack<__half, 1, 72, 100, 144, 72>(0);
+  checkTransposeBack<__half, 2, 72, 100, 144, 72>(0);
+  checkTransposeBack<__half, 1, 72, 100, 144, 72>(1); // one element
 }
 
-/// layer_norm over 40 columns of rows of 80 (a slice from column 40) of
-/// [2, 20, *], written as [2, 40, 20].
-TEST(KernelEmulation, LayerNormWrittenTransposed) {
-  constexpr int T = 20, C = 40, STRIDE = 80, START = 40, N = 2;
+/// layer_norm over C columns of rows of STRIDE (a slice from column START)
+/// of [2, T, *], written as [2, C, T].
+template <class E, int T, int C, int STRIDE, int START>
+void checkLayerNormTransposed(int shift) {
+  constexpr int N = 2;
   const std::vector<float> x = randomVector(N * T * STRIDE, 6, 3.f),
                            image = randomVector(2 * C, 7);
-  std::vector<float> y(N * C * T);
+  const std::vector<E> xe = convert<E>(x);
+  std::vector<float> xr(x.size()); // x as the kernel reads it
+  for (size_t i = 0; i < x.size(); ++i)
+    xr[i] = mlpc::toFloat(xe[i]);
+  std::vector<E> buffer(N * C * T + shift);
+  E *y = buffer.data() + shift;
   launch(dim3(3), 256, [&] {
-    mlpc::runLayerNormTranspose<float, float, T, C, true, true, STRIDE>(
-        x.data() + START, image.data(), y.data(), N * ((T + 31) / 32), 1e-5f);
+    mlpc::runLayerNormTranspose<E, E, T, C, true, true, STRIDE>(
+        xe.data() + START, image.data(), y, N * ((T + 31) / 32), 1e-5f);
   });
+  const double tolerance = sizeof(E) == 2 ? 2e-2 : 1e-4;
   for (int n = 0; n < N; ++n)
     for (int t = 0; t < T; ++t) {
       const std::vector<double> want =
-          layerNorm(x.data() + (n * T + t) * STRIDE + START, C, image);
+          layerNorm(xr.data() + (n * T + t) * STRIDE + START, C, image);
       for (int c = 0; c < C; ++c)
-        ASSERT_NEAR(y[(n * C + c) * T + t], want[c], 1e-4)
+        ASSERT_NEAR(mlpc::toFloat(y[(n * C + c) * T + t]), want[c],
+                    tolerance * (1 + std::abs(want[c])))
             << n << " " << t << " " << c;
     }
+}
+
+TEST(KernelEmulation, LayerNormWrittenTransposed) {
+  checkLayerNormTransposed<float, 20, 40, 80, 40>(0);
+  // Several token tiles (the last partial), two channel tiles, 16-byte loads
+  // and 8-byte stores.
+  checkLayerNormTransposed<__half, 100, 72, 144, 72>(0);
+  checkLayerNormTransposed<__half, 100, 72, 144, 72>(1); // one element
 }
 
 /// The exact GELU in place after cuBLASLt: 16-byte pieces and a tail.

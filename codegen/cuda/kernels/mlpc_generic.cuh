@@ -56,31 +56,6 @@ __device__ __forceinline__ long long gridThreads() {
   return static_cast<long long>(gridDim.x) * blockDim.x;
 }
 
-/// V consecutive elements moved as one access of V * sizeof(T) bytes (16 or
-/// 32 for V = 8: the address must be 16-byte aligned), or one element.
-template <class T, int V> struct alignas(V == 1 ? alignof(T) : 16) Pack {
-  T e[V];
-};
-template <class T, int V>
-__device__ __forceinline__ void loadPack(const T *p, float (&v)[V]) {
-  const Pack<T, V> q = *reinterpret_cast<const Pack<T, V> *>(p);
-#pragma unroll
-  for (int k = 0; k < V; ++k)
-    v[k] = toFloat(q.e[k]);
-}
-template <class T, int V>
-__device__ __forceinline__ void storePack(T *p, const float (&v)[V]) {
-  Pack<T, V> q;
-#pragma unroll
-  for (int k = 0; k < V; ++k)
-    q.e[k] = fromFloat<T>(v[k]);
-  *reinterpret_cast<Pack<T, V> *>(p) = q;
-}
-__device__ __forceinline__ bool aligned16(const void *a, const void *b) {
-  return ((reinterpret_cast<unsigned long long>(a) |
-           reinterpret_cast<unsigned long long>(b)) &
-          15) == 0;
-}
 
 /// y[oy] = act(a[oa] OP b[ob]) (or act(a[oa] OP s)) for the `count`
 /// elements of the iteration space; MAP::at gives the offsets.

@@ -105,6 +105,44 @@ __device__ __forceinline__ __nv_bfloat16 fromFloat<__nv_bfloat16>(float v) {
   return __float2bfloat16_rn(v);
 }
 
+/// V consecutive elements moved as one access of V * sizeof(T) bytes (two
+/// 16-byte accesses for 8 floats): the address must be aligned to the
+/// access.
+template <class T, int V>
+struct alignas(sizeof(T) * V < 16 ? sizeof(T) * V : 16) Pack {
+  T e[V];
+};
+/// The widest access, in elements (8, 4, 2 or 1), that divides both a and b.
+__host__ __device__ constexpr int widthDividing(int a, int b) {
+  return a % 8 == 0 && b % 8 == 0   ? 8
+         : a % 4 == 0 && b % 4 == 0 ? 4
+         : a % 2 == 0 && b % 2 == 0 ? 2
+                                    : 1;
+}
+template <int V, class T> __device__ __forceinline__ bool alignedTo(const T *p) {
+  return reinterpret_cast<unsigned long long>(p) % (sizeof(T) * V) == 0;
+}
+template <class T, int V>
+__device__ __forceinline__ void loadPack(const T *p, float (&v)[V]) {
+  const Pack<T, V> q = *reinterpret_cast<const Pack<T, V> *>(p);
+#pragma unroll
+  for (int k = 0; k < V; ++k)
+    v[k] = toFloat(q.e[k]);
+}
+template <class T, int V>
+__device__ __forceinline__ void storePack(T *p, const float (&v)[V]) {
+  Pack<T, V> q;
+#pragma unroll
+  for (int k = 0; k < V; ++k)
+    q.e[k] = fromFloat<T>(v[k]);
+  *reinterpret_cast<Pack<T, V> *>(p) = q;
+}
+__device__ __forceinline__ bool aligned16(const void *a, const void *b) {
+  return ((reinterpret_cast<unsigned long long>(a) |
+           reinterpret_cast<unsigned long long>(b)) &
+          15) == 0;
+}
+
 /// Two floats as one 32-bit register of the tensor-core type T.
 template <class T> __device__ __forceinline__ uint32_t pack2(float lo, float hi);
 template <> __device__ __forceinline__ uint32_t pack2<__half>(float lo, float hi) {
@@ -1072,72 +1110,188 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
   }
 }
 
-/// layer_norm over the last axis of [batch, T, C], written transposed as
-/// [batch, C, T] (the token-mixing input of MLP-Mixer and gMLP): a CTA
-/// takes 32 rows of a sample, each warp computes the statistics of its rows
-/// (two passes, as runLayerNorm), then 32 x 32 tiles are normalized through
-/// shared memory so that the reads (along C) and the writes (along T) are
-/// both coalesced; the rows are read again from L1/L2. `tiles` = batch *
-/// ceil(T / 32).
-template <class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE = C>
+/// rowStatistics with V-element loads (C and the row's address multiples
+/// of V).
+template <int V, class InT, int C>
+__device__ __forceinline__ void rowStatisticsPacked(const InT *__restrict__ xr,
+                                                    float eps, float &mean,
+                                                    float &inv) {
+  const int lane = threadIdx.x & 31;
+  float v[V], sum = 0.f;
+  for (int c = lane * V; c < C; c += 32 * V) {
+    loadPack<InT, V>(xr + c, v);
+#pragma unroll
+    for (int k = 0; k < V; ++k)
+      sum += v[k];
+  }
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1)
+    sum += __shfl_xor_sync(0xffffffffu, sum, o);
+  mean = sum / C;
+  float sq = 0.f;
+  for (int c = lane * V; c < C; c += 32 * V) {
+    loadPack<InT, V>(xr + c, v);
+#pragma unroll
+    for (int k = 0; k < V; ++k)
+      sq += (v[k] - mean) * (v[k] - mean);
+  }
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1)
+    sq += __shfl_xor_sync(0xffffffffu, sq, o);
+  inv = rsqrtf(sq / C + eps);
+}
+
+/// Tiles of the transposes: 32 x 64 or 64 x 64 elements through shared
+/// memory, read and written with the widest accesses the row lengths allow
+/// (16 bytes when rows are multiples of 8 halves, 8 bytes for MLP-Mixer's
+/// 196 tokens). Scalar accesses and 32 x 32 tiles, one sync per 1 K
+/// elements, ran these at a sixth of the memory bandwidth.
+constexpr int kTransposeTile = 64;
+
+template <int VI, int VO, class InT, class OutT, int T, int C, bool WEIGHT,
+          bool BIAS, int IN_STRIDE>
 __device__ __forceinline__ void
-runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ image,
-                      OutT *__restrict__ y, long long tiles, float eps) {
-  constexpr int TT = (T + 31) / 32;
+layerNormTransposeTiles(const InT *__restrict__ x,
+                        const float *__restrict__ image, OutT *__restrict__ y,
+                        long long tiles, float eps) {
+  constexpr int TT = (T + 31) / 32, CW = kTransposeTile;
   __shared__ float mean[32], inv[32];
-  __shared__ float tile[32][33];
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5,
-            warps = blockDim.x >> 5;
+  __shared__ float tile[CW][33];
+  const int warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
   for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
     const long long n = w / TT;
     const int t0 = static_cast<int>(w % TT) * 32;
+    const InT *xs = x + (n * T + t0) * static_cast<long long>(IN_STRIDE);
     for (int r = warp; r < 32; r += warps) {
       float m = 0.f, iv = 0.f;
       if (t0 + r < T)
-        rowStatistics<InT, C>(
-            x + (n * T + t0 + r) * static_cast<long long>(IN_STRIDE), eps, m,
-            iv);
-      if (lane == 0) {
+        rowStatisticsPacked<VI, InT, C>(xs + r * IN_STRIDE, eps, m, iv);
+      if ((threadIdx.x & 31) == 0) {
         mean[r] = m;
         inv[r] = iv;
       }
     }
     __syncthreads();
-    for (int c0 = 0; c0 < C; c0 += 32) {
-      for (int r = warp; r < 32; r += warps) {
-        const int t = t0 + r, c = c0 + lane;
-        float v = 0.f;
-        if (t < T && c < C) {
-          v = (toFloat(x[(n * T + t) * static_cast<long long>(IN_STRIDE) + c]) -
-               mean[r]) *
-              inv[r];
-          if constexpr (WEIGHT)
-            v *= image[c];
-          if constexpr (BIAS)
-            v += image[(WEIGHT ? C : 0) + c];
+    for (int c0 = 0; c0 < C; c0 += CW) {
+      for (int e = threadIdx.x; e < 32 * (CW / VI); e += blockDim.x) {
+        const int r = e / (CW / VI), cl = e % (CW / VI) * VI, c = c0 + cl;
+        float v[VI] = {};
+        if (t0 + r < T && c < C) {
+          loadPack<InT, VI>(xs + r * IN_STRIDE + c, v);
+#pragma unroll
+          for (int k = 0; k < VI; ++k) {
+            v[k] = (v[k] - mean[r]) * inv[r];
+            if constexpr (WEIGHT)
+              v[k] *= image[c + k];
+            if constexpr (BIAS)
+              v[k] += image[(WEIGHT ? C : 0) + c + k];
+          }
         }
-        tile[r][lane] = v;
+#pragma unroll
+        for (int k = 0; k < VI; ++k)
+          tile[cl + k][r] = v[k];
       }
       __syncthreads();
-      for (int i = warp; i < 32; i += warps) {
-        const int c = c0 + i, t = t0 + lane;
-        if (c < C && t < T)
-          y[(n * C + c) * T + t] = fromFloat<OutT>(tile[lane][i]);
+      for (int e = threadIdx.x; e < CW * (32 / VO); e += blockDim.x) {
+        const int cl = e / (32 / VO), tl = e % (32 / VO) * VO;
+        const int c = c0 + cl, t = t0 + tl;
+        if (c < C && t < T) {
+          float v[VO];
+#pragma unroll
+          for (int k = 0; k < VO; ++k)
+            v[k] = tile[cl][tl + k];
+          storePack<OutT, VO>(y + (n * C + c) * T + t, v);
+        }
       }
       __syncthreads();
     }
   }
 }
 
-/// [batch, A, B] -> [batch, B, A]; `tiles` = batch * 32 x 32 tiles of a
-/// matrix, one per CTA iteration, through a padded shared tile. The
-/// transpose back from token mixing may take what reads it along: a scale
-/// per output column (SCALE: `scale`, A floats), then OP 1 adds / 2
-/// multiplies `r` [batch, B, A] (rows of RSTRIDE elements from RSTART: a
-/// slice read in place), as the residual add of MLP-Mixer and ResMLP or the
-/// gating multiply of gMLP. PRE: x is read as x * alpha[b] + beta[b]
-/// (ResMLP's Affine norm before its token mixing).
+/// layer_norm over the last axis of [batch, T, C] (rows of IN_STRIDE
+/// elements: a slice of wider rows), written transposed as [batch, C, T]
+/// (the token-mixing input of MLP-Mixer and gMLP): a CTA takes 32 tokens,
+/// each warp computes the statistics of its rows (two passes, as
+/// runLayerNorm), then normalizes 32 x 64 tiles through shared memory; the
+/// rows are read again from L1/L2. `tiles` = batch * ceil(T / 32).
+template <class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
+          int IN_STRIDE = C>
+__device__ __forceinline__ void
+runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ image,
+                      OutT *__restrict__ y, long long tiles, float eps) {
+  constexpr int VI = widthDividing(C, IN_STRIDE), VO = widthDividing(T, 32);
+  if (alignedTo<VI>(x) && alignedTo<VO>(y))
+    layerNormTransposeTiles<VI, VO, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
+        x, image, y, tiles, eps);
+  else
+    layerNormTransposeTiles<1, 1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
+        x, image, y, tiles, eps);
+}
+
+template <int VI, int VO, int VR, class IT, class OT, int A, int B, int OP,
+          bool SCALE, class RT, int RSTRIDE, int RSTART, bool PRE>
+__device__ __forceinline__ void
+transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
+               const RT *__restrict__ r, const float *__restrict__ scale,
+               const float *__restrict__ alpha,
+               const float *__restrict__ beta) {
+  constexpr int S = kTransposeTile, TA = (A + S - 1) / S, TB = (B + S - 1) / S;
+  __shared__ float tile[S][S + 1]; // [b][a]
+  for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
+    const long long n = w / (TA * TB);
+    const int a0 = static_cast<int>(w % (TA * TB)) / TB * S,
+              b0 = static_cast<int>(w % TB) * S;
+    for (int e = threadIdx.x; e < S * (S / VI); e += blockDim.x) {
+      const int al = e / (S / VI), bl = e % (S / VI) * VI;
+      const int a = a0 + al, b = b0 + bl;
+      float v[VI] = {};
+      if (a < A && b < B) {
+        loadPack<IT, VI>(x + (n * A + a) * B + b, v);
+        if constexpr (PRE) {
+#pragma unroll
+          for (int k = 0; k < VI; ++k)
+            v[k] = fmaf(v[k], alpha[b + k], beta[b + k]);
+        }
+      }
+#pragma unroll
+      for (int k = 0; k < VI; ++k)
+        tile[bl + k][al] = v[k];
+    }
+    __syncthreads();
+    for (int e = threadIdx.x; e < S * (S / VO); e += blockDim.x) {
+      const int bl = e / (S / VO), al = e % (S / VO) * VO;
+      const int a = a0 + al, b = b0 + bl;
+      if (a < A && b < B) {
+        float v[VO];
+#pragma unroll
+        for (int k = 0; k < VO; ++k)
+          v[k] = SCALE ? tile[bl][al + k] * scale[a + k] : tile[bl][al + k];
+        if constexpr (OP != 0) {
+          const RT *ro = r + (n * B + b) * RSTRIDE + RSTART + a;
+#pragma unroll
+          for (int k = 0; k < VO; k += VR) {
+            float o[VR];
+            loadPack<RT, VR>(ro + k, o);
+#pragma unroll
+            for (int j = 0; j < VR; ++j)
+              v[k + j] = OP == 1 ? o[j] + v[k + j] : o[j] * v[k + j];
+          }
+        }
+        storePack<OT, VO>(y + (n * B + b) * A + a, v);
+      }
+    }
+    __syncthreads();
+  }
+}
+
+/// [batch, A, B] -> [batch, B, A]; `tiles` = batch * ceil(A / 64) *
+/// ceil(B / 64), 64 x 64 tiles, one per CTA iteration. The transpose back
+/// from token mixing may take what reads it along: a scale per output column
+/// (SCALE: `scale`, A floats), then OP 1 adds / 2 multiplies `r` [batch, B,
+/// A] (rows of RSTRIDE elements from RSTART: a slice read in place), as the
+/// residual add of MLP-Mixer and ResMLP or the gating multiply of gMLP.
+/// PRE: x is read as x * alpha[b] + beta[b] (ResMLP's Affine norm before its
+/// token mixing).
 template <class IT, class OT, int A, int B, int OP = 0, bool SCALE = false,
           class RT = OT, int RSTRIDE = A, int RSTART = 0, bool PRE = false>
 __device__ __forceinline__ void
@@ -1146,38 +1300,15 @@ runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
              const float *__restrict__ scale = nullptr,
              const float *__restrict__ alpha = nullptr,
              const float *__restrict__ beta = nullptr) {
-  __shared__ float tile[32][33];
-  constexpr int TA = (A + 31) / 32, TB = (B + 31) / 32;
-  const int tx = threadIdx.x & 31, ty = threadIdx.x >> 5;
-  for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
-    const long long n = w / (TA * TB);
-    const int ta = static_cast<int>(w % (TA * TB)) / TB, tb = static_cast<int>(w % TB);
-    for (int i = ty; i < 32; i += blockDim.x / 32) {
-      const int a = ta * 32 + i, b = tb * 32 + tx;
-      float v = 0.f;
-      if (a < A && b < B) {
-        v = toFloat(x[(n * A + a) * B + b]);
-        if constexpr (PRE)
-          v = fmaf(v, alpha[b], beta[b]);
-      }
-      tile[i][tx] = v;
-    }
-    __syncthreads();
-    for (int i = ty; i < 32; i += blockDim.x / 32) {
-      const int b = tb * 32 + i, a = ta * 32 + tx;
-      if (a < A && b < B) {
-        float v = tile[tx][i];
-        if constexpr (SCALE)
-          v *= scale[a];
-        if constexpr (OP != 0) {
-          const float o = toFloat(r[(n * B + b) * RSTRIDE + RSTART + a]);
-          v = OP == 1 ? o + v : o * v;
-        }
-        y[(n * B + b) * A + a] = fromFloat<OT>(v);
-      }
-    }
-    __syncthreads();
-  }
+  constexpr int VI = widthDividing(B, kTransposeTile),
+                VO = widthDividing(A, kTransposeTile),
+                VR = widthDividing(VO, widthDividing(RSTRIDE, RSTART));
+  if (alignedTo<VI>(x) && alignedTo<VO>(y) && (OP == 0 || alignedTo<VR>(r)))
+    transposeTiles<VI, VO, VR, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART,
+                   PRE>(x, y, tiles, r, scale, alpha, beta);
+  else
+    transposeTiles<1, 1, 1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE>(
+        x, y, tiles, r, scale, alpha, beta);
 }
 
 /// y[n, c] = mean over t of x[n, t, c]; `count` = batch * C outputs.

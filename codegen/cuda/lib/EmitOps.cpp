@@ -270,7 +270,8 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   step.grid = Step::Persistent;
   step.rowsPerCta = 1;
   Arg work{Arg::Rows};
-  work.perBatch = ((a + 31) / 32) * ((b + 31) / 32); // 32 x 32 tiles
+  constexpr int64_t tile = 64; // kTransposeTile of mlpc_kernels.cuh
+  work.perBatch = ((a + tile - 1) / tile) * ((b + tile - 1) / tile);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
                work,
