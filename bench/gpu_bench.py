@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -384,6 +385,18 @@ def run(out):
                 ref = eager(x).float()
                 err = float((y.float() - ref).norm() / ref.norm())
                 t_mlpc = time_gpu(call, torch)
+                if os.environ.get("MLPC_PROFILE") and batch == 1 << 20:
+                    # The kernel's own time, and the host's per call (no
+                    # sync: the launches queue up unless the host is slower).
+                    profile_calls("narrow_w%d_2^20" % w, {"mlpc": call}, torch)
+                    torch.cuda.synchronize()
+                    begin = time.perf_counter()
+                    for _ in range(200):
+                        call()
+                    host = (time.perf_counter() - begin) / 200
+                    torch.cuda.synchronize()
+                    print("narrow W=%d 2^20: %.1f us per call on the host, %.1f us on the GPU"
+                          % (w, host * 1e6, t_mlpc * 1e6))
                 t_eager = time_gpu(lambda: eager(x), torch)
                 t_comp = time_gpu(lambda: compiled(x), torch)
             tc = TCNN.get(card, {}).get((w, batch))

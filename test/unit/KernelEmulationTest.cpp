@@ -170,6 +170,8 @@ TEST(KernelEmulation, PoolingMixerAfterGroupNorm) {
 
 long long transposeTiles(int n, int a, int b) {
   constexpr int S = mlpc::kTransposeTile;
+  if (a <= mlpc::kTransposeSampleTokens)
+    return n;
   return static_cast<long long>(n) * ((a + S - 1) / S) * ((b + S - 1) / S);
 }
 
@@ -227,17 +229,21 @@ template <class T, int A, int B> void checkTransposeAffine() {
 
 TEST(KernelEmulation, TransposeReadingAnAffineMap) {
   checkTransposeAffine<float, 20, 40>();
-  checkTransposeAffine<__half, 100, 72>(); // 196-like rows of 8-byte stores
+  checkTransposeAffine<__half, 100, 72>(); // a sample per CTA
+  checkTransposeAffine<__half, 260, 72>(); // 64 x 64 tiles
 }
 
 TEST(KernelEmulation, TransposeBackWithScaleAndResidualOrGate) {
   checkTransposeBack<float, 1, 40, 20, 80, 40>(0);
   checkTransposeBack<float, 2, 40, 20, 80, 40>(0);
-  // Several 64 x 64 tiles, 8-byte loads (rows of 100 halves), 16-byte
-  // stores and residual loads.
+  // A sample per CTA, 32 columns of x at a time (the last partial), 8-byte
+  // loads (rows of 100 halves).
   checkTransposeBack<__half, 1, 72, 100, 144, 72>(0);
   checkTransposeBack<__half, 2, 72, 100, 144, 72>(0);
   checkTransposeBack<__half, 1, 72, 100, 144, 72>(1); // one element
+  // Output rows longer than kTransposeSampleTokens: 64 x 64 tiles.
+  checkTransposeBack<__half, 1, 300, 20, 600, 300>(0);
+  checkTransposeBack<__half, 2, 300, 20, 300, 0>(1);
 }
 
 /// layer_norm over C columns of rows of STRIDE (a slice from column START)
@@ -255,7 +261,8 @@ void checkLayerNormTransposed(int shift) {
   E *y = buffer.data() + shift;
   launch(dim3(3), 256, [&] {
     mlpc::runLayerNormTranspose<E, E, T, C, true, true, STRIDE>(
-        xe.data() + START, image.data(), y, N * ((T + 31) / 32), 1e-5f);
+        xe.data() + START, image.data(), y,
+        T <= mlpc::kTransposeSampleTokens ? N : N * ((T + 31) / 32), 1e-5f);
   });
   const double tolerance = sizeof(E) == 2 ? 2e-2 : 1e-4;
   for (int n = 0; n < N; ++n)
@@ -271,10 +278,13 @@ void checkLayerNormTransposed(int shift) {
 
 TEST(KernelEmulation, LayerNormWrittenTransposed) {
   checkLayerNormTransposed<float, 20, 40, 80, 40>(0);
-  // Several token tiles (the last partial), two channel tiles, 16-byte loads
-  // and 8-byte stores.
+  // A sample per CTA: three channel chunks (the last partial), 16-byte
+  // loads and stores.
   checkLayerNormTransposed<__half, 100, 72, 144, 72>(0);
   checkLayerNormTransposed<__half, 100, 72, 144, 72>(1); // one element
+  // More tokens than a CTA takes whole: tiles of 32 tokens.
+  checkLayerNormTransposed<__half, 300, 24, 48, 24>(0);
+  checkLayerNormTransposed<float, 300, 24, 24, 0>(1);
 }
 
 /// The exact GELU in place after cuBLASLt: 16-byte pieces and a tail.

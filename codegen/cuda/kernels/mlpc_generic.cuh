@@ -274,14 +274,28 @@ runGroupNormPartials(const IT *__restrict__ x, float *__restrict__ part,
   const long long s = blockIdx.x;
   if (s >= samples)
     return;
-  constexpr long long per = (PC + CHUNKS - 1) / CHUNKS;
+  // Chunks of a multiple of 8 elements, read 8 at a time where aligned.
+  constexpr long long per = ((PC + CHUNKS - 1) / CHUNKS + 7) / 8 * 8;
   const long long begin = blockIdx.y * per;
   const long long end = begin + per < PC ? begin + per : PC;
   const IT *p = x + s * PC;
   const float shift = toFloat(p[0]);
   float s1 = 0.f, s2 = 0.f;
-#pragma unroll 4
-  for (long long i = begin + threadIdx.x; i < end; i += blockDim.x) {
+  long long i = begin;
+  if (alignedTo<8>(p)) {
+    for (i = begin + threadIdx.x * 8; i + 8 <= end; i += blockDim.x * 8) {
+      float v[8];
+      loadPack<IT, 8>(p + i, v);
+#pragma unroll
+      for (int k = 0; k < 8; ++k) {
+        v[k] -= shift;
+        s1 += v[k];
+        s2 = fmaf(v[k], v[k], s2);
+      }
+    }
+    i = end - (end - begin) % 8; // the tail (of the last chunk) one by one
+  }
+  for (i += threadIdx.x; i < end; i += blockDim.x) {
     const float v = toFloat(p[i]) - shift;
     s1 += v;
     s2 = fmaf(v, v, s2);
@@ -430,6 +444,37 @@ runAvgPool(const IT *__restrict__ x, OT *__restrict__ y, long long count) {
   }
 }
 
+/// Convolution patches' gather into shared memory: items of V channels of
+/// one input pixel (V = C: all of them, one by one), the index arithmetic
+/// once per item; the tile holds `count` rows of KP in (c, i, j) order.
+template <int V, class IT, class OT, int H, int W, int C, int KH, int KW,
+          int KP>
+__device__ __forceinline__ void
+gatherPatches(const IT *__restrict__ x, OT *tile, int count,
+              const long long *base, const int *top, const int *left) {
+  constexpr int ITEMS = KH * KW * (C / V);
+  for (int e = threadIdx.x; e < count * ITEMS; e += blockDim.x) {
+    const int r = e / ITEMS, q = e % ITEMS;
+    const int ij = q / (C / V), c0 = q % (C / V) * V;
+    const int h = top[r] + ij / KW, w = left[r] + ij % KW;
+    const bool in = h >= 0 && h < H && w >= 0 && w < W;
+    const IT *from = x + base[r] + (h * W + w) * C + c0;
+    OT *to = tile + r * KP + c0 * (KH * KW) + ij;
+    if constexpr (V == 8 && C != 8) {
+      float v[8] = {};
+      if (in)
+        loadPack<IT, 8>(from, v);
+#pragma unroll
+      for (int k = 0; k < 8; ++k)
+        to[k * (KH * KW)] = fromFloat<OT>(v[k]);
+    } else {
+#pragma unroll
+      for (int c = 0; c < V; ++c)
+        to[c * (KH * KW)] = fromFloat<OT>(in ? toFloat(from[c]) : 0.f);
+    }
+  }
+}
+
 /// Convolution patches of channels-last x [N, H, W, C] as rows of
 /// [N * OH * OW, KP] holding the C * KH * KW features in (c, i, j) order, as
 /// a PyTorch weight (O, C, KH, KW) flattens, then zeros up to KP (rows of a
@@ -462,14 +507,16 @@ runConvPatches(const IT *__restrict__ x, OT *__restrict__ y, long long rows) {
       left[r] = static_cast<int>(row % OW) * S - P;
     }
     __syncthreads();
-    for (int e = threadIdx.x; e < count * K; e += blockDim.x) {
-      const int r = e / K, t = e % K; // t in (i, j, c) order
-      const int i = t / (KW * C), j = t / C % KW, c = t % C;
-      const int h = top[r] + i, w = left[r] + j;
-      const float v = h >= 0 && h < H && w >= 0 && w < W
-                          ? toFloat(x[base[r] + (h * W + w) * C + c])
-                          : 0.f;
-      tile[r * KP + c * (KH * KW) + i * KW + j] = fromFloat<OT>(v);
+    if constexpr (C % 8 == 0) {
+      if (alignedTo<8>(x))
+        gatherPatches<8, IT, OT, H, W, C, KH, KW, KP>(x, tile, count, base, top,
+                                                      left);
+      else
+        gatherPatches<C, IT, OT, H, W, C, KH, KW, KP>(x, tile, count, base,
+                                                      top, left);
+    } else {
+      gatherPatches<C, IT, OT, H, W, C, KH, KW, KP>(x, tile, count, base, top,
+                                                    left);
     }
     if constexpr (KP > K)
       for (int e = threadIdx.x; e < count * (KP - K); e += blockDim.x)

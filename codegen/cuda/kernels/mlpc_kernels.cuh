@@ -1208,24 +1208,101 @@ layerNormTransposeTiles(const InT *__restrict__ x,
   }
 }
 
+/// Up to this many tokens, layer_norm written transposed takes a whole
+/// sample per CTA (layerNormTransposeSamples).
+constexpr int kTransposeSampleTokens = 256;
+
+/// A CTA per sample of T <= kTransposeSampleTokens tokens: the statistics
+/// of its T rows, then 32-channel chunks normalized into shared memory and
+/// written as contiguous runs of whole [C, T] rows with 16-byte stores.
+/// Tiles of 32 tokens wrote 64-byte pieces of rows of 392 bytes (196
+/// tokens), whose partial sectors cost 6x the bandwidth.
+template <int VI, class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
+          int IN_STRIDE>
+__device__ __forceinline__ void
+layerNormTransposeSamples(const InT *__restrict__ x,
+                          const float *__restrict__ image, OutT *__restrict__ y,
+                          long long samples, float eps) {
+  constexpr int CW = 32;
+  __shared__ float mean[T], inv[T];
+  __shared__ float tile[CW][T + 1];
+  const int warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+  for (long long n = blockIdx.x; n < samples; n += gridDim.x) {
+    const InT *xs = x + n * T * static_cast<long long>(IN_STRIDE);
+    for (int r = warp; r < T; r += warps) {
+      float m, iv;
+      rowStatisticsPacked<VI, InT, C>(xs + r * IN_STRIDE, eps, m, iv);
+      if ((threadIdx.x & 31) == 0) {
+        mean[r] = m;
+        inv[r] = iv;
+      }
+    }
+    __syncthreads();
+    for (int c0 = 0; c0 < C; c0 += CW) {
+      for (int e = threadIdx.x; e < T * (CW / VI); e += blockDim.x) {
+        const int r = e / (CW / VI), cl = e % (CW / VI) * VI, c = c0 + cl;
+        float v[VI] = {};
+        if (c < C) {
+          loadPack<InT, VI>(xs + r * IN_STRIDE + c, v);
+#pragma unroll
+          for (int k = 0; k < VI; ++k) {
+            v[k] = (v[k] - mean[r]) * inv[r];
+            if constexpr (WEIGHT)
+              v[k] *= image[c + k];
+            if constexpr (BIAS)
+              v[k] += image[(WEIGHT ? C : 0) + c + k];
+          }
+        }
+#pragma unroll
+        for (int k = 0; k < VI; ++k)
+          tile[cl + k][r] = v[k];
+      }
+      __syncthreads();
+      // Rows c0 .. c0 + CW - 1 of the sample's [C, T] are contiguous.
+      OutT *ys = y + (n * C + c0) * T;
+      const int count = (C - c0 < CW ? C - c0 : CW) * T;
+      const int packed = alignedTo<8>(ys) ? count / 8 * 8 : 0;
+      for (int f = threadIdx.x * 8; f < packed; f += blockDim.x * 8) {
+        float v[8];
+#pragma unroll
+        for (int k = 0; k < 8; ++k)
+          v[k] = tile[(f + k) / T][(f + k) % T];
+        storePack<OutT, 8>(ys + f, v);
+      }
+      for (int f = packed + threadIdx.x; f < count; f += blockDim.x)
+        ys[f] = fromFloat<OutT>(tile[f / T][f % T]);
+      __syncthreads();
+    }
+  }
+}
+
 /// layer_norm over the last axis of [batch, T, C] (rows of IN_STRIDE
 /// elements: a slice of wider rows), written transposed as [batch, C, T]
-/// (the token-mixing input of MLP-Mixer and gMLP): a CTA takes 32 tokens,
-/// each warp computes the statistics of its rows (two passes, as
-/// runLayerNorm), then normalizes 32 x 64 tiles through shared memory; the
-/// rows are read again from L1/L2. `tiles` = batch * ceil(T / 32).
+/// (the token-mixing input of MLP-Mixer and gMLP). Up to
+/// kTransposeSampleTokens tokens a CTA per sample (`tiles` = batch); more:
+/// 32 tokens per CTA, each warp computing the statistics of its rows (two
+/// passes, as runLayerNorm), then 32 x 64 tiles through shared memory, the
+/// rows read again from L1/L2 (`tiles` = batch * ceil(T / 32)).
 template <class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
           int IN_STRIDE = C>
 __device__ __forceinline__ void
 runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ image,
                       OutT *__restrict__ y, long long tiles, float eps) {
   constexpr int VI = widthDividing(C, IN_STRIDE), VO = widthDividing(T, 32);
-  if (alignedTo<VI>(x) && alignedTo<VO>(y))
+  if constexpr (T <= kTransposeSampleTokens) {
+    if (alignedTo<VI>(x))
+      layerNormTransposeSamples<VI, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
+          x, image, y, tiles, eps);
+    else
+      layerNormTransposeSamples<1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
+          x, image, y, tiles, eps);
+  } else if (alignedTo<VI>(x) && alignedTo<VO>(y)) {
     layerNormTransposeTiles<VI, VO, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
         x, image, y, tiles, eps);
-  else
+  } else {
     layerNormTransposeTiles<1, 1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
         x, image, y, tiles, eps);
+  }
 }
 
 template <int VI, int VO, int VR, class IT, class OT, int A, int B, int OP,
@@ -1284,14 +1361,77 @@ transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
   }
 }
 
-/// [batch, A, B] -> [batch, B, A]; `tiles` = batch * ceil(A / 64) *
-/// ceil(B / 64), 64 x 64 tiles, one per CTA iteration. The transpose back
-/// from token mixing may take what reads it along: a scale per output column
-/// (SCALE: `scale`, A floats), then OP 1 adds / 2 multiplies `r` [batch, B,
-/// A] (rows of RSTRIDE elements from RSTART: a slice read in place), as the
-/// residual add of MLP-Mixer and ResMLP or the gating multiply of gMLP.
-/// PRE: x is read as x * alpha[b] + beta[b] (ResMLP's Affine norm before its
-/// token mixing).
+/// A CTA per sample when output rows have A <= kTransposeSampleTokens
+/// elements (ResMLP's [N, 196, 384] -> [N, 384, 196]): 32 columns of x at a
+/// time through shared memory, written as 32 whole, contiguous output rows
+/// (see layerNormTransposeSamples for why).
+template <int VI, class IT, class OT, int A, int B, int OP, bool SCALE,
+          class RT, int RSTRIDE, int RSTART, bool PRE>
+__device__ __forceinline__ void
+transposeSamples(const IT *__restrict__ x, OT *__restrict__ y,
+                 long long samples, const RT *__restrict__ r,
+                 const float *__restrict__ scale,
+                 const float *__restrict__ alpha,
+                 const float *__restrict__ beta) {
+  constexpr int BW = 32;
+  __shared__ float tile[BW][A + 1]; // [b][a]
+  for (long long n = blockIdx.x; n < samples; n += gridDim.x) {
+    for (int b0 = 0; b0 < B; b0 += BW) {
+      for (int e = threadIdx.x; e < A * (BW / VI); e += blockDim.x) {
+        const int a = e / (BW / VI), bl = e % (BW / VI) * VI, b = b0 + bl;
+        float v[VI] = {};
+        if (b < B) {
+          loadPack<IT, VI>(x + (n * A + a) * B + b, v);
+          if constexpr (PRE) {
+#pragma unroll
+            for (int k = 0; k < VI; ++k)
+              v[k] = fmaf(v[k], alpha[b + k], beta[b + k]);
+          }
+        }
+#pragma unroll
+        for (int k = 0; k < VI; ++k)
+          tile[bl + k][a] = v[k];
+      }
+      __syncthreads();
+      // Output rows b0 .. b0 + BW - 1 of the sample are contiguous.
+      OT *ys = y + (n * B + b0) * A;
+      const int count = (B - b0 < BW ? B - b0 : BW) * A;
+      auto value = [&](int f) {
+        const int bl = f / A, a = f % A;
+        float v = tile[bl][a];
+        if constexpr (SCALE)
+          v *= scale[a];
+        if constexpr (OP != 0) {
+          const float o =
+              toFloat(r[(n * B + b0 + bl) * RSTRIDE + RSTART + a]);
+          v = OP == 1 ? o + v : o * v;
+        }
+        return v;
+      };
+      const int packed = alignedTo<8>(ys) ? count / 8 * 8 : 0;
+      for (int f = threadIdx.x * 8; f < packed; f += blockDim.x * 8) {
+        float v[8];
+#pragma unroll
+        for (int k = 0; k < 8; ++k)
+          v[k] = value(f + k);
+        storePack<OT, 8>(ys + f, v);
+      }
+      for (int f = packed + threadIdx.x; f < count; f += blockDim.x)
+        ys[f] = fromFloat<OT>(value(f));
+      __syncthreads();
+    }
+  }
+}
+
+/// [batch, A, B] -> [batch, B, A]: a sample per CTA when A <=
+/// kTransposeSampleTokens (`tiles` = batch), else 64 x 64 tiles, one per CTA
+/// iteration (`tiles` = batch * ceil(A / 64) * ceil(B / 64)). The transpose
+/// back from token mixing may take what reads it along: a scale per output
+/// column (SCALE: `scale`, A floats), then OP 1 adds / 2 multiplies `r`
+/// [batch, B, A] (rows of RSTRIDE elements from RSTART: a slice read in
+/// place), as the residual add of MLP-Mixer and ResMLP or the gating
+/// multiply of gMLP. PRE: x is read as x * alpha[b] + beta[b] (ResMLP's
+/// Affine norm before its token mixing).
 template <class IT, class OT, int A, int B, int OP = 0, bool SCALE = false,
           class RT = OT, int RSTRIDE = A, int RSTART = 0, bool PRE = false>
 __device__ __forceinline__ void
@@ -1303,12 +1443,22 @@ runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
   constexpr int VI = widthDividing(B, kTransposeTile),
                 VO = widthDividing(A, kTransposeTile),
                 VR = widthDividing(VO, widthDividing(RSTRIDE, RSTART));
-  if (alignedTo<VI>(x) && alignedTo<VO>(y) && (OP == 0 || alignedTo<VR>(r)))
+  if constexpr (A <= kTransposeSampleTokens) {
+    constexpr int VS = widthDividing(B, 32);
+    if (alignedTo<VS>(x))
+      transposeSamples<VS, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE>(
+          x, y, tiles, r, scale, alpha, beta);
+    else
+      transposeSamples<1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE>(
+          x, y, tiles, r, scale, alpha, beta);
+  } else if (alignedTo<VI>(x) && alignedTo<VO>(y) &&
+             (OP == 0 || alignedTo<VR>(r))) {
     transposeTiles<VI, VO, VR, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART,
                    PRE>(x, y, tiles, r, scale, alpha, beta);
-  else
+  } else {
     transposeTiles<1, 1, 1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE>(
         x, y, tiles, r, scale, alpha, beta);
+  }
 }
 
 /// y[n, c] = mean over t of x[n, t, c]; `count` = batch * C outputs.

@@ -61,7 +61,9 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
   Arg work = rowsOf(*in);
   if (transpose) {
     step.rowsPerCta = 1;
-    work.perBatch = (tokens + 31) / 32; // 32-row tiles
+    // A sample per CTA up to kTransposeSampleTokens (mlpc_kernels.cuh),
+    // else tiles of 32 tokens.
+    work.perBatch = tokens <= 256 ? 1 : (tokens + 31) / 32;
   }
   int imageIndex = -1;
   if (!image.pieces.empty()) {
@@ -270,8 +272,11 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   step.grid = Step::Persistent;
   step.rowsPerCta = 1;
   Arg work{Arg::Rows};
-  constexpr int64_t tile = 64; // kTransposeTile of mlpc_kernels.cuh
-  work.perBatch = ((a + tile - 1) / tile) * ((b + tile - 1) / tile);
+  // A sample per CTA for output rows of up to kTransposeSampleTokens, else
+  // tiles of kTransposeTile x kTransposeTile (mlpc_kernels.cuh).
+  constexpr int64_t tile = 64;
+  work.perBatch =
+      a <= 256 ? 1 : ((a + tile - 1) / tile) * ((b + tile - 1) / tile);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
                work,
