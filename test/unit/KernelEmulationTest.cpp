@@ -47,6 +47,9 @@ template <class T> std::vector<double> widen(const std::vector<T> &v) {
   return out;
 }
 
+/// The exact GELU in float64.
+double gelu(double v) { return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))); }
+
 double maxAbsDifference(const std::vector<double> &a,
                         const std::vector<double> &b) {
   double worst = 0;
@@ -179,7 +182,9 @@ long long transposeTiles(int n, int a, int b) {
 /// multiplied by a [3, B, A] slice of rows of STRIDE from column START;
 /// `shift` elements into y's buffer (not 16-byte aligned: one element per
 /// access).
-template <class T, int OP, int A, int B, int STRIDE, int START>
+/// ... RACT: r read through that activation.
+template <class T, int OP, int A, int B, int STRIDE, int START,
+          int RACT = mlpc::kIdentity>
 void checkTransposeBack(int shift) {
   constexpr int N = 3;
   const std::vector<T> x = convert<T>(randomVector(N * A * B, 3)),
@@ -188,7 +193,7 @@ void checkTransposeBack(int shift) {
   std::vector<T> buffer(N * B * A + shift);
   T *y = buffer.data() + shift;
   launch(dim3(4), 256, [&] {
-    mlpc::runTranspose<T, T, A, B, OP, true, T, STRIDE, START>(
+    mlpc::runTranspose<T, T, A, B, OP, true, T, STRIDE, START, false, RACT>(
         x.data(), y, transposeTiles(N, A, B), r.data(), scale.data());
   });
   const double tolerance = sizeof(T) == 2 ? 1e-2 : 1e-5;
@@ -196,7 +201,9 @@ void checkTransposeBack(int shift) {
     for (int b = 0; b < B; ++b)
       for (int a = 0; a < A; ++a) {
         const double v = mlpc::toFloat(x[(n * A + a) * B + b]) * double(scale[a]);
-        const double o = mlpc::toFloat(r[(n * B + b) * STRIDE + START + a]);
+        double o = mlpc::toFloat(r[(n * B + b) * STRIDE + START + a]);
+        if (RACT == mlpc::kGeluErf)
+          o = gelu(o);
         const double want = OP == 1 ? o + v : o * v;
         ASSERT_NEAR(mlpc::toFloat(y[(n * B + b) * A + a]), want,
                     tolerance * (1 + std::abs(want)))
@@ -244,11 +251,15 @@ TEST(KernelEmulation, TransposeBackWithScaleAndResidualOrGate) {
   // Output rows longer than kTransposeSampleTokens: 64 x 64 tiles.
   checkTransposeBack<__half, 1, 300, 20, 600, 300>(0);
   checkTransposeBack<__half, 2, 300, 20, 300, 0>(1);
+  // gMLP's gate: the multiply reads r through the GELU its producer left.
+  checkTransposeBack<__half, 2, 300, 20, 600, 0, mlpc::kGeluErf>(0);
+  checkTransposeBack<float, 2, 40, 20, 80, 40, mlpc::kGeluErf>(0);
 }
 
 /// layer_norm over C columns of rows of STRIDE (a slice from column START)
 /// of [2, T, *], written as [2, C, T].
-template <class E, int T, int C, int STRIDE, int START>
+template <class E, int T, int C, int STRIDE, int START,
+          int XACT = mlpc::kIdentity>
 void checkLayerNormTransposed(int shift) {
   constexpr int N = 2;
   const std::vector<float> x = randomVector(N * T * STRIDE, 6, 3.f),
@@ -256,11 +267,12 @@ void checkLayerNormTransposed(int shift) {
   const std::vector<E> xe = convert<E>(x);
   std::vector<float> xr(x.size()); // x as the kernel reads it
   for (size_t i = 0; i < x.size(); ++i)
-    xr[i] = mlpc::toFloat(xe[i]);
+    xr[i] = XACT == mlpc::kGeluErf ? gelu(mlpc::toFloat(xe[i]))
+                                   : mlpc::toFloat(xe[i]);
   std::vector<E> buffer(N * C * T + shift);
   E *y = buffer.data() + shift;
   launch(dim3(3), 256, [&] {
-    mlpc::runLayerNormTranspose<E, E, T, C, true, true, STRIDE>(
+    mlpc::runLayerNormTranspose<E, E, T, C, true, true, STRIDE, XACT>(
         xe.data() + START, image.data(), y,
         T <= mlpc::kTransposeSampleTokens ? N : N * ((T + 31) / 32), 1e-5f);
   });
@@ -285,6 +297,9 @@ TEST(KernelEmulation, LayerNormWrittenTransposed) {
   // More tokens than a CTA takes whole: tiles of 32 tokens.
   checkLayerNormTransposed<__half, 300, 24, 48, 24>(0);
   checkLayerNormTransposed<float, 300, 24, 24, 0>(1);
+  // gMLP's gate: x read through the GELU its producer left.
+  checkLayerNormTransposed<__half, 100, 72, 144, 72, mlpc::kGeluErf>(0);
+  checkLayerNormTransposed<float, 300, 24, 48, 24, mlpc::kGeluErf>(0);
 }
 
 /// The exact GELU in place after cuBLASLt: 16-byte pieces and a tail.
@@ -299,9 +314,6 @@ TEST(KernelEmulation, GeluInPlace) {
   launch(dim3(2), 256, [&] {
     mlpc::runActivateInPlace<float, mlpc::kGeluErf>(f.data(), 1003);
   });
-  auto gelu = [](double v) {
-    return 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
-  };
   for (size_t i = 0; i < x.size(); ++i) {
     ASSERT_NEAR(f[i], gelu(x[i]), 1e-6) << i;
     ASSERT_NEAR(__half2float(h[i]), gelu(h0[i]), 4e-3) << i;

@@ -1061,21 +1061,21 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
 /// A warp's layer_norm statistics of one row of C elements, in fp32 and two
 /// passes (the mean, then the mean square deviation): every lane gets the
 /// mean and 1 / sqrt(variance + eps).
-template <class InT, int C>
+template <class InT, int C, int XACT = kIdentity>
 __device__ __forceinline__ void rowStatistics(const InT *__restrict__ xr,
                                               float eps, float &mean,
                                               float &inv) {
   const int lane = threadIdx.x & 31;
   float sum = 0.f;
   for (int c = lane; c < C; c += 32)
-    sum += toFloat(xr[c]);
+    sum += activate<XACT>(toFloat(xr[c]));
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1)
     sum += __shfl_xor_sync(0xffffffffu, sum, o);
   mean = sum / C;
   float sq = 0.f;
   for (int c = lane; c < C; c += 32) {
-    const float d = toFloat(xr[c]) - mean;
+    const float d = activate<XACT>(toFloat(xr[c])) - mean;
     sq += d * d;
   }
 #pragma unroll
@@ -1085,9 +1085,10 @@ __device__ __forceinline__ void rowStatistics(const InT *__restrict__ xr,
 }
 
 /// layer_norm over the last axis (C), one warp per row, fp32 statistics
-/// computed in two passes; the image holds gamma then beta as floats.
+/// computed in two passes; the image holds gamma then beta as floats. XACT:
+/// x is read through that activation (one its producer left to readers).
 template <class InT, class OutT, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE = C>
+          int IN_STRIDE = C, int XACT = kIdentity>
 __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
                                              const float *__restrict__ image,
                                              OutT *__restrict__ y,
@@ -1098,9 +1099,9 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
        row += gridDim.x * warps) {
     const InT *xr = x + row * IN_STRIDE; // a column slice of a wider row
     float mean, inv;
-    rowStatistics<InT, C>(xr, eps, mean, inv);
+    rowStatistics<InT, C, XACT>(xr, eps, mean, inv);
     for (int c = lane; c < C; c += 32) {
-      float v = (toFloat(xr[c]) - mean) * inv;
+      float v = (activate<XACT>(toFloat(xr[c])) - mean) * inv;
       if constexpr (WEIGHT)
         v *= image[c];
       if constexpr (BIAS)
@@ -1112,7 +1113,7 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
 
 /// rowStatistics with V-element loads (C and the row's address multiples
 /// of V).
-template <int V, class InT, int C>
+template <int V, class InT, int C, int XACT>
 __device__ __forceinline__ void rowStatisticsPacked(const InT *__restrict__ xr,
                                                     float eps, float &mean,
                                                     float &inv) {
@@ -1122,7 +1123,7 @@ __device__ __forceinline__ void rowStatisticsPacked(const InT *__restrict__ xr,
     loadPack<InT, V>(xr + c, v);
 #pragma unroll
     for (int k = 0; k < V; ++k)
-      sum += v[k];
+      sum += activate<XACT>(v[k]);
   }
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1)
@@ -1132,8 +1133,10 @@ __device__ __forceinline__ void rowStatisticsPacked(const InT *__restrict__ xr,
   for (int c = lane * V; c < C; c += 32 * V) {
     loadPack<InT, V>(xr + c, v);
 #pragma unroll
-    for (int k = 0; k < V; ++k)
-      sq += (v[k] - mean) * (v[k] - mean);
+    for (int k = 0; k < V; ++k) {
+      const float d = activate<XACT>(v[k]) - mean;
+      sq += d * d;
+    }
   }
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1)
@@ -1149,14 +1152,14 @@ __device__ __forceinline__ void rowStatisticsPacked(const InT *__restrict__ xr,
 constexpr int kTransposeTile = 64;
 
 template <int VI, int VO, class InT, class OutT, int T, int C, bool WEIGHT,
-          bool BIAS, int IN_STRIDE>
+          bool BIAS, int IN_STRIDE, int XACT>
 __device__ __forceinline__ void
 layerNormTransposeTiles(const InT *__restrict__ x,
                         const float *__restrict__ image, OutT *__restrict__ y,
-                        long long tiles, float eps) {
+                        long long tiles, float eps, float *shared) {
   constexpr int TT = (T + 31) / 32, CW = kTransposeTile;
-  __shared__ float mean[32], inv[32];
-  __shared__ float tile[CW][33];
+  float *mean = shared, *inv = shared + 32;
+  auto tile = reinterpret_cast<float(*)[33]>(shared + 64); // [CW][33]
   const int warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
   for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
     const long long n = w / TT;
@@ -1165,7 +1168,7 @@ layerNormTransposeTiles(const InT *__restrict__ x,
     for (int r = warp; r < 32; r += warps) {
       float m = 0.f, iv = 0.f;
       if (t0 + r < T)
-        rowStatisticsPacked<VI, InT, C>(xs + r * IN_STRIDE, eps, m, iv);
+        rowStatisticsPacked<VI, InT, C, XACT>(xs + r * IN_STRIDE, eps, m, iv);
       if ((threadIdx.x & 31) == 0) {
         mean[r] = m;
         inv[r] = iv;
@@ -1180,7 +1183,7 @@ layerNormTransposeTiles(const InT *__restrict__ x,
           loadPack<InT, VI>(xs + r * IN_STRIDE + c, v);
 #pragma unroll
           for (int k = 0; k < VI; ++k) {
-            v[k] = (v[k] - mean[r]) * inv[r];
+            v[k] = (activate<XACT>(v[k]) - mean[r]) * inv[r];
             if constexpr (WEIGHT)
               v[k] *= image[c + k];
             if constexpr (BIAS)
@@ -1218,20 +1221,20 @@ constexpr int kTransposeSampleTokens = 256;
 /// Tiles of 32 tokens wrote 64-byte pieces of rows of 392 bytes (196
 /// tokens), whose partial sectors cost 6x the bandwidth.
 template <int VI, class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE>
+          int IN_STRIDE, int XACT>
 __device__ __forceinline__ void
 layerNormTransposeSamples(const InT *__restrict__ x,
                           const float *__restrict__ image, OutT *__restrict__ y,
-                          long long samples, float eps) {
+                          long long samples, float eps, float *shared) {
   constexpr int CW = 32;
-  __shared__ float mean[T], inv[T];
-  __shared__ float tile[CW][T + 1];
+  float *mean = shared, *inv = shared + T;
+  auto tile = reinterpret_cast<float(*)[T + 1]>(shared + 2 * T); // [CW][T+1]
   const int warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
   for (long long n = blockIdx.x; n < samples; n += gridDim.x) {
     const InT *xs = x + n * T * static_cast<long long>(IN_STRIDE);
     for (int r = warp; r < T; r += warps) {
       float m, iv;
-      rowStatisticsPacked<VI, InT, C>(xs + r * IN_STRIDE, eps, m, iv);
+      rowStatisticsPacked<VI, InT, C, XACT>(xs + r * IN_STRIDE, eps, m, iv);
       if ((threadIdx.x & 31) == 0) {
         mean[r] = m;
         inv[r] = iv;
@@ -1246,7 +1249,7 @@ layerNormTransposeSamples(const InT *__restrict__ x,
           loadPack<InT, VI>(xs + r * IN_STRIDE + c, v);
 #pragma unroll
           for (int k = 0; k < VI; ++k) {
-            v[k] = (v[k] - mean[r]) * inv[r];
+            v[k] = (activate<XACT>(v[k]) - mean[r]) * inv[r];
             if constexpr (WEIGHT)
               v[k] *= image[c + k];
             if constexpr (BIAS)
@@ -1284,36 +1287,41 @@ layerNormTransposeSamples(const InT *__restrict__ x,
 /// passes, as runLayerNorm), then 32 x 64 tiles through shared memory, the
 /// rows read again from L1/L2 (`tiles` = batch * ceil(T / 32)).
 template <class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE = C>
+          int IN_STRIDE = C, int XACT = kIdentity>
 __device__ __forceinline__ void
 runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ image,
                       OutT *__restrict__ y, long long tiles, float eps) {
+  // One shared buffer for whichever variant runs (each declaring its own
+  // would add them up).
   constexpr int VI = widthDividing(C, IN_STRIDE), VO = widthDividing(T, 32);
   if constexpr (T <= kTransposeSampleTokens) {
+    __shared__ float shared[2 * T + 32 * (T + 1)];
     if (alignedTo<VI>(x))
-      layerNormTransposeSamples<VI, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
-          x, image, y, tiles, eps);
+      layerNormTransposeSamples<VI, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE,
+                                XACT>(x, image, y, tiles, eps, shared);
     else
-      layerNormTransposeSamples<1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
-          x, image, y, tiles, eps);
-  } else if (alignedTo<VI>(x) && alignedTo<VO>(y)) {
-    layerNormTransposeTiles<VI, VO, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
-        x, image, y, tiles, eps);
+      layerNormTransposeSamples<1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE,
+                                XACT>(x, image, y, tiles, eps, shared);
   } else {
-    layerNormTransposeTiles<1, 1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE>(
-        x, image, y, tiles, eps);
+    __shared__ float shared[64 + kTransposeTile * 33];
+    if (alignedTo<VI>(x) && alignedTo<VO>(y))
+      layerNormTransposeTiles<VI, VO, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE,
+                              XACT>(x, image, y, tiles, eps, shared);
+    else
+      layerNormTransposeTiles<1, 1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE,
+                              XACT>(x, image, y, tiles, eps, shared);
   }
 }
 
 template <int VI, int VO, int VR, class IT, class OT, int A, int B, int OP,
-          bool SCALE, class RT, int RSTRIDE, int RSTART, bool PRE>
+          bool SCALE, class RT, int RSTRIDE, int RSTART, bool PRE, int RACT>
 __device__ __forceinline__ void
 transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
                const RT *__restrict__ r, const float *__restrict__ scale,
                const float *__restrict__ alpha,
-               const float *__restrict__ beta) {
+               const float *__restrict__ beta, float *shared) {
   constexpr int S = kTransposeTile, TA = (A + S - 1) / S, TB = (B + S - 1) / S;
-  __shared__ float tile[S][S + 1]; // [b][a]
+  auto tile = reinterpret_cast<float(*)[S + 1]>(shared); // [b][a]
   for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
     const long long n = w / (TA * TB);
     const int a0 = static_cast<int>(w % (TA * TB)) / TB * S,
@@ -1351,7 +1359,8 @@ transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
             loadPack<RT, VR>(ro + k, o);
 #pragma unroll
             for (int j = 0; j < VR; ++j)
-              v[k + j] = OP == 1 ? o[j] + v[k + j] : o[j] * v[k + j];
+              v[k + j] = OP == 1 ? activate<RACT>(o[j]) + v[k + j]
+                                 : activate<RACT>(o[j]) * v[k + j];
           }
         }
         storePack<OT, VO>(y + (n * B + b) * A + a, v);
@@ -1366,15 +1375,15 @@ transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
 /// time through shared memory, written as 32 whole, contiguous output rows
 /// (see layerNormTransposeSamples for why).
 template <int VI, class IT, class OT, int A, int B, int OP, bool SCALE,
-          class RT, int RSTRIDE, int RSTART, bool PRE>
+          class RT, int RSTRIDE, int RSTART, bool PRE, int RACT>
 __device__ __forceinline__ void
 transposeSamples(const IT *__restrict__ x, OT *__restrict__ y,
                  long long samples, const RT *__restrict__ r,
                  const float *__restrict__ scale,
                  const float *__restrict__ alpha,
-                 const float *__restrict__ beta) {
+                 const float *__restrict__ beta, float *shared) {
   constexpr int BW = 32;
-  __shared__ float tile[BW][A + 1]; // [b][a]
+  auto tile = reinterpret_cast<float(*)[A + 1]>(shared); // [BW][A + 1], [b][a]
   for (long long n = blockIdx.x; n < samples; n += gridDim.x) {
     for (int b0 = 0; b0 < B; b0 += BW) {
       for (int e = threadIdx.x; e < A * (BW / VI); e += blockDim.x) {
@@ -1402,8 +1411,8 @@ transposeSamples(const IT *__restrict__ x, OT *__restrict__ y,
         if constexpr (SCALE)
           v *= scale[a];
         if constexpr (OP != 0) {
-          const float o =
-              toFloat(r[(n * B + b0 + bl) * RSTRIDE + RSTART + a]);
+          const float o = activate<RACT>(
+              toFloat(r[(n * B + b0 + bl) * RSTRIDE + RSTART + a]));
           v = OP == 1 ? o + v : o * v;
         }
         return v;
@@ -1433,7 +1442,8 @@ transposeSamples(const IT *__restrict__ x, OT *__restrict__ y,
 /// multiply of gMLP. PRE: x is read as x * alpha[b] + beta[b] (ResMLP's
 /// Affine norm before its token mixing).
 template <class IT, class OT, int A, int B, int OP = 0, bool SCALE = false,
-          class RT = OT, int RSTRIDE = A, int RSTART = 0, bool PRE = false>
+          class RT = OT, int RSTRIDE = A, int RSTART = 0, bool PRE = false,
+          int RACT = kIdentity>
 __device__ __forceinline__ void
 runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
              const RT *__restrict__ r = nullptr,
@@ -1445,19 +1455,21 @@ runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
                 VR = widthDividing(VO, widthDividing(RSTRIDE, RSTART));
   if constexpr (A <= kTransposeSampleTokens) {
     constexpr int VS = widthDividing(B, 32);
+    __shared__ float shared[32 * (A + 1)];
     if (alignedTo<VS>(x))
-      transposeSamples<VS, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE>(
-          x, y, tiles, r, scale, alpha, beta);
+      transposeSamples<VS, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE,
+                       RACT>(x, y, tiles, r, scale, alpha, beta, shared);
     else
-      transposeSamples<1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE>(
-          x, y, tiles, r, scale, alpha, beta);
-  } else if (alignedTo<VI>(x) && alignedTo<VO>(y) &&
-             (OP == 0 || alignedTo<VR>(r))) {
-    transposeTiles<VI, VO, VR, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART,
-                   PRE>(x, y, tiles, r, scale, alpha, beta);
+      transposeSamples<1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE,
+                       RACT>(x, y, tiles, r, scale, alpha, beta, shared);
   } else {
-    transposeTiles<1, 1, 1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE>(
-        x, y, tiles, r, scale, alpha, beta);
+    __shared__ float shared[kTransposeTile * (kTransposeTile + 1)];
+    if (alignedTo<VI>(x) && alignedTo<VO>(y) && (OP == 0 || alignedTo<VR>(r)))
+      transposeTiles<VI, VO, VR, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART,
+                     PRE, RACT>(x, y, tiles, r, scale, alpha, beta, shared);
+    else
+      transposeTiles<1, 1, 1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE,
+                     RACT>(x, y, tiles, r, scale, alpha, beta, shared);
   }
 }
 

@@ -125,6 +125,17 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
       return failure();
     resid = *r;
   }
+  // An exact GELU (cuBLASLt's is the tanh one) read only through slices
+  // whose readers apply it as they load (gMLP's gate) is left to them:
+  // cuBLASLt's product then needs no pass over the hidden tensor after it.
+  if (l.act == 2 && !residual && l.scale.empty() && tuning.cublasLt &&
+      precision != Precision::F32 && l.in % 8 == 0 && l.out % 8 == 0 &&
+      l.out >= 64 && program.values[*in].dtype == wt &&
+      l.result != l.linear->getResult(0) && readersTakeActivation(l.result)) {
+    deferredActivations[l.result] = {l.linear->getResult(0), l.act};
+    l.result = l.linear->getResult(0);
+    l.act = 0;
+  }
   Value result = l.result;
   if (residual)
     result = (*l.result.getUsers().begin())->getResult(0);

@@ -28,7 +28,7 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
     image.pieces.push_back({*name, "float32", 1, c, 1, c, image.bytes});
     image.bytes += c * 4;
   }
-  auto strided = stridedOf(op.getInput(), op);
+  auto strided = stridedOf(op.getInput(), op, /*readsActivation=*/true);
   if (failed(strided))
     return failure();
   const int *in = &strided->value;
@@ -51,6 +51,7 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
           (strided->stride != c
                ? " (a slice of " + std::to_string(strided->stride) + ")"
                : "") +
+          (strided->act ? " of the deferred activation" : "") +
           (transpose ? ", transposed to [N, " + std::to_string(c) + ", " +
                            std::to_string(tokens) + "]"
                      : ""),
@@ -87,7 +88,8 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
   if (transpose)
     os << tokens << ", ";
   os << c << ", " << (op.getWeight() ? "true" : "false") << ", "
-     << (op.getBias() ? "true" : "false") << ", " << strided->stride << ">(x + "
+     << (op.getBias() ? "true" : "false") << ", " << strided->stride << ", "
+     << strided->act << ">(x + "
      << strided->start << ", image, y, rows, eps);\n}\n";
   program.steps.push_back(step);
   return success();
@@ -249,7 +251,7 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
     Value o = user->getOperand(0) == result ? user->getOperand(1)
                                             : user->getOperand(0);
     if (o != result && o.getType() == result.getType() && isAvailable(o)) {
-      auto strided = stridedOf(o, user);
+      auto strided = stridedOf(o, user, /*readsActivation=*/true);
       if (failed(strided))
         return failure();
       other = *strided;
@@ -266,7 +268,10 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
                                    (scale.empty() ? "" : " * scale") +
                                    (combine == 1   ? " + tensor"
                                     : combine == 2 ? " * tensor"
-                                                   : ""),
+                                                   : "") +
+                                   (other && other->act
+                                        ? " (through its deferred activation)"
+                                        : ""),
                                step);
   step.threads = 256;
   step.grid = Step::Persistent;
@@ -296,6 +301,7 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
       << ", " << combine << ", " << (scale.empty() ? "false" : "true") << ", "
       << rt << ", " << (other ? other->stride : a) << ", "
       << (other ? other->start : 0) << ", " << (pre ? "true" : "false")
+      << ", " << (other ? other->act : 0)
       << ">(x, y, tiles, r, scale, alpha, beta);";
   addStep(step, params, body);
   return success();

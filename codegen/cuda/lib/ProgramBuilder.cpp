@@ -120,24 +120,47 @@ FailureOr<int> ProgramBuilder::valueOf(Value v, Operation *user) {
       return failure();
     return values[v];
   }
+  auto deferred = deferredActivations.find(v);
+  if (deferred != deferredActivations.end()) { // computed now for this reader
+    deferredActivations.erase(deferred);
+    if (failed(emitElementwise(v.getDefiningOp())))
+      return failure();
+    return values[v];
+  }
   return user->emitError("the CUDA backend cannot compute this operand (")
          << v.getType() << ") yet";
 }
 
-FailureOr<ProgramBuilder::Strided> ProgramBuilder::stridedOf(Value v,
-                                                             Operation *user) {
+FailureOr<ProgramBuilder::Strided>
+ProgramBuilder::stridedOf(Value v, Operation *user, bool readsActivation) {
   auto slice = deferredSlices.find(v);
-  if (slice == deferredSlices.end()) {
-    auto in = valueOf(v, user);
-    if (failed(in))
-      return failure();
-    return Strided{*in, 0, program.values[*in].cols};
-  }
-  auto in = valueOf(slice->second.getInput(), user);
+  Value source = slice == deferredSlices.end() ? v : slice->second.getInput();
+  int64_t start =
+      slice == deferredSlices.end() ? 0 : slice->second.getStart();
+  int act = 0;
+  if (auto deferred = deferredActivations.find(source);
+      readsActivation && deferred != deferredActivations.end())
+    std::tie(source, act) = deferred->second;
+  auto in = valueOf(source, user);
   if (failed(in))
     return failure();
-  return Strided{*in, static_cast<int64_t>(slice->second.getStart()),
-                 program.values[*in].cols};
+  return Strided{*in, start, program.values[*in].cols, act};
+}
+
+/// Whether an activation's result `v` is read only through slices of its
+/// last axis, whose readers take strided views (layer_norm, the transpose's
+/// gating multiply) and can apply the activation as they read.
+bool ProgramBuilder::readersTakeActivation(Value v) const {
+  if (outputIndex.count(v) || v.use_empty())
+    return false;
+  for (Operation *user : v.getUsers()) {
+    auto slice = dyn_cast<mlp::SliceOp>(user);
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!slice || !type || !isBatchMatrix(type) ||
+        (slice.getAxis() != type.getRank() - 1 && slice.getAxis() != -1))
+      return false;
+  }
+  return true;
 }
 
 /// Registers the [N, C] result of a step: the caller's output buffer if the
@@ -325,7 +348,9 @@ FailureOr<Program> ProgramBuilder::build() {
       if (axis < 0)
         axis += type.getRank();
       if (axis == type.getRank() - 1 && isBatchMatrix(type) &&
-          isBatchMatrix(slice.getType()) && values.count(slice.getInput()) &&
+          isBatchMatrix(slice.getType()) &&
+          (values.count(slice.getInput()) ||
+           deferredActivations.count(slice.getInput())) &&
           !outputIndex.count(slice.getResult())) {
         deferredSlices[slice.getResult()] = slice;
         continue;

@@ -258,16 +258,27 @@ private:
   /// contiguous tensor (valueOf copies them then): readers that take a row
   /// stride (layer_norm, elementwise runs) read the source in place.
   llvm::DenseMap<Value, mlp::SliceOp> deferredSlices;
+  /// An exact GELU after a linear layer whose readers (through slices: gMLP)
+  /// apply it as they read, sparing the pass over the hidden tensor that
+  /// cuBLASLt's product needs otherwise: the activation's result -> the
+  /// layer's result and the activation code. valueOf computes it for the
+  /// readers that do not.
+  llvm::DenseMap<Value, std::pair<Value, int>> deferredActivations;
+  bool readersTakeActivation(Value v) const;
   bool isAvailable(Value v) const {
-    return values.count(v) || deferredSlices.count(v);
+    return values.count(v) || deferredSlices.count(v) ||
+           deferredActivations.count(v);
   }
   /// Where a reader that takes a row stride finds `v`: a buffer, the first
-  /// column in it and its row stride.
+  /// column in it and its row stride; with `readsActivation`, a buffer still
+  /// to go through activation `act` (a deferred one) as it is read.
   struct Strided {
     int value;
     int64_t start, stride;
+    int act = 0;
   };
-  FailureOr<Strided> stridedOf(Value v, Operation *user);
+  FailureOr<Strided> stridedOf(Value v, Operation *user,
+                               bool readsActivation = false);
 
   func::FuncOp model;
   Precision precision;
