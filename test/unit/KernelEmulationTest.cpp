@@ -173,8 +173,6 @@ TEST(KernelEmulation, PoolingMixerAfterGroupNorm) {
 
 long long transposeTiles(int n, int a, int b) {
   constexpr int S = mlpc::kTransposeTile;
-  if (a <= mlpc::kTransposeSampleTokens)
-    return n;
   return static_cast<long long>(n) * ((a + S - 1) / S) * ((b + S - 1) / S);
 }
 
@@ -236,19 +234,19 @@ template <class T, int A, int B> void checkTransposeAffine() {
 
 TEST(KernelEmulation, TransposeReadingAnAffineMap) {
   checkTransposeAffine<float, 20, 40>();
-  checkTransposeAffine<__half, 100, 72>(); // a sample per CTA
-  checkTransposeAffine<__half, 260, 72>(); // 64 x 64 tiles
+  checkTransposeAffine<__half, 100, 72>(); // 8-byte stores
+  checkTransposeAffine<__half, 260, 72>();
 }
 
 TEST(KernelEmulation, TransposeBackWithScaleAndResidualOrGate) {
   checkTransposeBack<float, 1, 40, 20, 80, 40>(0);
   checkTransposeBack<float, 2, 40, 20, 80, 40>(0);
-  // A sample per CTA, 32 columns of x at a time (the last partial), 8-byte
-  // loads (rows of 100 halves).
+  // 8-byte loads (rows of 100 halves), 16-byte stores and residual loads,
+  // partial tiles.
   checkTransposeBack<__half, 1, 72, 100, 144, 72>(0);
   checkTransposeBack<__half, 2, 72, 100, 144, 72>(0);
   checkTransposeBack<__half, 1, 72, 100, 144, 72>(1); // one element
-  // Output rows longer than kTransposeSampleTokens: 64 x 64 tiles.
+  // Output rows of 300, several tiles each.
   checkTransposeBack<__half, 1, 300, 20, 600, 300>(0);
   checkTransposeBack<__half, 2, 300, 20, 300, 0>(1);
   // gMLP's gate: the multiply reads r through the GELU its producer left.
@@ -271,10 +269,15 @@ void checkLayerNormTransposed(int shift) {
                                    : mlpc::toFloat(xe[i]);
   std::vector<E> buffer(N * C * T + shift);
   E *y = buffer.data() + shift;
+  std::vector<float> stats(2 * N * T);
+  launch(dim3(3), 256, [&] {
+    mlpc::runRowStatistics<E, C, STRIDE, XACT>(xe.data() + START, stats.data(),
+                                               N * T, 1e-5f);
+  });
   launch(dim3(3), 256, [&] {
     mlpc::runLayerNormTranspose<E, E, T, C, true, true, STRIDE, XACT>(
-        xe.data() + START, image.data(), y,
-        T <= mlpc::kTransposeSampleTokens ? N : N * ((T + 31) / 32), 1e-5f);
+        xe.data() + START, stats.data(), image.data(), y,
+        transposeTiles(N, T, C));
   });
   const double tolerance = sizeof(E) == 2 ? 2e-2 : 1e-4;
   for (int n = 0; n < N; ++n)
@@ -290,11 +293,9 @@ void checkLayerNormTransposed(int shift) {
 
 TEST(KernelEmulation, LayerNormWrittenTransposed) {
   checkLayerNormTransposed<float, 20, 40, 80, 40>(0);
-  // A sample per CTA: three channel chunks (the last partial), 16-byte
-  // loads and stores.
+  // Several tiles, the last ones partial: 16-byte loads, 8-byte stores.
   checkLayerNormTransposed<__half, 100, 72, 144, 72>(0);
   checkLayerNormTransposed<__half, 100, 72, 144, 72>(1); // one element
-  // More tokens than a CTA takes whole: tiles of 32 tokens.
   checkLayerNormTransposed<__half, 300, 24, 48, 24>(0);
   checkLayerNormTransposed<float, 300, 24, 24, 0>(1);
   // gMLP's gate: x read through the GELU its producer left.

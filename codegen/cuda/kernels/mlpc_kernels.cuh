@@ -1144,184 +1144,87 @@ __device__ __forceinline__ void rowStatisticsPacked(const InT *__restrict__ xr,
   inv = rsqrtf(sq / C + eps);
 }
 
-/// Tiles of the transposes: 32 x 64 or 64 x 64 elements through shared
-/// memory, read and written with the widest accesses the row lengths allow
-/// (16 bytes when rows are multiples of 8 halves, 8 bytes for MLP-Mixer's
-/// 196 tokens). Scalar accesses and 32 x 32 tiles, one sync per 1 K
-/// elements, ran these at a sixth of the memory bandwidth.
+/// layer_norm statistics of `rows` rows of C elements (rows of IN_STRIDE:
+/// a slice of wider rows), read through activation XACT, a warp per row:
+/// stats[2 r] = mean, stats[2 r + 1] = 1 / sqrt(variance + eps). The first
+/// pass of layer_norm written transposed: a warp per row keeps many rows in
+/// flight, where statistics inside the transposing CTA waited on them.
+template <class InT, int C, int IN_STRIDE, int XACT>
+__device__ __forceinline__ void
+runRowStatistics(const InT *__restrict__ x, float *__restrict__ stats,
+                 long long rows, float eps) {
+  constexpr int V = widthDividing(C, IN_STRIDE);
+  const long long warps = blockDim.x >> 5;
+  const bool packed = alignedTo<V>(x);
+  for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
+       row += gridDim.x * warps) {
+    float mean, inv;
+    if (packed)
+      rowStatisticsPacked<V, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv);
+    else
+      rowStatisticsPacked<1, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv);
+    if ((threadIdx.x & 31) == 0) {
+      stats[2 * row] = mean;
+      stats[2 * row + 1] = inv;
+    }
+  }
+}
+
+/// What a transpose applies to x as it loads V elements of row a, columns
+/// b.. of sample n: nothing, ResMLP's Affine norm x * alpha[b] + beta[b], or
+/// a layer_norm with the row statistics of runRowStatistics (rows of A per
+/// sample) and the weight and bias of the image (C = B floats each).
+struct PlainLoad {
+  template <int V>
+  __device__ __forceinline__ void apply(float (&)[V], long long, int,
+                                        int) const {}
+};
+struct AffineLoad {
+  const float *alpha, *beta;
+  template <int V>
+  __device__ __forceinline__ void apply(float (&v)[V], long long, int,
+                                        int b) const {
+#pragma unroll
+    for (int k = 0; k < V; ++k)
+      v[k] = fmaf(v[k], alpha[b + k], beta[b + k]);
+  }
+};
+template <int A, int B, bool WEIGHT, bool BIAS, int XACT> struct LayerNormLoad {
+  const float *stats, *image;
+  template <int V>
+  __device__ __forceinline__ void apply(float (&v)[V], long long n, int a,
+                                        int b) const {
+    const long long row = n * A + a;
+    const float mean = stats[2 * row], inv = stats[2 * row + 1];
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      v[k] = (activate<XACT>(v[k]) - mean) * inv;
+      if constexpr (WEIGHT)
+        v[k] *= image[b + k];
+      if constexpr (BIAS)
+        v[k] += image[(WEIGHT ? B : 0) + b + k];
+    }
+  }
+};
+
+/// Tiles of the transposes: 64 x 64 elements through shared memory, read
+/// and written with the widest accesses the row lengths allow (16 bytes
+/// where rows are multiples of 8 halves, 8 bytes for 196 tokens). Scalar
+/// accesses and 32 x 32 tiles ran these at a sixth of the memory bandwidth.
 constexpr int kTransposeTile = 64;
 
-template <int VI, int VO, class InT, class OutT, int T, int C, bool WEIGHT,
-          bool BIAS, int IN_STRIDE, int XACT>
-__device__ __forceinline__ void
-layerNormTransposeTiles(const InT *__restrict__ x,
-                        const float *__restrict__ image, OutT *__restrict__ y,
-                        long long tiles, float eps, float *shared) {
-  constexpr int TT = (T + 31) / 32, CW = kTransposeTile;
-  float *mean = shared, *inv = shared + 32;
-  auto tile = reinterpret_cast<float(*)[33]>(shared + 64); // [CW][33]
-  const int warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
-    const long long n = w / TT;
-    const int t0 = static_cast<int>(w % TT) * 32;
-    const InT *xs = x + (n * T + t0) * static_cast<long long>(IN_STRIDE);
-    for (int r = warp; r < 32; r += warps) {
-      float m = 0.f, iv = 0.f;
-      if (t0 + r < T)
-        rowStatisticsPacked<VI, InT, C, XACT>(xs + r * IN_STRIDE, eps, m, iv);
-      if ((threadIdx.x & 31) == 0) {
-        mean[r] = m;
-        inv[r] = iv;
-      }
-    }
-    __syncthreads();
-    for (int c0 = 0; c0 < C; c0 += CW) {
-      for (int e = threadIdx.x; e < 32 * (CW / VI); e += blockDim.x) {
-        const int r = e / (CW / VI), cl = e % (CW / VI) * VI, c = c0 + cl;
-        float v[VI] = {};
-        if (t0 + r < T && c < C) {
-          loadPack<InT, VI>(xs + r * IN_STRIDE + c, v);
-#pragma unroll
-          for (int k = 0; k < VI; ++k) {
-            v[k] = (activate<XACT>(v[k]) - mean[r]) * inv[r];
-            if constexpr (WEIGHT)
-              v[k] *= image[c + k];
-            if constexpr (BIAS)
-              v[k] += image[(WEIGHT ? C : 0) + c + k];
-          }
-        }
-#pragma unroll
-        for (int k = 0; k < VI; ++k)
-          tile[cl + k][r] = v[k];
-      }
-      __syncthreads();
-      for (int e = threadIdx.x; e < CW * (32 / VO); e += blockDim.x) {
-        const int cl = e / (32 / VO), tl = e % (32 / VO) * VO;
-        const int c = c0 + cl, t = t0 + tl;
-        if (c < C && t < T) {
-          float v[VO];
-#pragma unroll
-          for (int k = 0; k < VO; ++k)
-            v[k] = tile[cl][tl + k];
-          storePack<OutT, VO>(y + (n * C + c) * T + t, v);
-        }
-      }
-      __syncthreads();
-    }
-  }
-}
-
-/// Up to this many tokens, layer_norm written transposed takes a whole
-/// sample per CTA (layerNormTransposeSamples).
-constexpr int kTransposeSampleTokens = 256;
-
-/// A CTA per sample of T <= kTransposeSampleTokens tokens: the statistics
-/// of its T rows, then 32-channel chunks normalized into shared memory and
-/// written as contiguous runs of whole [C, T] rows with 16-byte stores.
-/// Tiles of 32 tokens wrote 64-byte pieces of rows of 392 bytes (196
-/// tokens), whose partial sectors cost 6x the bandwidth.
-template <int VI, class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE, int XACT>
-__device__ __forceinline__ void
-layerNormTransposeSamples(const InT *__restrict__ x,
-                          const float *__restrict__ image, OutT *__restrict__ y,
-                          long long samples, float eps, float *shared) {
-  constexpr int CW = 32;
-  float *mean = shared, *inv = shared + T;
-  auto tile = reinterpret_cast<float(*)[T + 1]>(shared + 2 * T); // [CW][T+1]
-  const int warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-  for (long long n = blockIdx.x; n < samples; n += gridDim.x) {
-    const InT *xs = x + n * T * static_cast<long long>(IN_STRIDE);
-    for (int r = warp; r < T; r += warps) {
-      float m, iv;
-      rowStatisticsPacked<VI, InT, C, XACT>(xs + r * IN_STRIDE, eps, m, iv);
-      if ((threadIdx.x & 31) == 0) {
-        mean[r] = m;
-        inv[r] = iv;
-      }
-    }
-    __syncthreads();
-    for (int c0 = 0; c0 < C; c0 += CW) {
-      for (int e = threadIdx.x; e < T * (CW / VI); e += blockDim.x) {
-        const int r = e / (CW / VI), cl = e % (CW / VI) * VI, c = c0 + cl;
-        float v[VI] = {};
-        if (c < C) {
-          loadPack<InT, VI>(xs + r * IN_STRIDE + c, v);
-#pragma unroll
-          for (int k = 0; k < VI; ++k) {
-            v[k] = (activate<XACT>(v[k]) - mean[r]) * inv[r];
-            if constexpr (WEIGHT)
-              v[k] *= image[c + k];
-            if constexpr (BIAS)
-              v[k] += image[(WEIGHT ? C : 0) + c + k];
-          }
-        }
-#pragma unroll
-        for (int k = 0; k < VI; ++k)
-          tile[cl + k][r] = v[k];
-      }
-      __syncthreads();
-      // Rows c0 .. c0 + CW - 1 of the sample's [C, T] are contiguous.
-      OutT *ys = y + (n * C + c0) * T;
-      const int count = (C - c0 < CW ? C - c0 : CW) * T;
-      const int packed = alignedTo<8>(ys) ? count / 8 * 8 : 0;
-      for (int f = threadIdx.x * 8; f < packed; f += blockDim.x * 8) {
-        float v[8];
-#pragma unroll
-        for (int k = 0; k < 8; ++k)
-          v[k] = tile[(f + k) / T][(f + k) % T];
-        storePack<OutT, 8>(ys + f, v);
-      }
-      for (int f = packed + threadIdx.x; f < count; f += blockDim.x)
-        ys[f] = fromFloat<OutT>(tile[f / T][f % T]);
-      __syncthreads();
-    }
-  }
-}
-
-/// layer_norm over the last axis of [batch, T, C] (rows of IN_STRIDE
-/// elements: a slice of wider rows), written transposed as [batch, C, T]
-/// (the token-mixing input of MLP-Mixer and gMLP). Up to
-/// kTransposeSampleTokens tokens a CTA per sample (`tiles` = batch); more:
-/// 32 tokens per CTA, each warp computing the statistics of its rows (two
-/// passes, as runLayerNorm), then 32 x 64 tiles through shared memory, the
-/// rows read again from L1/L2 (`tiles` = batch * ceil(T / 32)).
-template <class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE = C, int XACT = kIdentity>
-__device__ __forceinline__ void
-runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ image,
-                      OutT *__restrict__ y, long long tiles, float eps) {
-  // One shared buffer for whichever variant runs (each declaring its own
-  // would add them up).
-  constexpr int VI = widthDividing(C, IN_STRIDE), VO = widthDividing(T, 32);
-  if constexpr (T <= kTransposeSampleTokens) {
-    __shared__ float shared[2 * T + 32 * (T + 1)];
-    if (alignedTo<VI>(x))
-      layerNormTransposeSamples<VI, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE,
-                                XACT>(x, image, y, tiles, eps, shared);
-    else
-      layerNormTransposeSamples<1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE,
-                                XACT>(x, image, y, tiles, eps, shared);
-  } else {
-    __shared__ float shared[64 + kTransposeTile * 33];
-    if (alignedTo<VI>(x) && alignedTo<VO>(y))
-      layerNormTransposeTiles<VI, VO, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE,
-                              XACT>(x, image, y, tiles, eps, shared);
-    else
-      layerNormTransposeTiles<1, 1, InT, OutT, T, C, WEIGHT, BIAS, IN_STRIDE,
-                              XACT>(x, image, y, tiles, eps, shared);
-  }
-}
-
-template <int VI, int VO, int VR, class IT, class OT, int A, int B, int OP,
-          bool SCALE, class RT, int RSTRIDE, int RSTART, bool PRE, int RACT>
+/// [batch, A, B] (rows of XSTRIDE) -> [batch, B, A], a 64 x 64 tile per CTA
+/// iteration; x goes through LOAD as it is read; the output through the
+/// scale, then the add or multiply with r (through RACT), as it is written.
+template <int VI, int VO, int VR, class IT, class OT, int A, int B, int XSTRIDE,
+          int OP, bool SCALE, class RT, int RSTRIDE, int RSTART, int RACT,
+          class LOAD>
 __device__ __forceinline__ void
 transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
                const RT *__restrict__ r, const float *__restrict__ scale,
-               const float *__restrict__ alpha,
-               const float *__restrict__ beta, float *shared) {
+               const LOAD &load) {
   constexpr int S = kTransposeTile, TA = (A + S - 1) / S, TB = (B + S - 1) / S;
-  auto tile = reinterpret_cast<float(*)[S + 1]>(shared); // [b][a]
+  __shared__ float tile[S][S + 1]; // [b][a]
   for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
     const long long n = w / (TA * TB);
     const int a0 = static_cast<int>(w % (TA * TB)) / TB * S,
@@ -1331,12 +1234,8 @@ transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
       const int a = a0 + al, b = b0 + bl;
       float v[VI] = {};
       if (a < A && b < B) {
-        loadPack<IT, VI>(x + (n * A + a) * B + b, v);
-        if constexpr (PRE) {
-#pragma unroll
-          for (int k = 0; k < VI; ++k)
-            v[k] = fmaf(v[k], alpha[b + k], beta[b + k]);
-        }
+        loadPack<IT, VI>(x + (n * A + a) * XSTRIDE + b, v);
+        load.apply(v, n, a, b);
       }
 #pragma unroll
       for (int k = 0; k < VI; ++k)
@@ -1370,77 +1269,48 @@ transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
   }
 }
 
-/// A CTA per sample when output rows have A <= kTransposeSampleTokens
-/// elements (ResMLP's [N, 196, 384] -> [N, 384, 196]): 32 columns of x at a
-/// time through shared memory, written as 32 whole, contiguous output rows
-/// (see layerNormTransposeSamples for why).
-template <int VI, class IT, class OT, int A, int B, int OP, bool SCALE,
-          class RT, int RSTRIDE, int RSTART, bool PRE, int RACT>
+/// transposeTiles with the widest accesses the shapes allow where the
+/// pointers are aligned for them, else one element at a time.
+template <class IT, class OT, int A, int B, int XSTRIDE, int OP, bool SCALE,
+          class RT, int RSTRIDE, int RSTART, int RACT, class LOAD>
 __device__ __forceinline__ void
-transposeSamples(const IT *__restrict__ x, OT *__restrict__ y,
-                 long long samples, const RT *__restrict__ r,
-                 const float *__restrict__ scale,
-                 const float *__restrict__ alpha,
-                 const float *__restrict__ beta, float *shared) {
-  constexpr int BW = 32;
-  auto tile = reinterpret_cast<float(*)[A + 1]>(shared); // [BW][A + 1], [b][a]
-  for (long long n = blockIdx.x; n < samples; n += gridDim.x) {
-    for (int b0 = 0; b0 < B; b0 += BW) {
-      for (int e = threadIdx.x; e < A * (BW / VI); e += blockDim.x) {
-        const int a = e / (BW / VI), bl = e % (BW / VI) * VI, b = b0 + bl;
-        float v[VI] = {};
-        if (b < B) {
-          loadPack<IT, VI>(x + (n * A + a) * B + b, v);
-          if constexpr (PRE) {
-#pragma unroll
-            for (int k = 0; k < VI; ++k)
-              v[k] = fmaf(v[k], alpha[b + k], beta[b + k]);
-          }
-        }
-#pragma unroll
-        for (int k = 0; k < VI; ++k)
-          tile[bl + k][a] = v[k];
-      }
-      __syncthreads();
-      // Output rows b0 .. b0 + BW - 1 of the sample are contiguous.
-      OT *ys = y + (n * B + b0) * A;
-      const int count = (B - b0 < BW ? B - b0 : BW) * A;
-      auto value = [&](int f) {
-        const int bl = f / A, a = f % A;
-        float v = tile[bl][a];
-        if constexpr (SCALE)
-          v *= scale[a];
-        if constexpr (OP != 0) {
-          const float o = activate<RACT>(
-              toFloat(r[(n * B + b0 + bl) * RSTRIDE + RSTART + a]));
-          v = OP == 1 ? o + v : o * v;
-        }
-        return v;
-      };
-      const int packed = alignedTo<8>(ys) ? count / 8 * 8 : 0;
-      for (int f = threadIdx.x * 8; f < packed; f += blockDim.x * 8) {
-        float v[8];
-#pragma unroll
-        for (int k = 0; k < 8; ++k)
-          v[k] = value(f + k);
-        storePack<OT, 8>(ys + f, v);
-      }
-      for (int f = packed + threadIdx.x; f < count; f += blockDim.x)
-        ys[f] = fromFloat<OT>(value(f));
-      __syncthreads();
-    }
-  }
+transposeAligned(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
+                 const RT *__restrict__ r, const float *__restrict__ scale,
+                 const LOAD &load) {
+  constexpr int VI = widthDividing(B, XSTRIDE),
+                VO = widthDividing(A, kTransposeTile),
+                VR = widthDividing(VO, widthDividing(RSTRIDE, RSTART));
+  if (alignedTo<VI>(x) && alignedTo<VO>(y) && (OP == 0 || alignedTo<VR>(r)))
+    transposeTiles<VI, VO, VR, IT, OT, A, B, XSTRIDE, OP, SCALE, RT, RSTRIDE,
+                   RSTART, RACT>(x, y, tiles, r, scale, load);
+  else
+    transposeTiles<1, 1, 1, IT, OT, A, B, XSTRIDE, OP, SCALE, RT, RSTRIDE,
+                   RSTART, RACT>(x, y, tiles, r, scale, load);
 }
 
-/// [batch, A, B] -> [batch, B, A]: a sample per CTA when A <=
-/// kTransposeSampleTokens (`tiles` = batch), else 64 x 64 tiles, one per CTA
-/// iteration (`tiles` = batch * ceil(A / 64) * ceil(B / 64)). The transpose
-/// back from token mixing may take what reads it along: a scale per output
-/// column (SCALE: `scale`, A floats), then OP 1 adds / 2 multiplies `r`
-/// [batch, B, A] (rows of RSTRIDE elements from RSTART: a slice read in
-/// place), as the residual add of MLP-Mixer and ResMLP or the gating
-/// multiply of gMLP. PRE: x is read as x * alpha[b] + beta[b] (ResMLP's
-/// Affine norm before its token mixing).
+/// layer_norm over the last axis of [batch, T, C] (rows of IN_STRIDE: a
+/// slice of wider rows, read through XACT), written transposed as [batch,
+/// C, T] (the token-mixing input of MLP-Mixer and gMLP), given the row
+/// statistics of runRowStatistics; `tiles` = batch * ceil(T / 64) *
+/// ceil(C / 64).
+template <class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
+          int IN_STRIDE = C, int XACT = kIdentity>
+__device__ __forceinline__ void
+runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ stats,
+                      const float *__restrict__ image, OutT *__restrict__ y,
+                      long long tiles) {
+  transposeAligned<InT, OutT, T, C, IN_STRIDE, 0, false, OutT, T, 0, kIdentity>(
+      x, y, tiles, static_cast<const OutT *>(nullptr), nullptr,
+      LayerNormLoad<T, C, WEIGHT, BIAS, XACT>{stats, image});
+}
+
+/// [batch, A, B] -> [batch, B, A]; `tiles` = batch * ceil(A / 64) *
+/// ceil(B / 64). The transpose back from token mixing may take what reads
+/// it along: a scale per output column (SCALE: `scale`, A floats), then OP
+/// 1 adds / 2 multiplies `r` [batch, B, A] (rows of RSTRIDE elements from
+/// RSTART: a slice read in place, through RACT), as the residual add of
+/// MLP-Mixer and ResMLP or the gating multiply of gMLP. PRE: x is read as
+/// x * alpha[b] + beta[b] (ResMLP's Affine norm before its token mixing).
 template <class IT, class OT, int A, int B, int OP = 0, bool SCALE = false,
           class RT = OT, int RSTRIDE = A, int RSTART = 0, bool PRE = false,
           int RACT = kIdentity>
@@ -1450,27 +1320,12 @@ runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
              const float *__restrict__ scale = nullptr,
              const float *__restrict__ alpha = nullptr,
              const float *__restrict__ beta = nullptr) {
-  constexpr int VI = widthDividing(B, kTransposeTile),
-                VO = widthDividing(A, kTransposeTile),
-                VR = widthDividing(VO, widthDividing(RSTRIDE, RSTART));
-  if constexpr (A <= kTransposeSampleTokens) {
-    constexpr int VS = widthDividing(B, 32);
-    __shared__ float shared[32 * (A + 1)];
-    if (alignedTo<VS>(x))
-      transposeSamples<VS, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE,
-                       RACT>(x, y, tiles, r, scale, alpha, beta, shared);
-    else
-      transposeSamples<1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE,
-                       RACT>(x, y, tiles, r, scale, alpha, beta, shared);
-  } else {
-    __shared__ float shared[kTransposeTile * (kTransposeTile + 1)];
-    if (alignedTo<VI>(x) && alignedTo<VO>(y) && (OP == 0 || alignedTo<VR>(r)))
-      transposeTiles<VI, VO, VR, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART,
-                     PRE, RACT>(x, y, tiles, r, scale, alpha, beta, shared);
-    else
-      transposeTiles<1, 1, 1, IT, OT, A, B, OP, SCALE, RT, RSTRIDE, RSTART, PRE,
-                     RACT>(x, y, tiles, r, scale, alpha, beta, shared);
-  }
+  if constexpr (PRE)
+    transposeAligned<IT, OT, A, B, B, OP, SCALE, RT, RSTRIDE, RSTART, RACT>(
+        x, y, tiles, r, scale, AffineLoad{alpha, beta});
+  else
+    transposeAligned<IT, OT, A, B, B, OP, SCALE, RT, RSTRIDE, RSTART, RACT>(
+        x, y, tiles, r, scale, PlainLoad{});
 }
 
 /// y[n, c] = mean over t of x[n, t, c]; `count` = batch * C outputs.

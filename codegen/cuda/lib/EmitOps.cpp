@@ -45,53 +45,97 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
   if (transpose)
     consumed.insert(transpose);
   int out = defineResult(transpose ? transpose.getResult() : op.getResult());
-  Step step;
-  std::string name = newKernel(
-      "layer_norm over " + std::to_string(c) +
-          (strided->stride != c
-               ? " (a slice of " + std::to_string(strided->stride) + ")"
-               : "") +
-          (strided->act ? " of the deferred activation" : "") +
-          (transpose ? ", transposed to [N, " + std::to_string(c) + ", " +
-                           std::to_string(tokens) + "]"
-                     : ""),
-      step);
-  step.threads = 256;
-  step.grid = Step::Persistent;
-  step.rowsPerCta = 8;
-  Arg work = rowsOf(*in);
-  if (transpose) {
-    step.rowsPerCta = 1;
-    // A sample per CTA up to kTransposeSampleTokens (mlpc_kernels.cuh),
-    // else tiles of 32 tokens.
-    work.perBatch = tokens <= 256 ? 1 : (tokens + 31) / 32;
-  }
   int imageIndex = -1;
   if (!image.pieces.empty()) {
     image.bytes = alignTo16(image.bytes);
     program.images.push_back(image);
     imageIndex = program.images.size() - 1;
   }
+  const std::string what =
+      "layer_norm over " + std::to_string(c) +
+      (strided->stride != c
+           ? " (a slice of " + std::to_string(strided->stride) + ")"
+           : "") +
+      (strided->act ? " of the deferred activation" : "");
+  const char *it = cType(program.values[*in].dtype),
+             *ot = cType(program.values[out].dtype);
+  const std::string flags = std::string(op.getWeight() ? "true" : "false") +
+                            ", " + (op.getBias() ? "true" : "false") + ", " +
+                            std::to_string(strided->stride) + ", " +
+                            std::to_string(strided->act);
+  if (transpose) {
+    // Two kernels: the row statistics, a warp per row, then a tiled
+    // transpose normalizing as it reads (one CTA doing both waited on the
+    // statistics: 3 to 6x the memory time, H200).
+    int stats = newTemp(tokens, 2, "float32");
+    Step first;
+    newKernel("layer_norm statistics over " + std::to_string(c) +
+                  (strided->stride != c
+                       ? " (a slice of " + std::to_string(strided->stride) +
+                             ")"
+                       : ""),
+              first);
+    first.threads = 256;
+    first.grid = Step::Persistent;
+    first.rowsPerCta = 8;
+    first.args = {{Arg::ValueRef, *in},
+                  {Arg::ValueRef, stats},
+                  rowsOf(*in),
+                  {Arg::F32, 0, op.getEps().convertToDouble()}};
+    std::string params, body;
+    llvm::raw_string_ostream(params) << "const " << it
+                                     << " *x, float *stats, long long rows, "
+                                        "float eps";
+    llvm::raw_string_ostream(body)
+        << "mlpc::runRowStatistics<" << it << ", " << c << ", "
+        << strided->stride << ", " << strided->act << ">(x + "
+        << strided->start << ", stats, rows, eps);";
+    addStep(first, params, body);
+    Step step;
+    newKernel(what + ", transposed to [N, " + std::to_string(c) + ", " +
+                  std::to_string(tokens) + "]",
+              step);
+    step.threads = 256;
+    step.grid = Step::Persistent;
+    step.rowsPerCta = 1;
+    Arg work{Arg::Rows};
+    constexpr int64_t tile = 64; // kTransposeTile of mlpc_kernels.cuh
+    work.perBatch = ((tokens + tile - 1) / tile) * ((c + tile - 1) / tile);
+    step.args = {{Arg::ValueRef, *in},
+                 {Arg::ValueRef, stats},
+                 {Arg::ImageRef, imageIndex},
+                 {Arg::ValueRef, out},
+                 work};
+    params.clear();
+    body.clear();
+    llvm::raw_string_ostream(params)
+        << "const " << it << " *x, const float *stats, const float *image, "
+        << ot << " *y, long long tiles";
+    llvm::raw_string_ostream(body)
+        << "mlpc::runLayerNormTranspose<" << it << ", " << ot << ", " << tokens
+        << ", " << c << ", " << flags << ">(x + " << strided->start
+        << ", stats, image, y, tiles);";
+    addStep(step, params, body);
+    return success();
+  }
+  Step step;
+  newKernel(what, step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 8;
   step.args = {{Arg::ValueRef, *in},
                {Arg::ImageRef, imageIndex},
                {Arg::ValueRef, out},
-               work,
+               rowsOf(*in),
                {Arg::F32, 0, op.getEps().convertToDouble()}};
-  llvm::raw_string_ostream os(kernels);
-  os << "\n// " << step.what
-     << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
-     << name << "(const " << cType(program.values[*in].dtype)
-     << " *x, const float *image, " << cType(program.values[out].dtype)
-     << " *y, long long rows, float eps) {\n  mlpc::runLayerNorm"
-     << (transpose ? "Transpose<" : "<") << cType(program.values[*in].dtype)
-     << ", " << cType(program.values[out].dtype) << ", ";
-  if (transpose)
-    os << tokens << ", ";
-  os << c << ", " << (op.getWeight() ? "true" : "false") << ", "
-     << (op.getBias() ? "true" : "false") << ", " << strided->stride << ", "
-     << strided->act << ">(x + "
-     << strided->start << ", image, y, rows, eps);\n}\n";
-  program.steps.push_back(step);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, const float *image, " << ot
+      << " *y, long long rows, float eps";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runLayerNorm<" << it << ", " << ot << ", " << c << ", "
+      << flags << ">(x + " << strided->start << ", image, y, rows, eps);";
+  addStep(step, params, body);
   return success();
 }
 
@@ -277,11 +321,8 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   step.grid = Step::Persistent;
   step.rowsPerCta = 1;
   Arg work{Arg::Rows};
-  // A sample per CTA for output rows of up to kTransposeSampleTokens, else
-  // tiles of kTransposeTile x kTransposeTile (mlpc_kernels.cuh).
-  constexpr int64_t tile = 64;
-  work.perBatch =
-      a <= 256 ? 1 : ((a + tile - 1) / tile) * ((b + tile - 1) / tile);
+  constexpr int64_t tile = 64; // kTransposeTile of mlpc_kernels.cuh
+  work.perBatch = ((a + tile - 1) / tile) * ((b + tile - 1) / tile);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
                work,
