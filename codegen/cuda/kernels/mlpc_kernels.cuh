@@ -1058,63 +1058,12 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
 
 // ---- row-wise and elementwise kernels ------------------------------------
 
-/// A warp's layer_norm statistics of one row of C elements, in fp32 and two
-/// passes (the mean, then the mean square deviation): every lane gets the
-/// mean and 1 / sqrt(variance + eps).
-template <class InT, int C, int XACT = kIdentity>
-__device__ __forceinline__ void rowStatistics(const InT *__restrict__ xr,
-                                              float eps, float &mean,
-                                              float &inv) {
-  const int lane = threadIdx.x & 31;
-  float sum = 0.f;
-  for (int c = lane; c < C; c += 32)
-    sum += activate<XACT>(toFloat(xr[c]));
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1)
-    sum += __shfl_xor_sync(0xffffffffu, sum, o);
-  mean = sum / C;
-  float sq = 0.f;
-  for (int c = lane; c < C; c += 32) {
-    const float d = activate<XACT>(toFloat(xr[c])) - mean;
-    sq += d * d;
-  }
-#pragma unroll
-  for (int o = 16; o > 0; o >>= 1)
-    sq += __shfl_xor_sync(0xffffffffu, sq, o);
-  inv = rsqrtf(sq / C + eps);
-}
-
-/// layer_norm over the last axis (C), one warp per row, fp32 statistics
-/// computed in two passes; the image holds gamma then beta as floats. XACT:
-/// x is read through that activation (one its producer left to readers).
-template <class InT, class OutT, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE = C, int XACT = kIdentity>
-__device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
-                                             const float *__restrict__ image,
-                                             OutT *__restrict__ y,
-                                             long long rows, float eps) {
-  const int lane = threadIdx.x & 31;
-  const long long warps = blockDim.x >> 5;
-  for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
-       row += gridDim.x * warps) {
-    const InT *xr = x + row * IN_STRIDE; // a column slice of a wider row
-    float mean, inv;
-    rowStatistics<InT, C, XACT>(xr, eps, mean, inv);
-    for (int c = lane; c < C; c += 32) {
-      float v = (activate<XACT>(toFloat(xr[c])) - mean) * inv;
-      if constexpr (WEIGHT)
-        v *= image[c];
-      if constexpr (BIAS)
-        v += image[(WEIGHT ? C : 0) + c];
-      y[row * C + c] = fromFloat<OutT>(v);
-    }
-  }
-}
-
-/// rowStatistics with V-element loads (C and the row's address multiples
-/// of V).
+/// A warp's layer_norm statistics of one row of C elements (read through
+/// activation XACT), in fp32 and two passes (the mean, then the mean square
+/// deviation), with V-element loads (C and the row's address multiples of
+/// V): every lane gets the mean and 1 / sqrt(variance + eps).
 template <int V, class InT, int C, int XACT>
-__device__ __forceinline__ void rowStatisticsPacked(const InT *__restrict__ xr,
+__device__ __forceinline__ void rowStatistics(const InT *__restrict__ xr,
                                                     float eps, float &mean,
                                                     float &inv) {
   const int lane = threadIdx.x & 31;
@@ -1144,6 +1093,34 @@ __device__ __forceinline__ void rowStatisticsPacked(const InT *__restrict__ xr,
   inv = rsqrtf(sq / C + eps);
 }
 
+/// layer_norm over the last axis (C), one warp per row, fp32 statistics
+/// computed in two passes; the image holds gamma then beta as floats. XACT:
+/// x is read through that activation (one its producer left to readers).
+template <class InT, class OutT, int C, bool WEIGHT, bool BIAS,
+          int IN_STRIDE = C, int XACT = kIdentity>
+__device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
+                                             const float *__restrict__ image,
+                                             OutT *__restrict__ y,
+                                             long long rows, float eps) {
+  const int lane = threadIdx.x & 31;
+  const long long warps = blockDim.x >> 5;
+  for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
+       row += gridDim.x * warps) {
+    const InT *xr = x + row * IN_STRIDE; // a column slice of a wider row
+    float mean, inv;
+    rowStatistics<1, InT, C, XACT>(xr, eps, mean, inv);
+    for (int c = lane; c < C; c += 32) {
+      float v = (activate<XACT>(toFloat(xr[c])) - mean) * inv;
+      if constexpr (WEIGHT)
+        v *= image[c];
+      if constexpr (BIAS)
+        v += image[(WEIGHT ? C : 0) + c];
+      y[row * C + c] = fromFloat<OutT>(v);
+    }
+  }
+}
+
+
 /// layer_norm statistics of `rows` rows of C elements (rows of IN_STRIDE:
 /// a slice of wider rows), read through activation XACT, a warp per row:
 /// stats[2 r] = mean, stats[2 r + 1] = 1 / sqrt(variance + eps). The first
@@ -1160,9 +1137,9 @@ runRowStatistics(const InT *__restrict__ x, float *__restrict__ stats,
        row += gridDim.x * warps) {
     float mean, inv;
     if (packed)
-      rowStatisticsPacked<V, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv);
+      rowStatistics<V, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv);
     else
-      rowStatisticsPacked<1, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv);
+      rowStatistics<1, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv);
     if ((threadIdx.x & 31) == 0) {
       stats[2 * row] = mean;
       stats[2 * row + 1] = inv;

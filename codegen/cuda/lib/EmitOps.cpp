@@ -13,6 +13,19 @@ using namespace mlir;
 using namespace mlp::cuda;
 using namespace mlp::cuda::detail;
 
+/// A transpose of [N, a, b] as a persistent grid walking 64 x 64 tiles
+/// (kTransposeTile of mlpc_kernels.cuh): the step's launch and its work
+/// argument.
+static Arg transposeWork(Step &step, int64_t a, int64_t b) {
+  constexpr int64_t tile = 64;
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 1;
+  Arg work{Arg::Rows};
+  work.perBatch = ((a + tile - 1) / tile) * ((b + tile - 1) / tile);
+  return work;
+}
+
 LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
   if (!isBatchMatrix(op.getInput().getType()))
     return op.emitError("the CUDA backend runs layer_norm on [N, features] "
@@ -95,12 +108,7 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
     newKernel(what + ", transposed to [N, " + std::to_string(c) + ", " +
                   std::to_string(tokens) + "]",
               step);
-    step.threads = 256;
-    step.grid = Step::Persistent;
-    step.rowsPerCta = 1;
-    Arg work{Arg::Rows};
-    constexpr int64_t tile = 64; // kTransposeTile of mlpc_kernels.cuh
-    work.perBatch = ((tokens + tile - 1) / tile) * ((c + tile - 1) / tile);
+    Arg work = transposeWork(step, tokens, c);
     step.args = {{Arg::ValueRef, *in},
                  {Arg::ValueRef, stats},
                  {Arg::ImageRef, imageIndex},
@@ -317,12 +325,7 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
                                         ? " (through its deferred activation)"
                                         : ""),
                                step);
-  step.threads = 256;
-  step.grid = Step::Persistent;
-  step.rowsPerCta = 1;
-  Arg work{Arg::Rows};
-  constexpr int64_t tile = 64; // kTransposeTile of mlpc_kernels.cuh
-  work.perBatch = ((a + tile - 1) / tile) * ((b + tile - 1) / tile);
+  Arg work = transposeWork(step, a, b);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
                work,
