@@ -158,6 +158,14 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   cl::AddExtraVersionPrinter(printVersion);
   cl::HideUnrelatedOptions({&category, &cl::getGeneralCategory()});
+  // LLVM's backends put hundreds of options in the general category: --help
+  // lists mlpc's own and MLIR's (-mlir-print-ir-after-all, ...) only; the
+  // others still work.
+  for (auto &entry : cl::getRegisteredOptions())
+    if (!entry.getKey().starts_with("mlir-") &&
+        llvm::is_contained(entry.getValue()->Categories,
+                           &cl::getGeneralCategory()))
+      entry.getValue()->setHiddenFlag(cl::Hidden);
   cl::ParseCommandLineOptions(
       argc, argv,
       "mlpc: compiles .mlp models to shared libraries with a C ABI\n");
