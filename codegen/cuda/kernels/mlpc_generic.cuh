@@ -226,7 +226,7 @@ runPoolMixer(const IT *__restrict__ x, const float *__restrict__ stats,
              const float *__restrict__ image, OT *__restrict__ y,
              long long count) {
   if constexpr (C % 8 == 0) {
-    if (aligned16(x, y)) {
+    if (alignedTo<8>(x) && alignedTo<8>(y)) {
       for (long long i = globalThread(); i < count / 8; i += gridThreads())
         poolMixerPack<8, IT, OT, H, W, C, K, INCLUDE_PAD, BIAS_AT, SCALE_AT>(
             x, stats, image, y, i);
@@ -373,7 +373,7 @@ runGroupNormApply(const IT *__restrict__ x, const float *__restrict__ stats,
                   const float *__restrict__ image, OT *__restrict__ y,
                   long long count) {
   if constexpr (C % 8 == 0 && PC % 8 == 0) {
-    if (aligned16(x, y)) {
+    if (alignedTo<8>(x) && alignedTo<8>(y)) {
       for (long long i = globalThread() * 8; i < count; i += gridThreads() * 8)
         groupNormApplyPack<8, IT, OT, PC, C, AFFINE, BIAS_AT>(x, stats, image,
                                                               y, i);
@@ -523,7 +523,7 @@ runConvPatches(const IT *__restrict__ x, OT *__restrict__ y, long long rows) {
         tile[e / (KP - K) * KP + K + e % (KP - K)] = fromFloat<OT>(0.f);
     __syncthreads();
     OT *out = y + r0 * KP;
-    if (VECTOR && aligned16(out, tile)) {
+    if (VECTOR && alignedTo<16 / sizeof(OT)>(out)) { // tile is aligned
       const uint4 *from = reinterpret_cast<const uint4 *>(tile);
       uint4 *to = reinterpret_cast<uint4 *>(out);
       for (int e = threadIdx.x; e < count * ROW_BYTES / 16; e += blockDim.x)

@@ -119,9 +119,6 @@ __host__ __device__ constexpr int widthDividing(int a, int b) {
          : a % 2 == 0 && b % 2 == 0 ? 2
                                     : 1;
 }
-template <int V, class T> __device__ __forceinline__ bool alignedTo(const T *p) {
-  return reinterpret_cast<unsigned long long>(p) % (sizeof(T) * V) == 0;
-}
 template <class T, int V>
 __device__ __forceinline__ void loadPack(const T *p, float (&v)[V]) {
   const Pack<T, V> q = *reinterpret_cast<const Pack<T, V> *>(p);
@@ -137,10 +134,9 @@ __device__ __forceinline__ void storePack(T *p, const float (&v)[V]) {
     q.e[k] = fromFloat<T>(v[k]);
   *reinterpret_cast<Pack<T, V> *>(p) = q;
 }
-__device__ __forceinline__ bool aligned16(const void *a, const void *b) {
-  return ((reinterpret_cast<unsigned long long>(a) |
-           reinterpret_cast<unsigned long long>(b)) &
-          15) == 0;
+/// Whether p may be accessed V elements at a time (loadPack / storePack).
+template <int V, class T> __device__ __forceinline__ bool alignedTo(const T *p) {
+  return reinterpret_cast<unsigned long long>(p) % alignof(Pack<T, V>) == 0;
 }
 
 /// Two floats as one 32-bit register of the tensor-core type T.

@@ -125,12 +125,19 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
       return failure();
     resid = *r;
   }
+  // Tensor cores (wgmma on sm_90a) where the operands allow 16-byte copies.
+  // (rows of K % 8 == 4 elements load in 8-byte pieces: MLP-Mixer B/16's
+  // 196 tokens.)
+  const bool tensorCores = precision != Precision::F32 && l.in % 4 == 0 &&
+                           l.out >= 64 && program.values[*in].dtype == wt;
+  // cuBLASLt as well where rows are 16-byte aligned (K = 196 ran at 39
+  // TFLOP/s there, H200) and its epilogues compute the layer (below).
+  const bool libraryShape =
+      tuning.cublasLt && tensorCores && l.in % 8 == 0 && l.out % 8 == 0;
   // An exact GELU (cuBLASLt's is the tanh one) read only through slices
   // whose readers apply it as they load (gMLP's gate) is left to them:
   // cuBLASLt's product then needs no pass over the hidden tensor after it.
-  if (l.act == 2 && !residual && l.scale.empty() && tuning.cublasLt &&
-      precision != Precision::F32 && l.in % 8 == 0 && l.out % 8 == 0 &&
-      l.out >= 64 && program.values[*in].dtype == wt &&
+  if (l.act == 2 && !residual && l.scale.empty() && libraryShape &&
       l.result != l.linear->getResult(0) && readersTakeActivation(l.result)) {
     deferredActivations[l.result] = {l.linear->getResult(0), l.act};
     l.result = l.linear->getResult(0);
@@ -140,18 +147,11 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   if (residual)
     result = (*l.result.getUsers().begin())->getResult(0);
   int out = defineResult(result);
-  // Tensor cores (wgmma on sm_90a) where the operands allow 16-byte copies.
-  // (rows of K % 8 == 4 elements load in 8-byte pieces: MLP-Mixer B/16's
-  // 196 tokens.)
-  const bool tensorCores = precision != Precision::F32 && l.in % 4 == 0 &&
-                           l.out >= 64 && program.values[*in].dtype == wt;
-  // cuBLASLt as well where its epilogues compute the layer (it adds C, the
-  // residual, before the activation; its GELU is the tanh one, the exact
-  // one runs after it in place) and rows are 16-byte aligned (K = 196 ran
-  // at 39 TFLOP/s there, H200).
-  const bool library = tuning.cublasLt && tensorCores && l.in % 8 == 0 &&
-                       l.out % 8 == 0 &&
-                       (l.act == 0 || (l.act >= 1 && l.act <= 3 && !residual));
+  // cuBLASLt adds C, the residual, before the activation; the exact GELU
+  // runs after it in place.
+  const bool library =
+      libraryShape &&
+      (l.act == 0 || (l.act >= 1 && l.act <= 3 && !residual));
   // A layer scale after no activation folds into the weights and the bias
   // (for the kernel too, which then reads the same image).
   std::string foldedScale;

@@ -64,12 +64,13 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
     program.images.push_back(image);
     imageIndex = program.images.size() - 1;
   }
-  const std::string what =
-      "layer_norm over " + std::to_string(c) +
+  const std::string over =
+      std::to_string(c) +
       (strided->stride != c
            ? " (a slice of " + std::to_string(strided->stride) + ")"
-           : "") +
-      (strided->act ? " of the deferred activation" : "");
+           : "");
+  const std::string what = "layer_norm over " + over +
+                           (strided->act ? " of the deferred activation" : "");
   const char *it = cType(program.values[*in].dtype),
              *ot = cType(program.values[out].dtype);
   const std::string flags = std::string(op.getWeight() ? "true" : "false") +
@@ -82,12 +83,7 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
     // statistics: 3 to 6x the memory time, H200).
     int stats = newTemp(tokens, 2, "float32");
     Step first;
-    newKernel("layer_norm statistics over " + std::to_string(c) +
-                  (strided->stride != c
-                       ? " (a slice of " + std::to_string(strided->stride) +
-                             ")"
-                       : ""),
-              first);
+    newKernel("layer_norm statistics over " + over, first);
     first.threads = 256;
     first.grid = Step::Persistent;
     first.rowsPerCta = 8;

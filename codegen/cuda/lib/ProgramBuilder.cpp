@@ -151,12 +151,12 @@ ProgramBuilder::stridedOf(Value v, Operation *user, bool readsActivation) {
 /// last axis, whose readers take strided views (layer_norm, the transpose's
 /// gating multiply) and can apply the activation as they read.
 bool ProgramBuilder::readersTakeActivation(Value v) const {
-  if (outputIndex.count(v) || v.use_empty())
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (outputIndex.count(v) || v.use_empty() || !type || !isBatchMatrix(type))
     return false;
   for (Operation *user : v.getUsers()) {
     auto slice = dyn_cast<mlp::SliceOp>(user);
-    auto type = dyn_cast<RankedTensorType>(v.getType());
-    if (!slice || !type || !isBatchMatrix(type) ||
+    if (!slice ||
         (slice.getAxis() != type.getRank() - 1 && slice.getAxis() != -1))
       return false;
   }
