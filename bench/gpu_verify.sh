@@ -16,6 +16,9 @@ case "${1:-checks}" in
 checks)
   timeout 240 python3 test/lib/cuda_cases.py check .gpu/cases >"$OUT/cases.log" 2>&1
   echo "cases rc $?"; grep -i "fail" "$OUT/cases.log" | head; tail -1 "$OUT/cases.log"
+  # The GEMM kernels' cp.async path (what runs where the TMA cannot).
+  MLPC_TMA=0 timeout 240 python3 test/lib/cuda_cases.py check .gpu/cases >"$OUT/cases_cp_async.log" 2>&1
+  echo "cases (MLPC_TMA=0) rc $?"; grep -i "fail" "$OUT/cases_cp_async.log" | head; tail -1 "$OUT/cases_cp_async.log"
   timeout 320 python3 test/lib/cuda_zoo.py check .gpu/zoo >"$OUT/zoo.log" 2>&1
   echo "zoo rc $?"; grep -i "failed\|cuda zoo" "$OUT/zoo.log" | tail -5
   ;;

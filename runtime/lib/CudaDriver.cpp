@@ -53,6 +53,9 @@ Driver load() {
   bindSymbol(lib, "cuLaunchKernel", d.cuLaunchKernel, missing);
   bindSymbol(lib, "cuStreamSynchronize", d.cuStreamSynchronize, missing);
   bindSymbol(lib, "cuPointerGetAttributes", d.cuPointerGetAttributes, missing);
+  std::string optional; // absent before CUDA 12: the kernels do without
+  bindSymbol(lib, "cuTensorMapEncodeTiled", d.cuTensorMapEncodeTiled,
+             optional);
   if (!missing.empty()) {
     d.error = std::string("the CUDA driver ") + path +
               " is too old: it lacks " + missing +

@@ -48,6 +48,13 @@ constexpr int kPointerAttrDeviceOrdinal = 9;
 constexpr unsigned kMemoryTypeDevice = 2;
 constexpr int kMemPoolReleaseThreshold = 4;
 
+/// CUtensorMap (cuda.h): opaque, encoded by cuTensorMapEncodeTiled.
+struct alignas(128) TensorMap {
+  unsigned long long opaque[16];
+};
+constexpr int kTensorMapFloat16 = 6, kTensorMapBfloat16 = 9;
+constexpr int kTensorMapSwizzle128B = 3, kTensorMapL2Promotion256B = 3;
+
 /// Looks `name` up in `lib` into `fn`; on failure appends the name to
 /// `missing` (a comma-separated list for the error message).
 template <class Fn>
@@ -95,6 +102,12 @@ struct Driver {
                              unsigned, unsigned, unsigned, CUstream, void **,
                              void **);
   CUresult (*cuStreamSynchronize)(CUstream);
+  /// CUDA 12 drivers and newer; null before (no TMA kernels then).
+  CUresult (*cuTensorMapEncodeTiled)(TensorMap *, int, unsigned, void *,
+                                     const unsigned long long *,
+                                     const unsigned long long *,
+                                     const unsigned *, const unsigned *, int,
+                                     int, int, int) = nullptr;
   CUresult (*cuPointerGetAttributes)(unsigned, int *, void **, CUdeviceptr);
 
   /// The process-wide driver, loaded and initialized on first use.

@@ -36,19 +36,40 @@ void buildCudaImage(const ModelMetadata &meta, const CudaImage &image,
                     const std::vector<const void *> &params,
                     std::vector<unsigned char> &out) {
   out.assign(image.bytes, 0);
-  std::vector<unsigned char> ordered;
+  std::vector<unsigned char> ordered, orderedMatrix, orderedVector;
+  // A param in the checkpoint's layout (those stored in the CPU kernels'
+  // layout are permuted back into `buffer`).
+  auto inCheckpointOrder = [&](int param, std::vector<unsigned char> &buffer) {
+    const TensorSpec &spec = meta.params[param];
+    if (spec.layout.empty())
+      return params[param];
+    std::vector<int64_t> inverse(spec.layout.size());
+    for (size_t i = 0; i < spec.layout.size(); ++i)
+      inverse[spec.layout[i]] = static_cast<int64_t>(i);
+    buffer.resize(spec.nbytes);
+    permuteTensor(params[param], buffer.data(), spec.storedShape, inverse,
+                  spec.dtype.bits / 8);
+    return static_cast<const void *>(buffer.data());
+  };
   for (const CudaImagePiece &p : image.pieces) {
     const TensorSpec &spec = meta.params[p.param];
-    const void *src = params[p.param];
-    if (!spec.layout.empty()) {
-      // Stored in the CPU kernels' layout: back to the checkpoint's.
-      std::vector<int64_t> inverse(spec.layout.size());
-      for (size_t i = 0; i < spec.layout.size(); ++i)
-        inverse[spec.layout[i]] = static_cast<int64_t>(i);
-      ordered.resize(spec.nbytes);
-      permuteTensor(src, ordered.data(), spec.storedShape, inverse,
-                    spec.dtype.bits / 8);
-      src = ordered.data();
+    const void *src = inCheckpointOrder(p.param, ordered);
+    // An affine map folded into a bias: matrix times vector, in double.
+    std::vector<double> product;
+    if (p.productMatrix >= 0) {
+      const void *m = inCheckpointOrder(p.productMatrix, orderedMatrix),
+                 *v = inCheckpointOrder(p.productVector, orderedVector);
+      const std::string &mt = meta.params[p.productMatrix].dtypeName,
+                        &vt = meta.params[p.productVector].dtypeName;
+      const int64_t k = meta.params[p.productVector].nbytes * 8 /
+                        meta.params[p.productVector].dtype.bits;
+      product.assign(p.cols, 0.0);
+      for (int64_t c = 0; c < p.cols; ++c)
+        for (int64_t i = 0; i < k; ++i)
+          product[c] +=
+              double(readElement(m, mt, p.productTransposed ? i * p.cols + c
+                                                            : c * k + i)) *
+              readElement(v, vt, i);
     }
     // A folded layer scale (1-D, checked by parseCudaPlan).
     auto scaleOf = [&](int param, int64_t i) {
@@ -63,9 +84,10 @@ void buildCudaImage(const ModelMetadata &meta, const CudaImage &image,
       for (int64_t c = 0; c < p.cols; ++c) {
         const int64_t sc = CudaImagePiece::permute(p.colPerm, c, p.rowStride);
         const int64_t at = p.transposed ? sc * p.rows + sr : sr * p.cols + sc;
+        const double v = readElement(src, spec.dtypeName, at) +
+                         (product.empty() ? 0.0 : product[sc]);
         writeElement(dst, p.dtype, p.index(r, c),
-                     readElement(src, spec.dtypeName, at) * rowScale *
-                         scaleOf(p.colScale, sc));
+                     static_cast<float>(v * rowScale * scaleOf(p.colScale, sc)));
       }
     }
   }

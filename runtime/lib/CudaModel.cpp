@@ -41,6 +41,28 @@ mlp_status driverFailure(const Driver &d, CUresult r, const std::string &what) {
               what + ": " + d.describe(r));
 }
 
+/// Encodes the CUtensorMap of a TensorMap argument: the row-major [rows,
+/// cols] 16-bit matrix at `base`, in boxes of 64 columns x boxRows rows with
+/// the 128-byte swizzle the kernels' wgmma descriptors expect; zeros past
+/// the edges. False where the TMA cannot read it (an address or row not
+/// 16-byte aligned, more rows than its 32-bit coordinates reach).
+bool encodeTensorMap(const Driver &d, const CudaArg &arg, CUdeviceptr base,
+                     int64_t rows, TensorMap &map) {
+  if (base % 16 || rows < 1 || rows > 0x7fffffff)
+    return false;
+  const unsigned long long dims[2] = {static_cast<unsigned long long>(arg.cols),
+                                      static_cast<unsigned long long>(rows)};
+  const unsigned long long strides[1] = {
+      static_cast<unsigned long long>(arg.cols) * 2};
+  const unsigned box[2] = {64, static_cast<unsigned>(arg.boxRows)};
+  const unsigned elementStrides[2] = {1, 1};
+  return d.cuTensorMapEncodeTiled(
+             &map, arg.bfloat16 ? kTensorMapBfloat16 : kTensorMapFloat16, 2,
+             reinterpret_cast<void *>(base), dims, strides, box,
+             elementStrides, 0, kTensorMapSwizzle128B,
+             kTensorMapL2Promotion256B, 0) == kSuccess;
+}
+
 /// Device memory of one run, freed in stream order when the run returns.
 class RunMemory {
 public:
@@ -103,6 +125,9 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
                     " has compute capability " + std::to_string(major) + "." +
                     std::to_string(minor) +
                     "; the generated kernels need 8.0 or newer");
+  const char *tmaSwitch = std::getenv("MLPC_TMA");
+  model->tma_ = major >= 9 && d.cuTensorMapEncodeTiled &&
+                !(tmaSwitch && std::string(tmaSwitch) == "0");
   if ((r = d.cuDevicePrimaryCtxRetain(&model->context_, model->handle_)) !=
       kSuccess) {
     model->context_ = nullptr;
@@ -372,9 +397,24 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     std::vector<float> numbers(step.args.size(), 0.f);
     std::vector<long long> counts(step.args.size(), 0);
     std::vector<void *> params(step.args.size());
+    std::vector<TensorMap> maps(step.args.size());
+    int tmaReady = tma_;
     for (size_t a = 0; a < step.args.size(); ++a) {
       const CudaArg &arg = step.args[a];
       switch (arg.kind) {
+      case CudaArg::TensorMap:
+        // Zeros (and the kernel's cp.async path) where the TMA cannot read
+        // the matrix: a tensor not 16-byte aligned, a GPU before Hopper.
+        if (tmaReady)
+          tmaReady = encodeTensorMap(
+              d, arg,
+              arg.ofImage ? images_[arg.index] : ptrs[arg.index],
+              arg.ofImage ? arg.perBatch : rows * arg.perBatch, maps[a]);
+        params[a] = &maps[a];
+        break;
+      case CudaArg::TmaReady:
+        params[a] = &tmaReady; // read at the launch, after every map
+        break;
       case CudaArg::Value:
         pointers[a] = ptrs[arg.index];
         params[a] = &pointers[a];

@@ -70,6 +70,9 @@ private:
   cuda::CUmodule module_ = nullptr;
   std::vector<cuda::CUfunction> functions_;
   std::vector<int64_t> gridCap_; // persistent steps: CTAs that fit at once
+  /// TMA kernels may take their tensor-map path: a Hopper GPU or newer, a
+  /// driver that encodes tensor maps, and no MLPC_TMA=0 in the environment.
+  bool tma_ = false;
   /// Per step, the kernel that runs after cuBLASLt (the exact GELU; null:
   /// none) and how many of its CTAs fit at once.
   std::vector<cuda::CUfunction> afterFunctions_;

@@ -185,6 +185,34 @@ bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
       }
       (rows ? p.rowScale : p.colScale) = static_cast<int>(scale);
     }
+    if (pj.contains("plus_product")) {
+      const json &pp = pj["plus_product"];
+      int64_t matrix = -1, vector = -1;
+      if (!pp.is_object() ||
+          !getInt(pp, "matrix", 0, int64_t(meta.params.size()) - 1, matrix,
+                  error) ||
+          !getInt(pp, "vector", 0, int64_t(meta.params.size()) - 1, vector,
+                  error))
+        return false;
+      auto count = [&](int64_t i) {
+        int64_t n = 1;
+        for (int64_t d : meta.params[i].shape)
+          n *= d;
+        return n;
+      };
+      const int64_t k = count(vector);
+      if (p.rows != 1 || count(matrix) != p.cols * k ||
+          !elemBytes(meta.params[matrix].dtypeName) ||
+          !elemBytes(meta.params[vector].dtypeName) ||
+          (pp.contains("transposed") && !pp["transposed"].is_boolean())) {
+        error = "image piece's 'plus_product' does not match the piece";
+        return false;
+      }
+      p.productMatrix = static_cast<int>(matrix);
+      p.productVector = static_cast<int>(vector);
+      p.productTransposed =
+          pp.contains("transposed") && pp["transposed"].get<bool>();
+    }
     for (const char *key : {"row_perm", "col_perm"}) {
       if (!pj.contains(key))
         continue;
@@ -357,6 +385,43 @@ bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
       arg.kind = CudaArg::Count;
       if (!getInt(a, "count", 0, kMax, arg.perBatch, error))
         return false;
+    } else if (a.contains("tensor_map") && a["tensor_map"].is_object()) {
+      const json &m = a["tensor_map"];
+      arg.kind = CudaArg::TensorMap;
+      arg.ofImage = m.contains("image");
+      std::string dtype;
+      if (arg.ofImage) {
+        if (!getInt(m, "image", 0, int64_t(plan.images.size()) - 1, index,
+                    error))
+          return false;
+        if (m.contains("dtype") && m["dtype"].is_string())
+          dtype = m["dtype"].get<std::string>();
+      } else {
+        if (!getInt(m, "value", 0, int64_t(plan.values.size()) - 1, index,
+                    error))
+          return false;
+        dtype = plan.values[index].dtype;
+      }
+      arg.index = static_cast<int>(index);
+      if (!getInt(m, "rows", 1, kMax, arg.perBatch, error) ||
+          !getInt(m, "cols", 8, kMax, arg.cols, error) ||
+          !getInt(m, "box_rows", 1, 256, arg.boxRows, error))
+        return false;
+      if ((dtype != "float16" && dtype != "bfloat16") || arg.cols % 8) {
+        error = "step '" + s.kernel +
+                "' has a tensor map of other than 16-bit elements in rows "
+                "of a multiple of 8";
+        return false;
+      }
+      arg.bfloat16 = dtype == "bfloat16";
+      if (arg.ofImage &&
+          uint64_t(arg.perBatch) * arg.cols * 2 > plan.images[index].bytes) {
+        error = "step '" + s.kernel + "' maps more than image " +
+                std::to_string(index) + " holds";
+        return false;
+      }
+    } else if (a.contains("tma_ready")) {
+      arg.kind = CudaArg::TmaReady;
     } else if (a.contains("f32") && a["f32"].is_number()) {
       arg.kind = CudaArg::F32;
       arg.number = a["f32"].get<float>();

@@ -41,6 +41,11 @@ struct CudaImagePiece {
   bool transposed = false;
   /// Params (-1: none) scaling element (r, c) by their element r / c.
   int rowScale = -1, colScale = -1;
+  /// Params (-1: none) of an affine map folded into a bias: element c plus
+  /// sum_k matrix[c, k] * vector[k] ((k, c) when productTransposed), before
+  /// the scales.
+  int productMatrix = -1, productVector = -1;
+  bool productTransposed = false;
 
   /// perm(p) for positions 0 .. padded - 1 (padded: the padded extent).
   static int64_t permute(Permutation perm, int64_t p, int64_t padded) {
@@ -65,11 +70,20 @@ struct CudaImage {
   std::vector<CudaImagePiece> pieces;
 };
 
+/// TensorMap: a CUtensorMap of the row-major [rows, cols] matrix of value
+/// `index` (rows = batch * perBatch) or of image `index`'s start (rows =
+/// perBatch), boxes of 64 columns x boxRows rows, 128-byte swizzle
+/// (codegen/cuda Program.h). TmaReady: an int, 1 when every map of the step
+/// was encoded.
 struct CudaArg {
-  enum Kind { Value, Image, Rows, F32, Count } kind = Rows;
+  enum Kind { Value, Image, Rows, F32, Count, TensorMap, TmaReady } kind = Rows;
   int index = 0; // value or image (-1: a null pointer)
   float number = 0;
   int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch; Count: this
+  bool ofImage = false;
+  int64_t cols = 0, boxRows = 0;
+  int elemBytes = 2;
+  bool bfloat16 = false;
 };
 
 /// A linear layer cuBLASLt may compute instead of the step's kernel:

@@ -312,6 +312,58 @@ TEST(CudaPlan, CublasLtSteps) {
   }
 }
 
+/// The TMA kernels' arguments: a tensor map of the input value and one of
+/// the weight image, then the flag saying both were encoded.
+TEST(CudaPlan, TensorMapArgs) {
+  auto withArgs = [](const std::string &args) {
+    std::string text = gemmMetadata(R"("x": 0, "y": 1, "residual": -1,
+        "image": 0, "k": 8, "n": 8, "bias_offset": 160, "activation": "relu")");
+    const std::string from = R"("args": [{"value": 0})";
+    text.replace(text.find(from), from.size(), "\"args\": [" + args + R"(, {"value": 0})");
+    return text;
+  };
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(
+      withArgs(R"({"tensor_map": {"value": 0, "rows": 1, "cols": 8, "box_rows": 128}},
+          {"tensor_map": {"image": 0, "rows": 8, "cols": 8, "box_rows": 128,
+                          "dtype": "bfloat16"}},
+          {"tma_ready": true})")
+          .c_str(),
+      meta, error))
+      << error;
+  const std::vector<CudaArg> &args = meta.cuda.steps[0].args;
+  ASSERT_EQ(args.size(), 8u);
+  EXPECT_EQ(args[0].kind, CudaArg::TensorMap);
+  EXPECT_FALSE(args[0].ofImage);
+  EXPECT_FALSE(args[0].bfloat16); // the value's own type, float16
+  EXPECT_EQ(args[0].boxRows, 128);
+  EXPECT_TRUE(args[1].ofImage);
+  EXPECT_TRUE(args[1].bfloat16);
+  EXPECT_EQ(args[1].perBatch, 8);
+  EXPECT_EQ(args[2].kind, CudaArg::TmaReady);
+
+  const std::string bad[] = {
+      // Rows of 4 elements are not 16-byte multiples.
+      R"({"tensor_map": {"value": 0, "rows": 1, "cols": 4, "box_rows": 128}})",
+      // Boxes hold at most 256 rows.
+      R"({"tensor_map": {"value": 0, "rows": 1, "cols": 8, "box_rows": 512}})",
+      // The image holds 176 bytes, not 100 rows of 8 halves.
+      R"({"tensor_map": {"image": 0, "rows": 100, "cols": 8, "box_rows": 128,
+          "dtype": "float16"}})",
+      // Only 16-bit elements.
+      R"({"tensor_map": {"image": 0, "rows": 8, "cols": 8, "box_rows": 128,
+          "dtype": "float32"}})",
+      // No such value.
+      R"({"tensor_map": {"value": 7, "rows": 1, "cols": 8, "box_rows": 128}})",
+  };
+  for (const std::string &arg : bad) {
+    ModelMetadata m;
+    EXPECT_FALSE(parseMetadata(withArgs(arg).c_str(), m, error)) << arg;
+    EXPECT_NE(error.find("cuda: "), std::string::npos) << error;
+  }
+}
+
 /// The image a layer with a folded layer scale gets: W (3, 2) as f16 rows
 /// of 8 (zero padded, 4 rows), each row times s[r]; the bias as f32 times
 /// s[c]; W again transposed (a matmul weight stored (in, out)).
@@ -366,3 +418,53 @@ TEST(CudaImage, PiecesConvertPadScaleAndTranspose) {
 }
 
 } // namespace
+
+/// ResMLP's Affine norm x * a + v before a linear layer, folded into its
+/// image: the weight's columns times a, the bias plus W v (then its scale).
+TEST(CudaImage, AffineFoldedIntoWeightAndBias) {
+  const char *text = R"({"abi": 1, "name": "img", "cpu": false,
+    "inputs": [{"name": "x", "dtype": "float16", "shape": [-1, 2]}],
+    "outputs": [{"name": "y", "dtype": "float16", "shape": [-1, 3]}],
+    "params": [{"name": "w", "dtype": "float32", "shape": [3, 2], "offset": 0},
+               {"name": "b", "dtype": "float32", "shape": [3], "offset": 24},
+               {"name": "s", "dtype": "float32", "shape": [3], "offset": 36},
+               {"name": "a", "dtype": "float32", "shape": [1, 1, 2], "offset": 48},
+               {"name": "v", "dtype": "float32", "shape": [1, 1, 2], "offset": 56}],
+    "weights": {"embedded": true, "nbytes": 64},
+    "cuda": {"precision": "f16", "fatbin_bytes": 64,
+      "values": [{"kind": "input", "index": 0, "cols": 2, "dtype": "float16"},
+                 {"kind": "output", "index": 0, "cols": 3, "dtype": "float16"}],
+      "images": [{"bytes": 48, "pieces": [
+         {"param": 0, "dtype": "float16", "rows": 3, "cols": 2,
+          "padded_rows": 3, "row_stride": 2, "offset": 0, "col_scale": 3},
+         {"param": 1, "dtype": "float32", "rows": 1, "cols": 3,
+          "padded_rows": 1, "row_stride": 3, "offset": 16, "col_scale": 2,
+          "plus_product": {"matrix": 0, "vector": 4, "transposed": false}}]}],
+      "steps": []}})";
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(text, meta, error)) << error;
+  const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
+              s[3] = {2, -0.5f, 0.25f}, a[2] = {0.5f, -2}, v[2] = {3, -1};
+  std::vector<unsigned char> out;
+  buildCudaImage(meta, meta.cuda.images[0], {w, b, s, a, v}, out);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 2; ++c) {
+      uint16_t h;
+      std::memcpy(&h, out.data() + 2 * (r * 2 + c), 2);
+      EXPECT_EQ(halfToFloat(h), w[r * 2 + c] * a[c]) << r << " " << c;
+    }
+  for (int c = 0; c < 3; ++c) {
+    float got;
+    std::memcpy(&got, out.data() + 16 + 4 * c, 4);
+    EXPECT_FLOAT_EQ(got, (b[c] + w[c * 2] * v[0] + w[c * 2 + 1] * v[1]) * s[c])
+        << c;
+  }
+  // The product needs a matrix of the piece's columns times the vector's
+  // length.
+  std::string bad = text;
+  bad.replace(bad.find(R"("matrix": 0)"), 11, R"("matrix": 1)");
+  ModelMetadata m;
+  EXPECT_FALSE(parseMetadata(bad.c_str(), m, error));
+  EXPECT_NE(error.find("plus_product"), std::string::npos) << error;
+}

@@ -78,11 +78,20 @@ cl::opt<int> cudaChainRowTiles(
 cl::opt<int> cudaChainThreads(
     "cuda-chain-threads", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: threads per CTA of fused chain kernels (0: auto)"));
+cl::opt<int> cudaChainPrefetch(
+    "cuda-chain-prefetch", cl::init(0), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: input tiles each warpgroup of a fused chain kernel "
+             "loads ahead (0: auto)"));
 cl::opt<int> cudaGemmKernel(
     "cuda-gemm-kernel", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: tensor-core linear kernel, 1 no deep prefetch nor "
              "staged epilogue, 3 the "
              "two-CTA configuration everywhere, 4 the wide one (0: auto)"));
+cl::opt<bool> cudaGemmTma(
+    "cuda-gemm-tma", cl::init(true), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: tensor-core linear kernels load their tiles through the "
+             "Tensor Memory Accelerator where rows are 16-byte multiples "
+             "(sm_90a; default on)"));
 cl::opt<bool> cudaCublasLt(
     "cuda-cublaslt", cl::init(true), cl::cat(category),
     cl::desc("Let the runtime run wide f16/bf16 linear layers through "
@@ -181,7 +190,9 @@ int main(int argc, char **argv) {
   options.precision = precisionName;
   options.cudaTuning.chainRowTiles = cudaChainRowTiles;
   options.cudaTuning.chainThreads = cudaChainThreads;
+  options.cudaTuning.chainPrefetch = cudaChainPrefetch;
   options.cudaTuning.gemmKernel = cudaGemmKernel;
+  options.cudaTuning.gemmTma = cudaGemmTma;
   options.cudaTuning.cublasLt = cudaCublasLt;
   if (!cudaArchs.empty())
     options.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());

@@ -648,8 +648,10 @@ template <class L, class... Ls> struct LastOf<L, Ls...> {
 /// A whole narrow chain in one kernel: the CTA copies every layer's weights
 /// into shared memory once, then each warp takes tiles of MT x 16 rows in a
 /// grid-stride loop (the grid is sized to fill the GPU once).
-template <class T, class InT, class OutT, int MT, int IMAGE_BYTES, class L0,
-          class... Ls>
+/// AHEAD: how many tiles ahead each warpgroup loads its inputs (sm_90a):
+/// narrow, memory-bound chains need more bytes in flight than one tile.
+template <class T, class InT, class OutT, int MT, int IMAGE_BYTES, int AHEAD,
+          class L0, class... Ls>
 __device__ __forceinline__ void runChain(const InT *__restrict__ x,
                                          OutT *__restrict__ y,
                                          const uint4 *__restrict__ image,
@@ -682,19 +684,25 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
   const int group = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x >> 7), 0);
   const long long stride = gridDim.x * groups;
   long long tile = blockIdx.x * groups + group;
-  // The next tile's inputs load while this one computes (branch-free: past
-  // the batch they read row 0 and are discarded).
-  uint32_t ahead[KT][4];
-  loadTile(tile * 64 + rowInTile, ahead);
+  // The next AHEAD tiles' inputs load while this one computes
+  // (branch-free: past the batch they read row 0 and are discarded).
+  uint32_t ahead[AHEAD][KT][4];
+#pragma unroll
+  for (int s = 0; s < AHEAD; ++s)
+    loadTile((tile + s * stride) * 64 + rowInTile, ahead[s]);
   for (; tile < tiles; tile += stride) {
     const long long base = tile * 64 + rowInTile;
     uint32_t a[KT][4];
 #pragma unroll
     for (int kt = 0; kt < KT; ++kt)
 #pragma unroll
-      for (int i = 0; i < 4; ++i)
-        a[kt][i] = ahead[kt][i];
-    loadTile(base + stride * 64, ahead);
+      for (int i = 0; i < 4; ++i) {
+        a[kt][i] = ahead[0][kt][i];
+#pragma unroll
+        for (int s = 0; s + 1 < AHEAD; ++s)
+          ahead[s][kt][i] = ahead[s + 1][kt][i];
+      }
+    loadTile(base + AHEAD * stride * 64, ahead[AHEAD - 1]);
     float acc[L0::kOutPad / 2];
     wgIssue<T, L0>(smem, acc, a);
     wgSingle<T, OutT, OUTC, L0, Ls...>(smem, acc, y, base, rows, g, t, sink);
@@ -798,6 +806,61 @@ runLinear(const InT *__restrict__ x, const unsigned char *__restrict__ image,
 // wgmma that read it.
 
 constexpr int kGemmBM = 128, kGemmBK = 64;
+
+// The same tiles loaded by the Tensor Memory Accelerator (sm_90a, rows of a
+// multiple of 8 elements): one thread issues two bulk copies per stage, and
+// the stage's mbarrier counts their bytes in; a cp.async stage costs every
+// thread 12 copies with their address arithmetic and guards.
+
+/// A CUtensorMap (cuda.h): 128 opaque bytes the runtime encodes per launch
+/// (cuTensorMapEncodeTiled: 2-D, box 64 x rows, 128-byte swizzle, zeros
+/// outside the tensor), passed as a __grid_constant__ kernel parameter.
+struct alignas(64) TensorMap {
+  unsigned long long opaque[16];
+};
+
+__device__ __forceinline__ uint32_t sharedAddress(const void *p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+__device__ __forceinline__ void mbarrierInit(uint64_t *bar, uint32_t count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(
+                   sharedAddress(bar)),
+               "r"(count)
+               : "memory");
+}
+
+/// Waits until the barrier's phase of this parity has completed.
+__device__ __forceinline__ void mbarrierWait(uint64_t *bar, uint32_t parity) {
+  asm volatile("{\n"
+               ".reg .pred done;\n"
+               "WAIT:\n"
+               "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+               "@!done bra.uni WAIT;\n"
+               "}\n" ::"r"(sharedAddress(bar)),
+               "r"(parity)
+               : "memory");
+}
+
+/// Arrives on the barrier, announcing `bytes` of bulk copies to come.
+__device__ __forceinline__ void mbarrierExpectBytes(uint64_t *bar,
+                                                    uint32_t bytes) {
+  asm volatile(
+      "mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(
+          sharedAddress(bar)),
+      "r"(bytes)
+      : "memory");
+}
+
+/// The box of `map` at (column c, row r) into shared memory at dst.
+__device__ __forceinline__ void tmaLoad2d(void *dst, const TensorMap *map,
+                                          int c, int r, uint64_t *bar) {
+  asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::"
+               "complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(
+                   sharedAddress(dst)),
+               "l"(map), "r"(c), "r"(r), "r"(sharedAddress(bar))
+               : "memory");
+}
 
 __device__ __forceinline__ void cpAsync16(void *smem, const void *global,
                                           bool valid) {
@@ -974,14 +1037,16 @@ gemmEpilogueStaged(const float (&acc)[BN / 2], unsigned char *tile,
   }
 }
 
+/// TMA: the tiles come through mapX (x: [rows, K], box 64 x 128) and mapW
+/// (the weight: [N, K], box 64 x BN) instead of cp.async.
 template <class T, class OutT, int K, int N, int ACT, bool BIAS, bool RESID,
           int STAGES, int BN, bool DEEP = false, bool SCALE = false,
-          bool STAGED = false>
-__device__ __forceinline__ void runGemm(const T *__restrict__ x,
-                                        const unsigned char *__restrict__ image,
-                                        const OutT *__restrict__ r,
-                                        OutT *__restrict__ y, long long rows,
-                                        int biasOffset, int scaleOffset = 0) {
+          bool STAGED = false, bool TMA = false>
+__device__ __forceinline__ void
+runGemm(const T *__restrict__ x, const unsigned char *__restrict__ image,
+        const OutT *__restrict__ r, OutT *__restrict__ y, long long rows,
+        int biasOffset, int scaleOffset = 0, const TensorMap *mapX = nullptr,
+        const TensorMap *mapW = nullptr) {
 #if defined(MLPC_WGMMA)
   extern __shared__ uint4 gemmSmem[];
   // Swizzled tiles need 1024-byte alignment (the launch adds the slack).
@@ -1000,13 +1065,34 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
   auto stageB = [&](int s) {
     return smem + s * kGemmStageBytes + kGemmBM * kGemmBK * 2;
   };
+  __shared__ uint64_t full[TMA ? STAGES : 1]; // TMA: a stage's bytes landed
   auto load = [&](int kt) {
-    if (kt < KT) {
-      gemmLoadTile<T, K, kGemmBM>(stageA(kt % STAGES), x, row0, rows, kt * kGemmBK);
-      gemmLoadTile<T, K, BN>(stageB(kt % STAGES), w, col0, N, kt * kGemmBK);
+    if constexpr (TMA) {
+      if (kt < KT && threadIdx.x == 0) {
+        uint64_t *bar = &full[kt % STAGES];
+        mbarrierExpectBytes(bar, kGemmStageBytes);
+        tmaLoad2d(stageA(kt % STAGES), mapX, kt * kGemmBK,
+                  static_cast<int>(row0), bar);
+        tmaLoad2d(stageB(kt % STAGES), mapW, kt * kGemmBK, col0, bar);
+      }
+    } else {
+      if (kt < KT) {
+        gemmLoadTile<T, K, kGemmBM>(stageA(kt % STAGES), x, row0, rows,
+                                    kt * kGemmBK);
+        gemmLoadTile<T, K, BN>(stageB(kt % STAGES), w, col0, N, kt * kGemmBK);
+      }
+      asm volatile("cp.async.commit_group;\n" ::: "memory");
     }
-    asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
+  if constexpr (TMA) {
+    if (threadIdx.x == 0) {
+#pragma unroll
+      for (int s = 0; s < STAGES; ++s)
+        mbarrierInit(&full[s], 1);
+      asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+    }
+    __syncthreads();
+  }
   // DEEP: loads run STAGES - 1 steps ahead, and each step waits for its
   // own wgmma (the other CTA on the SM fills the gap).
   constexpr int kAhead = DEEP ? STAGES - 1 : STAGES - 2;
@@ -1015,8 +1101,13 @@ __device__ __forceinline__ void runGemm(const T *__restrict__ x,
     load(s);
   float acc[BN / 2];
   for (int kt = 0; kt < KT; ++kt) {
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(kAhead - 1) : "memory");
-    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    if constexpr (TMA) {
+      mbarrierWait(&full[kt % STAGES], (kt / STAGES) & 1);
+    } else {
+      asm volatile("cp.async.wait_group %0;\n" ::"n"(kAhead - 1) : "memory");
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    }
+    // Every warpgroup is past the wgmma that read the stage refilled next.
     __syncthreads();
     load(kt + kAhead);
     const unsigned char *a = stageA(kt % STAGES) + group * 64 * 128;

@@ -44,6 +44,7 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
                  pad16(l.out), pad16(l.in),
                  weightOffset, ImagePiece::CoreMatrices};
     w.transposed = l.weightTransposed;
+    l.foldInputAffine(w);
     const bool first = &l == &layers.front(), last = &l == &layers.back();
     if (first && vecIn)
       w.colPerm = ImagePiece::AFragments;
@@ -56,6 +57,7 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
     if (!l.bias.empty()) {
       biasOffset = image.bytes;
       ImagePiece b{l.bias, "float32", 1, l.out, 1, pad16(l.out), biasOffset};
+      l.foldInputAffineIntoBias(b);
       if (last && vecOut)
         b.colPerm = ImagePiece::CFragments;
       image.pieces.push_back(b);
@@ -78,6 +80,9 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   const int mt = tuning.chainRowTiles ? tuning.chainRowTiles
                  : widest <= 128      ? 2
                                       : 1;
+  // Tiles of inputs loaded ahead: one hides the loads behind the layers of
+  // all but the narrowest chains.
+  const int ahead = tuning.chainPrefetch ? tuning.chainPrefetch : 1;
   Step step;
   // Measured on H200 (bench/gpu_bench.py variants): three warpgroups per CTA
   // for narrow chains, two once the registers of wide layers limit them.
@@ -101,12 +106,14 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   os << "\n// " << step.what << ": " << layers.front().in;
   for (Layer &l : layers)
     os << " -> " << l.out;
+  if (!layers.front().inputAlpha.empty())
+    os << " (the input's affine map folded into the first weights and bias)";
   os << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
      << ")\n"
      << name << "(const " << cType(inV.dtype) << " *x, " << cType(outV.dtype)
      << " *y, const uint4 *image, long long rows) {\n  mlpc::runChain<" << t
      << ", " << cType(inV.dtype) << ", " << cType(outV.dtype) << ", " << mt
-     << ", " << image.bytes << ",\n    " << layerTypes
+     << ", " << image.bytes << ", " << ahead << ",\n    " << layerTypes
      << ">(x, y, image, rows);\n}\n";
   program.steps.push_back(step);
   return success();
@@ -164,12 +171,14 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
       l.weight, wt, l.out, l.weightCols ? l.weightCols : l.in, l.out, l.in, 0};
   weightPiece.transposed = l.weightTransposed;
   weightPiece.rowScale = foldedScale;
+  l.foldInputAffine(weightPiece);
   image.pieces.push_back(weightPiece);
   image.bytes = alignTo16(l.out * l.in * dtypeBytes(wt));
   auto addBias = [&](StringRef dtype) {
     uint64_t offset = image.bytes;
     ImagePiece piece{l.bias, dtype.str(), 1, l.out, 1, l.out, offset};
     piece.colScale = foldedScale;
+    l.foldInputAffineIntoBias(piece);
     image.pieces.push_back(piece);
     image.bytes = alignTo16(offset + l.out * dtypeBytes(dtype));
     return offset;
@@ -230,12 +239,31 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     step.sharedBytes = stages * (128 + colsPerCta) * 64 * 2 + 1024;
     wgmmaSSShapes.insert({cType(wt), colsPerCta});
   }
+  // The Tensor Memory Accelerator loads the tiles where rows are 16-byte
+  // multiples (its strides must be); the kernel keeps its cp.async path for
+  // when the runtime cannot describe the tensors (an unaligned caller
+  // tensor, a GPU before Hopper).
+  const bool tma = tensorCores && tuning.gemmTma && l.in % 8 == 0;
   program.images.push_back(image);
-  step.args = {{Arg::ValueRef, *in},
-               {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
-               {Arg::ValueRef, resid >= 0 ? resid : out},
-               {Arg::ValueRef, out},
-               rowsOf(*in)};
+  const int imageIndex = static_cast<int>(program.images.size() - 1);
+  step.args.clear();
+  if (tma) {
+    Arg mapX{Arg::TensorMap, *in};
+    mapX.perBatch = program.values[*in].rowsPerBatch;
+    mapX.cols = l.in;
+    mapX.boxRows = 128;
+    Arg mapW{Arg::TensorMap, imageIndex};
+    mapW.ofImage = true;
+    mapW.perBatch = l.out;
+    mapW.cols = l.in;
+    mapW.boxRows = colsPerCta;
+    mapW.dtype = wt;
+    step.args = {mapX, mapW, {Arg::TmaReady}};
+  }
+  for (Arg a : {Arg{Arg::ValueRef, *in}, Arg{Arg::ImageRef, imageIndex},
+                Arg{Arg::ValueRef, resid >= 0 ? resid : out},
+                Arg{Arg::ValueRef, out}, rowsOf(*in)})
+    step.args.push_back(a);
   const auto &inV = program.values[*in], &outV = program.values[out];
   if (resid >= 0 && program.values[resid].dtype != outV.dtype)
     return l.linear->emitError("the CUDA backend needs a residual of the "
@@ -245,6 +273,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
      << (residual ? " + residual" : "");
   if (!foldedScale.empty())
     os << " (layer scale folded into the weights)";
+  if (!l.inputAlpha.empty())
+    os << " (the input's affine map folded into the weights and bias)";
   std::string after; // the kernel after cuBLASLt, if any
   if (gemm) {
     static const char *acts[] = {"none", "relu", "gelu_tanh",
@@ -262,27 +292,38 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     }
   }
   step.gemm = gemm;
-  os << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
-     << name << "(const " << cType(inV.dtype)
-     << " *x, const unsigned char *image, const " << cType(outV.dtype)
-     << " *r, " << cType(outV.dtype) << " *y, long long rows) {\n  ";
+  os << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
+     << "(";
+  if (tma)
+    os << "const __grid_constant__ mlpc::TensorMap mapX, "
+          "const __grid_constant__ mlpc::TensorMap mapW, int tma, ";
+  os << "const " << cType(inV.dtype) << " *x, const unsigned char *image, const "
+     << cType(outV.dtype) << " *r, " << cType(outV.dtype)
+     << " *y, long long rows) {\n  ";
+  std::string kernelCall;
   if (tensorCores)
-    os << "mlpc::runGemm<" << cType(wt) << ", " << cType(outV.dtype) << ", "
-       << l.in << ", " << l.out << ", " << l.act << ", "
-       << (l.bias.empty() ? "false" : "true") << ", "
-       << (residual ? "true" : "false") << ", " << stages << ", " << colsPerCta
-       << ", " << (deep ? "true" : "false") << ", "
-       << (l.scale.empty() ? "false" : "true") << ", "
-       << (staged ? "true" : "false");
+    llvm::raw_string_ostream(kernelCall)
+        << "mlpc::runGemm<" << cType(wt) << ", " << cType(outV.dtype) << ", "
+        << l.in << ", " << l.out << ", " << l.act << ", "
+        << (l.bias.empty() ? "false" : "true") << ", "
+        << (residual ? "true" : "false") << ", " << stages << ", "
+        << colsPerCta << ", " << (deep ? "true" : "false") << ", "
+        << (l.scale.empty() ? "false" : "true") << ", "
+        << (staged ? "true" : "false");
+  std::string callArgs = "(x, image, r, y, rows, " + std::to_string(biasOffset);
+  if (!l.scale.empty())
+    callArgs += (tensorCores ? ", " : ", -1, -1, ") + std::to_string(scaleOffset);
+  if (tma)
+    os << "if (tma)\n    " << kernelCall << ", true>" << callArgs
+       << (l.scale.empty() ? ", 0" : "") << ", &mapX, &mapW);\n  else\n    ";
+  if (tensorCores)
+    os << kernelCall;
   else
     os << "mlpc::runLinear<" << cType(inV.dtype) << ", " << cType(wt) << ", "
        << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", " << l.act
        << ", " << (l.bias.empty() ? "false" : "true") << ", "
        << (residual ? "true" : "false") << (l.scale.empty() ? "" : ", true");
-  os << ">(x, image, r, y, rows, " << biasOffset;
-  if (!l.scale.empty())
-    os << (tensorCores ? ", " : ", -1, -1, ") << scaleOffset;
-  os << ");\n}\n" << after;
+  os << ">" << callArgs << ");\n}\n" << after;
   program.steps.push_back(step);
   return success();
 }

@@ -236,7 +236,7 @@ int ProgramBuilder::newTemp(int64_t rowsPerBatch, int64_t cols,
   return program.values.size() - 1;
 }
 
-bool ProgramBuilder::deferAffineIntoTranspose(mlp::MulOp mul) {
+bool ProgramBuilder::deferAffine(mlp::MulOp mul) {
   auto type = dyn_cast<RankedTensorType>(mul.getType());
   if (!type || type.getRank() != 3 || !isBatchMatrix(type) ||
       !mul.getResult().hasOneUse() || outputIndex.count(mul.getResult()))
@@ -249,11 +249,26 @@ bool ProgramBuilder::deferAffineIntoTranspose(mlp::MulOp mul) {
       outputIndex.count(add.getResult()))
     return false;
   auto beta = rowParam(add.getRhs(), c);
-  auto transpose =
-      dyn_cast<mlp::TransposeOp>(*add.getResult().getUsers().begin());
-  if (!beta || !transpose || !mlp::swapsLastTwoAxes(transpose) ||
+  Operation *user = *add.getResult().getUsers().begin();
+  auto transpose = dyn_cast<mlp::TransposeOp>(user);
+  // A linear layer with a bias takes it into its weight image instead
+  // (layerAt): W diag(alpha) and b + W beta.
+  const bool linear =
+      isa<mlp::LinearOp, mlp::MatmulOp>(user) &&
+      user->getOperand(0) == add.getResult() && user->getNumOperands() == 3 &&
+      user->getOperand(2) && !needsGenericMatmul(user);
+  if (!beta || !(linear || (transpose && mlp::swapsLastTwoAxes(transpose))) ||
       !isAvailable(mul.getLhs()))
     return false;
+  // Only where the layer reads x as it would have read the affine map's
+  // result, in the compute type (a caller's f32 input would move an f16
+  // layer off the tensor cores).
+  if (linear) {
+    auto x = values.find(mul.getLhs());
+    if (x == values.end() ||
+        program.values[x->second].dtype != computeDtype(precision))
+      return false;
+  }
   deferredAffines[add.getResult()] = {mul.getLhs(), alpha.getName().str(),
                                       beta.getName().str()};
   consumed.insert(add);

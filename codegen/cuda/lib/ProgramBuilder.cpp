@@ -208,6 +208,12 @@ FailureOr<Layer> ProgramBuilder::layerAt(Operation *op) {
   Layer layer;
   layer.linear = op;
   layer.input = input;
+  if (auto affine = deferredAffines.find(input);
+      affine != deferredAffines.end()) {
+    layer.input = affine->second.x;
+    layer.inputAlpha = affine->second.alpha;
+    layer.inputBeta = affine->second.beta;
+  }
   auto weightType = cast<RankedTensorType>(weightValue.getType());
   layer.weightTransposed = static_cast<bool>(matmul);
   layer.out = weightType.getDimSize(matmul ? 1 : 0);
@@ -357,7 +363,7 @@ FailureOr<Program> ProgramBuilder::build() {
       }
     }
     if (auto mul = dyn_cast<mlp::MulOp>(op);
-        mul && deferAffineIntoTranspose(mul))
+        mul && deferAffine(mul))
       continue;
     if (auto mean = dyn_cast<mlp::MeanOp>(op)) {
       auto groupNorm = emitGroupNorm(mean);

@@ -149,6 +149,21 @@ struct Layer {
   /// The weight's columns when `in` counts zero padding after them (0: in).
   int64_t weightCols = 0;
   Value result; // after the activation and scale, if any
+  /// ResMLP's Affine norm x * alpha + beta on the input, folded into the
+  /// image: the weight's columns times alpha, the bias plus W beta.
+  std::string inputAlpha, inputBeta;
+
+  /// The image pieces of the weight and the bias with the folds above.
+  void foldInputAffine(ImagePiece &weight) const {
+    weight.colScale = inputAlpha;
+  }
+  void foldInputAffineIntoBias(ImagePiece &bias) const {
+    if (inputBeta.empty())
+      return;
+    bias.productMatrix = weight;
+    bias.productVector = inputBeta;
+    bias.productTransposed = weightTransposed;
+  }
 };
 
 class ProgramBuilder {
@@ -190,9 +205,10 @@ private:
   FailureOr<bool> emitElementwiseChain(Operation *first);
   LogicalResult emitTranspose(mlp::TransposeOp op);
   /// x * alpha + beta (parameter rows) read only by a transpose of the last
-  /// two axes: recorded for the transpose to apply as it reads x (ResMLP's
-  /// Affine norm); true if `mul` starts one (nothing emitted).
-  bool deferAffineIntoTranspose(mlp::MulOp mul);
+  /// two axes or by a linear layer with a bias: recorded for the transpose
+  /// to apply as it reads x, or for the layer to fold into its weight image
+  /// (ResMLP's Affine norms); true if `mul` starts one (nothing emitted).
+  bool deferAffine(mlp::MulOp mul);
   struct Affine {
     Value x;
     std::string alpha, beta;

@@ -57,6 +57,11 @@ std::string mlp::cuda::toJson(const Program &program,
         pieces.back()["row_scale"] = paramIndex.at(p.rowScale);
       if (!p.colScale.empty())
         pieces.back()["col_scale"] = paramIndex.at(p.colScale);
+      if (!p.productMatrix.empty())
+        pieces.back()["plus_product"] = {
+            {"matrix", paramIndex.at(p.productMatrix)},
+            {"vector", paramIndex.at(p.productVector)},
+            {"transposed", p.productTransposed}};
     }
     images.push_back({{"bytes", image.bytes}, {"pieces", pieces}});
   }
@@ -80,6 +85,19 @@ std::string mlp::cuda::toJson(const Program &program,
         break;
       case Arg::Count:
         args.push_back({{"count", a.perBatch}});
+        break;
+      case Arg::TensorMap: {
+        json m = {{a.ofImage ? "image" : "value", a.index},
+                  {"rows", a.perBatch},
+                  {"cols", a.cols},
+                  {"box_rows", a.boxRows}};
+        if (a.ofImage)
+          m["dtype"] = a.dtype;
+        args.push_back({{"tensor_map", m}});
+        break;
+      }
+      case Arg::TmaReady:
+        args.push_back({{"tma_ready", true}});
         break;
       }
     }

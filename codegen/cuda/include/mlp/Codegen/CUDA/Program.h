@@ -71,6 +71,11 @@ struct ImagePiece {
   /// Parameters ("" = none) multiplying element (r, c) by their element r /
   /// c: a layer scale folded into a weight (rows) and its bias (cols).
   std::string rowScale, colScale;
+  /// A bias with an affine map of the layer's input folded in: element c
+  /// plus sum_k productMatrix[c, k] * productVector[k] (the weight, (out,
+  /// in), or (in, out) when productTransposed), before the scales.
+  std::string productMatrix, productVector;
+  bool productTransposed = false;
 };
 
 /// A device buffer the runtime builds once, at model creation.
@@ -80,11 +85,21 @@ struct Image {
 };
 
 /// One argument of a kernel, in order.
+///  - TensorMap: a CUtensorMap the runtime encodes at each launch for the
+///    Tensor Memory Accelerator: the 2-D row-major matrix [rows, cols] of a
+///    value (rows = batch * perBatch) or of an image's first piece (rows =
+///    perBatch, elements of `dtype`), read in boxes of 64 columns x boxRows
+///    rows with the 128-byte swizzle.
+///  - TmaReady: an int, 1 when the runtime encoded every TensorMap of the
+///    step (else the kernel takes its cp.async path).
 struct Arg {
-  enum Kind { ValueRef, ImageRef, Rows, F32, Count } kind;
+  enum Kind { ValueRef, ImageRef, Rows, F32, Count, TensorMap, TmaReady } kind;
   int index = 0;        // value or image index
   double number = 0;    // F32
   int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch; Count: this
+  bool ofImage = false; // TensorMap: of image `index`, not value `index`
+  int64_t cols = 0, boxRows = 0; // TensorMap
+  std::string dtype;             // TensorMap of an image
 };
 
 /// A linear layer that cuBLASLt can compute in place of its step's kernel:
@@ -130,6 +145,7 @@ struct Program {
 struct Tuning {
   int chainRowTiles = 0; // m16 row tiles each warp of a chain kernel owns
   int chainThreads = 0;  // threads per CTA of a chain kernel
+  int chainPrefetch = 0; // input tiles a chain's warpgroup loads ahead
   /// Tensor-core linear kernel (EmitMatmul.cpp): 0 the builder's choice,
   /// 1 the choice without loading STAGES - 1 steps ahead and without the
   /// epilogue through shared memory, 3 the "pair"
@@ -139,6 +155,9 @@ struct Tuning {
   /// tanh GELU, a residual add, a foldable layer scale) also get a cuBLASLt
   /// description, which the runtime runs when it can load the library.
   bool cublasLt = false;
+  /// Tensor-core linear kernels load their tiles through the Tensor Memory
+  /// Accelerator where rows allow it (sm_90a).
+  bool gemmTma = true;
 };
 
 /// Builds the program of the model function. Ops the backend cannot run
