@@ -286,19 +286,25 @@ OP_CASES = {
                           2.0 * ACTS["gelu"](x["x"][..., 8:40]),
                           x["x"][..., 24:56] @ p["fc.weight"].T + p["fc.bias"]]),
     # A tensor-core GEMM whose K (196, MLP-Mixer B/16's tokens) is not a
-    # multiple of 8: its rows load in 8-byte pieces.
+    # multiple of 8: its rows load in 8-byte pieces; and GEMMs writing rows
+    # of 196 halves (8-byte stores), one adding a residual.
     "gemm_k196": dict(
         source="""model gemm_k196 {
   input x: f32[N, 196]
-  output y = (x * 1.0) |> linear(384) @a |> gelu |> linear(196) @b
+  a = (x * 1.0) |> linear(384) @a |> gelu
+  h = linear(a, 196) @b
+  g = h + linear(a, 196) @c
+  output y = g * 1.0
 }
 """,
         params={"a.weight": ((384, 196), "normal"), "a.bias": ((384,), "normal"),
-                "b.weight": ((196, 384), "normal"), "b.bias": ((196,), "normal")},
+                "b.weight": ((196, 384), "normal"), "b.bias": ((196,), "normal"),
+                "c.weight": ((196, 384), "normal"), "c.bias": ((196,), "normal")},
         inputs=[("x", (196,), "f32")],
         outputs=["y"],
-        ref=lambda p, x: [ACTS["gelu"](x["x"] @ p["a.weight"].T + p["a.bias"])
-                          @ p["b.weight"].T + p["b.bias"]]),
+        ref=lambda p, x: (lambda a: [a @ p["b.weight"].T + p["b.bias"]
+                                     + a @ p["c.weight"].T + p["c.bias"]])(
+            ACTS["gelu"](x["x"] @ p["a.weight"].T + p["a.bias"]))),
     "reduce": dict(
         source="""model reduce {
   input x: f32[N, 5, 7, 3]

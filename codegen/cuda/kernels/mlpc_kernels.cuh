@@ -1004,8 +1004,13 @@ gemmEpilogueStaged(const float (&acc)[BN / 2], unsigned char *tile,
     }
   }
   __syncthreads();
-  const bool aligned =
-      ((reinterpret_cast<uintptr_t>(y) | (RESID ? reinterpret_cast<uintptr_t>(r) : 0)) & 15) == 0;
+  const uintptr_t addresses =
+      reinterpret_cast<uintptr_t>(y) | (RESID ? reinterpret_cast<uintptr_t>(r) : 0);
+  const bool aligned = (addresses & 15) == 0;
+  // Rows of N % 8 == 4 halves (MLP-Mixer's 196 tokens) are 8-byte aligned:
+  // a chunk goes as two 8-byte halves, each wholly inside or past the row.
+  constexpr int kHalf = kVec / 2;
+  const bool halves = N % kHalf == 0 && (addresses & 7) == 0;
   constexpr int kChunks = BN / kVec;
   for (int i = threadIdx.x; i < 128 * kChunks; i += blockDim.x) {
     const int rr = i / kChunks, c = (i % kChunks) * kVec;
@@ -1026,6 +1031,23 @@ gemmEpilogueStaged(const float (&acc)[BN / 2], unsigned char *tile,
           a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
       }
       *reinterpret_cast<uint4 *>(dst) = v;
+    } else if (N % kHalf == 0 && halves) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        if (col + h * kHalf >= N)
+          break;
+        uint2 v = *reinterpret_cast<const uint2 *>(src + h * kHalf);
+        if constexpr (RESID) {
+          const uint2 res = __ldg(reinterpret_cast<const uint2 *>(
+              r + row * N + col + h * kHalf));
+          OutT *a = reinterpret_cast<OutT *>(&v);
+          const OutT *b = reinterpret_cast<const OutT *>(&res);
+#pragma unroll
+          for (int e = 0; e < kHalf; ++e)
+            a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
+        }
+        *reinterpret_cast<uint2 *>(dst + h * kHalf) = v;
+      }
     } else {
       for (int e = 0; e < kVec && col + e < N; ++e) {
         float v = toFloat(src[e]);
@@ -1148,30 +1170,66 @@ runGemm(const T *__restrict__ x, const unsigned char *__restrict__ image,
 /// A warp's layer_norm statistics of one row of C elements (read through
 /// activation XACT), in fp32 and two passes (the mean, then the mean square
 /// deviation), with V-element loads (C and the row's address multiples of
-/// V): every lane gets the mean and 1 / sqrt(variance + eps).
+/// V): every lane gets the mean and 1 / sqrt(variance + eps). Rows of up to
+/// 32 elements a lane stay in registers between the passes, so each element
+/// is loaded and activated once (an exact GELU left to this reader costs as
+/// much as the loads).
 template <int V, class InT, int C, int XACT>
 __device__ __forceinline__ void rowStatistics(const InT *__restrict__ xr,
-                                                    float eps, float &mean,
-                                                    float &inv) {
+                                              float eps, float &mean,
+                                              float &inv) {
   const int lane = threadIdx.x & 31;
+  constexpr int kChunks = (C + 32 * V - 1) / (32 * V);
+  constexpr bool kCached = kChunks * V <= 32;
+  float cache[kCached ? kChunks : 1][V];
   float v[V], sum = 0.f;
-  for (int c = lane * V; c < C; c += 32 * V) {
-    loadPack<InT, V>(xr + c, v);
+  if constexpr (kCached) {
 #pragma unroll
-    for (int k = 0; k < V; ++k)
-      sum += activate<XACT>(v[k]);
+    for (int i = 0; i < kChunks; ++i) {
+      const int c = (lane + 32 * i) * V;
+#pragma unroll
+      for (int k = 0; k < V; ++k)
+        cache[i][k] = 0.f;
+      if (c < C) {
+        loadPack<InT, V>(xr + c, v);
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+          cache[i][k] = activate<XACT>(v[k]);
+          sum += cache[i][k];
+        }
+      }
+    }
+  } else {
+    for (int c = lane * V; c < C; c += 32 * V) {
+      loadPack<InT, V>(xr + c, v);
+#pragma unroll
+      for (int k = 0; k < V; ++k)
+        sum += activate<XACT>(v[k]);
+    }
   }
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1)
     sum += __shfl_xor_sync(0xffffffffu, sum, o);
   mean = sum / C;
   float sq = 0.f;
-  for (int c = lane * V; c < C; c += 32 * V) {
-    loadPack<InT, V>(xr + c, v);
+  if constexpr (kCached) {
 #pragma unroll
-    for (int k = 0; k < V; ++k) {
-      const float d = activate<XACT>(v[k]) - mean;
-      sq += d * d;
+    for (int i = 0; i < kChunks; ++i)
+      if ((lane + 32 * i) * V < C) {
+#pragma unroll
+        for (int k = 0; k < V; ++k) {
+          const float d = cache[i][k] - mean;
+          sq += d * d;
+        }
+      }
+  } else {
+    for (int c = lane * V; c < C; c += 32 * V) {
+      loadPack<InT, V>(xr + c, v);
+#pragma unroll
+      for (int k = 0; k < V; ++k) {
+        const float d = activate<XACT>(v[k]) - mean;
+        sq += d * d;
+      }
     }
   }
 #pragma unroll
