@@ -171,9 +171,9 @@ TEST(KernelEmulation, PoolingMixerAfterGroupNorm) {
   checkPoolMixer<__half, 16, false>(1); // y not 16-byte aligned
 }
 
-long long transposeTiles(int n, int a, int b) {
-  constexpr int S = mlpc::kTransposeTile;
-  return static_cast<long long>(n) * ((a + S - 1) / S) * ((b + S - 1) / S);
+long long transposeTiles(int n, int a, int b, int sa = mlpc::kTransposeTile,
+                         int sb = mlpc::kTransposeTile) {
+  return static_cast<long long>(n) * ((a + sa - 1) / sa) * ((b + sb - 1) / sb);
 }
 
 /// [3, A, B] -> [3, B, A] in T, times a scale per column, then added to or
@@ -181,8 +181,9 @@ long long transposeTiles(int n, int a, int b) {
 /// `shift` elements into y's buffer (not 16-byte aligned: one element per
 /// access).
 /// ... RACT: r read through that activation.
+/// SA x SB: the tile extents.
 template <class T, int OP, int A, int B, int STRIDE, int START,
-          int RACT = mlpc::kIdentity>
+          int RACT = mlpc::kIdentity, int SA = 64, int SB = 64>
 void checkTransposeBack(int shift) {
   constexpr int N = 3;
   const std::vector<T> x = convert<T>(randomVector(N * A * B, 3)),
@@ -191,8 +192,9 @@ void checkTransposeBack(int shift) {
   std::vector<T> buffer(N * B * A + shift);
   T *y = buffer.data() + shift;
   launch(dim3(4), 256, [&] {
-    mlpc::runTranspose<T, T, A, B, OP, true, T, STRIDE, START, false, RACT>(
-        x.data(), y, transposeTiles(N, A, B), r.data(), scale.data());
+    mlpc::runTranspose<T, T, A, B, OP, true, T, STRIDE, START, false, RACT, SA,
+                       SB>(x.data(), y, transposeTiles(N, A, B, SA, SB),
+                           r.data(), scale.data());
   });
   const double tolerance = sizeof(T) == 2 ? 1e-2 : 1e-5;
   for (int n = 0; n < N; ++n)
@@ -210,15 +212,17 @@ void checkTransposeBack(int shift) {
 }
 
 /// ResMLP's Affine norm applied as the transpose reads [2, A, B].
-template <class T, int A, int B> void checkTransposeAffine() {
+template <class T, int A, int B, int SA = 64, int SB = 64>
+void checkTransposeAffine() {
   constexpr int N = 2, PRE_AT = B;
   const std::vector<T> x = convert<T>(randomVector(N * A * B, 12));
   const std::vector<float> pre = randomVector(PRE_AT + B, 13);
   std::vector<T> y(N * B * A);
   launch(dim3(2), 256, [&] {
-    mlpc::runTranspose<T, T, A, B, 0, false, T, A, 0, true>(
-        x.data(), y.data(), transposeTiles(N, A, B), nullptr, nullptr,
-        pre.data(), pre.data() + PRE_AT);
+    mlpc::runTranspose<T, T, A, B, 0, false, T, A, 0, true, mlpc::kIdentity,
+                       SA, SB>(x.data(), y.data(),
+                               transposeTiles(N, A, B, SA, SB), nullptr,
+                               nullptr, pre.data(), pre.data() + PRE_AT);
   });
   const double tolerance = sizeof(T) == 2 ? 1e-2 : 1e-5;
   for (int n = 0; n < N; ++n)
@@ -236,6 +240,8 @@ TEST(KernelEmulation, TransposeReadingAnAffineMap) {
   checkTransposeAffine<float, 20, 40>();
   checkTransposeAffine<__half, 100, 72>(); // 8-byte stores
   checkTransposeAffine<__half, 260, 72>();
+  // ResMLP's 196 tokens in tiles of 104 (and 92).
+  checkTransposeAffine<__half, 196, 72, 104, 64>();
 }
 
 TEST(KernelEmulation, TransposeBackWithScaleAndResidualOrGate) {
@@ -252,12 +258,16 @@ TEST(KernelEmulation, TransposeBackWithScaleAndResidualOrGate) {
   // gMLP's gate: the multiply reads r through the GELU its producer left.
   checkTransposeBack<__half, 2, 300, 20, 600, 0, mlpc::kGeluErf>(0);
   checkTransposeBack<float, 2, 40, 20, 80, 40, mlpc::kGeluErf>(0);
+  // Tiles of 104 along 196 (rows of 196 halves read in 8-byte pieces, or
+  // written so), either axis.
+  checkTransposeBack<__half, 1, 72, 196, 144, 72, mlpc::kIdentity, 64, 104>(0);
+  checkTransposeBack<__half, 2, 196, 72, 392, 196, mlpc::kGeluErf, 104, 64>(0);
 }
 
 /// layer_norm over C columns of rows of STRIDE (a slice from column START)
 /// of [2, T, *], written as [2, C, T].
 template <class E, int T, int C, int STRIDE, int START,
-          int XACT = mlpc::kIdentity>
+          int XACT = mlpc::kIdentity, int ST = 64>
 void checkLayerNormTransposed(int shift) {
   constexpr int N = 2;
   const std::vector<float> x = randomVector(N * T * STRIDE, 6, 3.f),
@@ -275,9 +285,9 @@ void checkLayerNormTransposed(int shift) {
                                                N * T, 1e-5f);
   });
   launch(dim3(3), 256, [&] {
-    mlpc::runLayerNormTranspose<E, E, T, C, true, true, STRIDE, XACT>(
+    mlpc::runLayerNormTranspose<E, E, T, C, true, true, STRIDE, XACT, ST>(
         xe.data() + START, stats.data(), image.data(), y,
-        transposeTiles(N, T, C));
+        transposeTiles(N, T, C, ST));
   });
   const double tolerance = sizeof(E) == 2 ? 2e-2 : 1e-4;
   for (int n = 0; n < N; ++n)
@@ -301,6 +311,8 @@ TEST(KernelEmulation, LayerNormWrittenTransposed) {
   // gMLP's gate: x read through the GELU its producer left.
   checkLayerNormTransposed<__half, 100, 72, 144, 72, mlpc::kGeluErf>(0);
   checkLayerNormTransposed<float, 300, 24, 48, 24, mlpc::kGeluErf>(0);
+  // 196 tokens in tiles of 104.
+  checkLayerNormTransposed<__half, 196, 72, 144, 72, mlpc::kGeluErf, 104>(0);
 }
 
 /// The exact GELU in place after cuBLASLt: 16-byte pieces and a tail.

@@ -1329,30 +1329,33 @@ template <int A, int B, bool WEIGHT, bool BIAS, int XACT> struct LayerNormLoad {
   }
 };
 
-/// Tiles of the transposes: 64 x 64 elements through shared memory, read
-/// and written with the widest accesses the row lengths allow (16 bytes
-/// where rows are multiples of 8 halves, 8 bytes for 196 tokens). Scalar
-/// accesses and 32 x 32 tiles ran these at a sixth of the memory bandwidth.
+/// Tiles of the transposes: SA x SB elements through shared memory (64 x 64
+/// unless the compiler chose extents that divide A and B more evenly: the
+/// 196 tokens of the vision MLPs in two tiles of 104 and 92, not three of 64
+/// and one of 4), read and written with the widest accesses the row lengths
+/// allow (16 bytes where rows are multiples of 8 halves, 8 bytes for 196
+/// tokens). Scalar accesses and 32 x 32 tiles ran these at a sixth of the
+/// memory bandwidth.
 constexpr int kTransposeTile = 64;
 
-/// [batch, A, B] (rows of XSTRIDE) -> [batch, B, A], a 64 x 64 tile per CTA
+/// [batch, A, B] (rows of XSTRIDE) -> [batch, B, A], an SA x SB tile per CTA
 /// iteration; x goes through LOAD as it is read; the output through the
 /// scale, then the add or multiply with r (through RACT), as it is written.
-template <int VI, int VO, int VR, class IT, class OT, int A, int B, int XSTRIDE,
-          int OP, bool SCALE, class RT, int RSTRIDE, int RSTART, int RACT,
-          class LOAD>
+template <int VI, int VO, int VR, int SA, int SB, class IT, class OT, int A,
+          int B, int XSTRIDE, int OP, bool SCALE, class RT, int RSTRIDE,
+          int RSTART, int RACT, class LOAD>
 __device__ __forceinline__ void
 transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
                const RT *__restrict__ r, const float *__restrict__ scale,
-               const LOAD &load) {
-  constexpr int S = kTransposeTile, TA = (A + S - 1) / S, TB = (B + S - 1) / S;
-  __shared__ float tile[S][S + 1]; // [b][a]
+               const LOAD &load, float (*tile)[SA + 1] /* [SB][SA + 1]: [b][a] */) {
+  static_assert(SA % VO == 0 && SB % VI == 0, "tiles of whole accesses");
+  constexpr int TA = (A + SA - 1) / SA, TB = (B + SB - 1) / SB;
   for (long long w = blockIdx.x; w < tiles; w += gridDim.x) {
     const long long n = w / (TA * TB);
-    const int a0 = static_cast<int>(w % (TA * TB)) / TB * S,
-              b0 = static_cast<int>(w % TB) * S;
-    for (int e = threadIdx.x; e < S * (S / VI); e += blockDim.x) {
-      const int al = e / (S / VI), bl = e % (S / VI) * VI;
+    const int a0 = static_cast<int>(w % (TA * TB)) / TB * SA,
+              b0 = static_cast<int>(w % TB) * SB;
+    for (int e = threadIdx.x; e < SA * (SB / VI); e += blockDim.x) {
+      const int al = e / (SB / VI), bl = e % (SB / VI) * VI;
       const int a = a0 + al, b = b0 + bl;
       float v[VI] = {};
       if (a < A && b < B) {
@@ -1364,8 +1367,8 @@ transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
         tile[bl + k][al] = v[k];
     }
     __syncthreads();
-    for (int e = threadIdx.x; e < S * (S / VO); e += blockDim.x) {
-      const int bl = e / (S / VO), al = e % (S / VO) * VO;
+    for (int e = threadIdx.x; e < SB * (SA / VO); e += blockDim.x) {
+      const int bl = e / (SA / VO), al = e % (SA / VO) * VO;
       const int a = a0 + al, b = b0 + bl;
       if (a < A && b < B) {
         float v[VO];
@@ -1393,41 +1396,46 @@ transposeTiles(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
 
 /// transposeTiles with the widest accesses the shapes allow where the
 /// pointers are aligned for them, else one element at a time.
-template <class IT, class OT, int A, int B, int XSTRIDE, int OP, bool SCALE,
-          class RT, int RSTRIDE, int RSTART, int RACT, class LOAD>
+template <int SA, int SB, class IT, class OT, int A, int B, int XSTRIDE,
+          int OP, bool SCALE, class RT, int RSTRIDE, int RSTART, int RACT,
+          class LOAD>
 __device__ __forceinline__ void
 transposeAligned(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
                  const RT *__restrict__ r, const float *__restrict__ scale,
                  const LOAD &load) {
-  constexpr int VI = widthDividing(B, XSTRIDE),
-                VO = widthDividing(A, kTransposeTile),
+  constexpr int VI = widthDividing(widthDividing(B, XSTRIDE), SB),
+                VO = widthDividing(A, SA),
                 VR = widthDividing(VO, widthDividing(RSTRIDE, RSTART));
+  // One buffer for both variants (each declaring its own would add up).
+  __shared__ float tile[SB][SA + 1];
   if (alignedTo<VI>(x) && alignedTo<VO>(y) && (OP == 0 || alignedTo<VR>(r)))
-    transposeTiles<VI, VO, VR, IT, OT, A, B, XSTRIDE, OP, SCALE, RT, RSTRIDE,
-                   RSTART, RACT>(x, y, tiles, r, scale, load);
+    transposeTiles<VI, VO, VR, SA, SB, IT, OT, A, B, XSTRIDE, OP, SCALE, RT,
+                   RSTRIDE, RSTART, RACT>(x, y, tiles, r, scale, load, tile);
   else
-    transposeTiles<1, 1, 1, IT, OT, A, B, XSTRIDE, OP, SCALE, RT, RSTRIDE,
-                   RSTART, RACT>(x, y, tiles, r, scale, load);
+    transposeTiles<1, 1, 1, SA, SB, IT, OT, A, B, XSTRIDE, OP, SCALE, RT,
+                   RSTRIDE, RSTART, RACT>(x, y, tiles, r, scale, load, tile);
 }
 
 /// layer_norm over the last axis of [batch, T, C] (rows of IN_STRIDE: a
 /// slice of wider rows, read through XACT), written transposed as [batch,
 /// C, T] (the token-mixing input of MLP-Mixer and gMLP), given the row
-/// statistics of runRowStatistics; `tiles` = batch * ceil(T / 64) *
-/// ceil(C / 64).
+/// statistics of runRowStatistics; `tiles` = batch * ceil(T / ST) *
+/// ceil(C / SC) (tile extents, transposeTiles).
 template <class InT, class OutT, int T, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE = C, int XACT = kIdentity>
+          int IN_STRIDE = C, int XACT = kIdentity, int ST = kTransposeTile,
+          int SC = kTransposeTile>
 __device__ __forceinline__ void
 runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ stats,
                       const float *__restrict__ image, OutT *__restrict__ y,
                       long long tiles) {
-  transposeAligned<InT, OutT, T, C, IN_STRIDE, 0, false, OutT, T, 0, kIdentity>(
+  transposeAligned<ST, SC, InT, OutT, T, C, IN_STRIDE, 0, false, OutT, T, 0,
+                   kIdentity>(
       x, y, tiles, static_cast<const OutT *>(nullptr), nullptr,
       LayerNormLoad<T, C, WEIGHT, BIAS, XACT>{stats, image});
 }
 
-/// [batch, A, B] -> [batch, B, A]; `tiles` = batch * ceil(A / 64) *
-/// ceil(B / 64). The transpose back from token mixing may take what reads
+/// [batch, A, B] -> [batch, B, A]; `tiles` = batch * ceil(A / SA) *
+/// ceil(B / SB) (tile extents, transposeTiles). The transpose back from token mixing may take what reads
 /// it along: a scale per output column (SCALE: `scale`, A floats), then OP
 /// 1 adds / 2 multiplies `r` [batch, B, A] (rows of RSTRIDE elements from
 /// RSTART: a slice read in place, through RACT), as the residual add of
@@ -1435,7 +1443,8 @@ runLayerNormTranspose(const InT *__restrict__ x, const float *__restrict__ stats
 /// x * alpha[b] + beta[b] (ResMLP's Affine norm before its token mixing).
 template <class IT, class OT, int A, int B, int OP = 0, bool SCALE = false,
           class RT = OT, int RSTRIDE = A, int RSTART = 0, bool PRE = false,
-          int RACT = kIdentity>
+          int RACT = kIdentity, int SA = kTransposeTile,
+          int SB = kTransposeTile>
 __device__ __forceinline__ void
 runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
              const RT *__restrict__ r = nullptr,
@@ -1443,10 +1452,10 @@ runTranspose(const IT *__restrict__ x, OT *__restrict__ y, long long tiles,
              const float *__restrict__ alpha = nullptr,
              const float *__restrict__ beta = nullptr) {
   if constexpr (PRE)
-    transposeAligned<IT, OT, A, B, B, OP, SCALE, RT, RSTRIDE, RSTART, RACT>(
+    transposeAligned<SA, SB, IT, OT, A, B, B, OP, SCALE, RT, RSTRIDE, RSTART, RACT>(
         x, y, tiles, r, scale, AffineLoad{alpha, beta});
   else
-    transposeAligned<IT, OT, A, B, B, OP, SCALE, RT, RSTRIDE, RSTART, RACT>(
+    transposeAligned<SA, SB, IT, OT, A, B, B, OP, SCALE, RT, RSTRIDE, RSTART, RACT>(
         x, y, tiles, r, scale, PlainLoad{});
 }
 

@@ -13,16 +13,29 @@ using namespace mlir;
 using namespace mlp::cuda;
 using namespace mlp::cuda::detail;
 
-/// A transpose of [N, a, b] as a persistent grid walking 64 x 64 tiles
-/// (kTransposeTile of mlpc_kernels.cuh): the step's launch and its work
-/// argument.
-static Arg transposeWork(Step &step, int64_t a, int64_t b) {
-  constexpr int64_t tile = 64;
+/// The extent of transpose tiles along an axis of n elements: 64 where that
+/// divides n (or n is smaller), else n split evenly into tiles of at most
+/// 104, rounded up to whole 16-byte accesses (196 tokens: 104 + 92 rather
+/// than 3 x 64 + 4, a quarter of the CTA iterations nearly empty).
+static int64_t transposeTileExtent(int64_t n) {
+  if (n % 64 == 0 || n <= 64)
+    return 64;
+  const int64_t tiles = (n + 103) / 104;
+  return ((n + tiles - 1) / tiles + 7) / 8 * 8;
+}
+
+/// A transpose of [N, a, b] as a persistent grid walking its tiles
+/// (transposeTiles of mlpc_kernels.cuh): the step's launch, its work
+/// argument and the template arguments of the tile extents.
+static Arg transposeWork(Step &step, int64_t a, int64_t b,
+                         std::string &extents) {
+  const int64_t ta = transposeTileExtent(a), tb = transposeTileExtent(b);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 1;
   Arg work{Arg::Rows};
-  work.perBatch = ((a + tile - 1) / tile) * ((b + tile - 1) / tile);
+  work.perBatch = ((a + ta - 1) / ta) * ((b + tb - 1) / tb);
+  extents = std::to_string(ta) + ", " + std::to_string(tb);
   return work;
 }
 
@@ -104,7 +117,8 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
     newKernel(what + ", transposed to [N, " + std::to_string(c) + ", " +
                   std::to_string(tokens) + "]",
               step);
-    Arg work = transposeWork(step, tokens, c);
+    std::string extents;
+    Arg work = transposeWork(step, tokens, c, extents);
     step.args = {{Arg::ValueRef, *in},
                  {Arg::ValueRef, stats},
                  {Arg::ImageRef, imageIndex},
@@ -117,8 +131,8 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
         << ot << " *y, long long tiles";
     llvm::raw_string_ostream(body)
         << "mlpc::runLayerNormTranspose<" << it << ", " << ot << ", " << tokens
-        << ", " << c << ", " << flags << ">(x + " << strided->start
-        << ", stats, image, y, tiles);";
+        << ", " << c << ", " << flags << ", " << extents << ">(x + "
+        << strided->start << ", stats, image, y, tiles);";
     addStep(step, params, body);
     return success();
   }
@@ -336,7 +350,8 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
                                         ? " (through its deferred activation)"
                                         : ""),
                                step);
-  Arg work = transposeWork(step, a, b);
+  std::string extents;
+  Arg work = transposeWork(step, a, b, extents);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
                work,
@@ -356,7 +371,7 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
       << ", " << combine << ", " << (scale.empty() ? "false" : "true") << ", "
       << rt << ", " << (other ? other->stride : a) << ", "
       << (other ? other->start : 0) << ", " << (pre ? "true" : "false")
-      << ", " << (other ? other->act : 0)
+      << ", " << (other ? other->act : 0) << ", " << extents
       << ">(x, y, tiles, r, scale, alpha, beta);";
   addStep(step, params, body);
   return success();
