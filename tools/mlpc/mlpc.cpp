@@ -82,11 +82,6 @@ cl::opt<int> cudaChainPrefetch(
     "cuda-chain-prefetch", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: input tiles each warpgroup of a fused chain kernel "
              "loads ahead (0: auto)"));
-cl::opt<bool> cudaChainTransposedStores(
-    "cuda-chain-transposed-stores", cl::init(true), cl::Hidden,
-    cl::cat(category),
-    cl::desc("Tuning: a chain kernel whose result only a transpose back of "
-             "token mixing reads writes it transposed (default on)"));
 cl::opt<int> cudaGemmKernel(
     "cuda-gemm-kernel", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: tensor-core linear kernel, 1 no deep prefetch nor "
@@ -196,7 +191,6 @@ int main(int argc, char **argv) {
   options.cudaTuning.chainRowTiles = cudaChainRowTiles;
   options.cudaTuning.chainThreads = cudaChainThreads;
   options.cudaTuning.chainPrefetch = cudaChainPrefetch;
-  options.cudaTuning.chainTransposedStores = cudaChainTransposedStores;
   options.cudaTuning.gemmKernel = cudaGemmKernel;
   options.cudaTuning.gemmTma = cudaGemmTma;
   options.cudaTuning.cublasLt = cudaCublasLt;

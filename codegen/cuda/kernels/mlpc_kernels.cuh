@@ -349,68 +349,6 @@ __device__ __forceinline__ void storeFragments(OutT *__restrict__ y,
   }
 }
 
-/// Where a chain kernel writes its last layer: rows of OUTC as they are
-/// (RowsStore), or transposed back from token mixing (TransposedStore).
-struct RowsStore {
-  template <class OutT, int OUTC, int NT, bool VEC>
-  __device__ __forceinline__ void write(OutT *__restrict__ y, long long base,
-                                        long long rows, int g, int t,
-                                        const float (&v)[NT * 4],
-                                        OutT *sink) const {
-    storeFragments<OutT, OUTC, NT, VEC>(y, base, rows, g, t, v, sink);
-  }
-};
-
-/// The chain's rows are (sample n, channel c) pairs of a token-mixing input
-/// [batch, C, T]: its output [batch, C, OUTC] is written transposed, as
-/// [batch, OUTC, C], what the transpose back would have made, times a
-/// scale per channel (SCALE: ResMLP's layer scale), then added to (OP 1:
-/// the residual) or multiplying (OP 2: gMLP's gate) r [batch, OUTC, C]
-/// (rows of RSTRIDE from RSTART, read through RACT). A warp's store writes
-/// 8 consecutive channels of 4 tokens; no pass over the tensor of its own.
-/// Branch-free (rows past the batch and the padding columns go to `sink`):
-/// ptxas keeps the wgmma pipeline of a loop without divergent stores.
-template <int C, int OP, bool SCALE, class RT, int RSTRIDE, int RSTART,
-          int RACT>
-struct TransposedStore {
-  const RT *r;
-  const float *scale;
-  template <class OutT, int OUTC, int NT, bool VEC>
-  __device__ __forceinline__ void write(OutT *__restrict__ y, long long base,
-                                        long long rows, int g, int t,
-                                        const float (&v)[NT * 4],
-                                        OutT *sink) const {
-    static_assert(!VEC, "no permuted output columns when transposing");
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const long long row = base + g + 8 * h;
-      const bool inBatch = row < rows;
-      const long long n = (inBatch ? row : 0) / C;
-      const int c = static_cast<int>((inBatch ? row : 0) % C);
-      const float s = SCALE ? scale[c] : 1.f;
-#pragma unroll
-      for (int nt = 0; nt < NT; ++nt) {
-        if (nt * 8 >= OUTC) // padding columns (resolved at compile time)
-          break;
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const int j = nt * 8 + 2 * t + e;
-          const bool keep = inBatch && j < OUTC;
-          const long long at = (n * OUTC + (keep ? j : 0));
-          float o = v[4 * nt + 2 * h + e] * s;
-          if constexpr (OP != 0) {
-            const float q = activate<RACT>(toFloat(
-                keep ? r[at * RSTRIDE + RSTART + c]
-                     : *reinterpret_cast<const RT *>(sink)));
-            o = OP == 1 ? q + o : q * o;
-          }
-          *(keep ? y + at * C + c : sink) = fromFloat<OutT>(o);
-        }
-      }
-    }
-  }
-};
-
 // ---- tensor-core primitives (sm_80 and newer) ----------------------------
 
 template <class T> struct IsHalf { static constexpr bool value = false; };
@@ -487,12 +425,10 @@ struct ChainLayer {
 /// a[.][kt] covers columns kt*16 .. kt*16+15). An accumulator pair of
 /// neighbouring n8 tiles has exactly the A layout of the next layer's k16
 /// tile, so activations stay in registers from the first layer to the last.
-template <class T, class OutT, int MT, int OUTC, class STORE, class L,
-          class... Rest>
+template <class T, class OutT, int MT, int OUTC, class L, class... Rest>
 __device__ __forceinline__ void
 chainLayer(const unsigned char *smem, const uint32_t (&a)[MT][L::kInPad / 16][4],
-           OutT *__restrict__ y, long long base, long long rows, int lane,
-           const STORE &store) {
+           OutT *__restrict__ y, long long base, long long rows, int lane) {
   constexpr int KT = L::kInPad / 16, NT = L::kOutPad / 8;
   const unsigned char *w = smem + L::kWeightOffset;
   const int g = lane >> 2, t = lane & 3;
@@ -542,7 +478,7 @@ chainLayer(const unsigned char *smem, const uint32_t (&a)[MT][L::kInPad / 16][4]
 #pragma unroll
       for (int i = 0; i < NT * 4; ++i)
         v[i] = activate<L::kAct>(acc[mt][i / 4][i % 4]);
-      store.template write<OutT, OUTC, NT, L::kVecOut>(
+      storeFragments<OutT, OUTC, NT, L::kVecOut>(
           y, base + mt * 16, rows, g, t, v,
           reinterpret_cast<OutT *>(&storeSink));
     }
@@ -558,8 +494,7 @@ chainLayer(const unsigned char *smem, const uint32_t (&a)[MT][L::kInPad / 16][4]
         next[mt][j][2] = pack2<T>(activate<L::kAct>(hi[0]), activate<L::kAct>(hi[1]));
         next[mt][j][3] = pack2<T>(activate<L::kAct>(hi[2]), activate<L::kAct>(hi[3]));
       }
-    chainLayer<T, OutT, MT, OUTC, STORE, Rest...>(smem, next, y, base, rows,
-                                                  lane, store);
+    chainLayer<T, OutT, MT, OUTC, Rest...>(smem, next, y, base, rows, lane);
   }
 }
 
@@ -663,12 +598,12 @@ __device__ __forceinline__ void wgPack(const unsigned char *smem,
   }
 }
 
-template <class L, int OUTC, class OutT, class STORE>
+template <class L, int OUTC, class OutT>
 __device__ __forceinline__ void wgStore(const unsigned char *smem,
                                         const float (&acc)[L::kOutPad / 2],
                                         OutT *__restrict__ y, long long base,
                                         long long rows, int g, int t,
-                                        OutT *sink, const STORE &store) {
+                                        OutT *sink) {
   float v[L::kOutPad / 2];
 #pragma unroll
   for (int nt = 0; nt < L::kOutPad / 8; ++nt) {
@@ -678,28 +613,27 @@ __device__ __forceinline__ void wgStore(const unsigned char *smem,
     v[4 * nt + 2] = e.z;
     v[4 * nt + 3] = e.w;
   }
-  store.template write<OutT, OUTC, L::kOutPad / 8, L::kVecOut>(y, base, rows,
-                                                               g, t, v, sink);
+  storeFragments<OutT, OUTC, L::kOutPad / 8, L::kVecOut>(y, base, rows, g, t,
+                                                         v, sink);
 }
 
 /// Layer L of the tile has been issued: finishes it and goes on.
-template <class T, class OutT, int OUTC, class STORE, class L, class... Rest>
+template <class T, class OutT, int OUTC, class L, class... Rest>
 __device__ __forceinline__ void
 wgSingle(const unsigned char *smem, float (&acc)[L::kOutPad / 2],
          OutT *__restrict__ y, long long base, long long rows, int g, int t,
-         OutT *sink, const STORE &store) {
+         OutT *sink) {
   wgmmaWait<0>();
   fenceRegisters(acc);
   if constexpr (sizeof...(Rest) == 0) {
-    wgStore<L, OUTC>(smem, acc, y, base, rows, g, t, sink, store);
+    wgStore<L, OUTC>(smem, acc, y, base, rows, g, t, sink);
   } else {
     using N = typename FirstOf<Rest...>::type;
     uint32_t a[L::kOutPad / 16][4];
     float next[N::kOutPad / 2];
     wgPack<T, L>(smem, acc, a, t);
     wgIssue<T, N>(smem, next, a);
-    wgSingle<T, OutT, OUTC, STORE, Rest...>(smem, next, y, base, rows, g, t,
-                                            sink, store);
+    wgSingle<T, OutT, OUTC, Rest...>(smem, next, y, base, rows, g, t, sink);
   }
 }
 
@@ -716,14 +650,12 @@ template <class L, class... Ls> struct LastOf<L, Ls...> {
 /// grid-stride loop (the grid is sized to fill the GPU once).
 /// AHEAD: how many tiles ahead each warpgroup loads its inputs (sm_90a):
 /// narrow, memory-bound chains need more bytes in flight than one tile.
-/// STORE: where the last layer goes (RowsStore, TransposedStore).
 template <class T, class InT, class OutT, int MT, int IMAGE_BYTES, int AHEAD,
-          class STORE, class L0, class... Ls>
+          class L0, class... Ls>
 __device__ __forceinline__ void runChain(const InT *__restrict__ x,
                                          OutT *__restrict__ y,
                                          const uint4 *__restrict__ image,
-                                         long long rows,
-                                         const STORE &store = STORE{}) {
+                                         long long rows) {
   MLPC_DYNAMIC_SHARED(uint4, chainSmem);
   for (int i = threadIdx.x; i < IMAGE_BYTES / 16; i += blockDim.x)
     chainSmem[i] = image[i];
@@ -773,8 +705,7 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
     loadTile(base + AHEAD * stride * 64, ahead[AHEAD - 1]);
     float acc[L0::kOutPad / 2];
     wgIssue<T, L0>(smem, acc, a);
-    wgSingle<T, OutT, OUTC, STORE, L0, Ls...>(smem, acc, y, base, rows, g, t,
-                                              sink, store);
+    wgSingle<T, OutT, OUTC, L0, Ls...>(smem, acc, y, base, rows, g, t, sink);
   }
 #else
   const long long warps = blockDim.x >> 5;
@@ -787,8 +718,7 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
     for (int mt = 0; mt < MT; ++mt)
       loadFragments<T, InT, L0::kIn, KT, L0::kVecIn>(x, base + mt * 16, rows,
                                                      g, t, a[mt]);
-    chainLayer<T, OutT, MT, OUTC, STORE, L0, Ls...>(smem, a, y, base, rows,
-                                                    lane, store);
+    chainLayer<T, OutT, MT, OUTC, L0, Ls...>(smem, a, y, base, rows, lane);
   }
 #endif
 }

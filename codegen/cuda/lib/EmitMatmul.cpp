@@ -16,8 +16,7 @@ using namespace mlir;
 using namespace mlp::cuda;
 using namespace mlp::cuda::detail;
 
-LogicalResult ProgramBuilder::emitChain(
-    std::vector<Layer> &layers, const std::optional<TransposeReaders> &back) {
+LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   const char *t = cType(computeDtype(precision));
   const uint64_t elem = 2;
   Image image;
@@ -29,16 +28,15 @@ LogicalResult ProgramBuilder::emitChain(
   if (failed(in0))
     return failure();
   const std::string compute = computeDtype(precision);
-  const Value result = back ? back->result : layers.back().result;
   const std::string outType =
-      outputIndex.count(result)
+      outputIndex.count(layers.back().result)
           ? kernelDtypeName(
-                cast<RankedTensorType>(result.getType()).getElementType())
+                cast<RankedTensorType>(layers.back().result.getType())
+                    .getElementType())
           : compute;
   const bool vecIn =
       layers.front().in % 16 == 0 && program.values[*in0].dtype == compute;
-  const bool vecOut =
-      !back && layers.back().out % 16 == 0 && outType == compute;
+  const bool vecOut = layers.back().out % 16 == 0 && outType == compute;
   for (Layer &l : layers) {
     uint64_t weightOffset = alignTo128(image.bytes);
     ImagePiece w{l.weight,     computeDtype(precision),
@@ -76,7 +74,7 @@ LogicalResult ProgramBuilder::emitChain(
     widest = std::max({widest, l.in, l.out});
   }
   auto in = in0;
-  int out = defineResult(result);
+  int out = defineResult(layers.back().result);
   // Two m16 row tiles per warp reuse each weight fragment twice where the
   // registers allow it (accumulators of a 256-wide layer fill them alone).
   const int mt = tuning.chainRowTiles ? tuning.chainRowTiles
@@ -104,49 +102,19 @@ LogicalResult ProgramBuilder::emitChain(
                {Arg::ImageRef, static_cast<int>(program.images.size() - 1)},
                rowsOf(*in)};
   const auto &inV = program.values[*in], &outV = program.values[out];
-  // Written transposed: [N, C, OUT] as [N, OUT, C], then the scale and the
-  // add or multiply of the transpose's readers (TransposedStore).
-  std::string store = "mlpc::RowsStore", storeParams, storeArgs;
-  if (back) {
-    const int64_t c =
-        cast<RankedTensorType>(layers.front().input.getType()).getDimSize(1);
-    const auto &other = back->other;
-    const char *rt = other ? cType(program.values[other->value].dtype)
-                           : cType(outV.dtype);
-    step.args.push_back({Arg::ValueRef, other ? other->value : out});
-    step.args.push_back(
-        {Arg::ImageRef, back->scale.empty() ? -1 : paramImage(back->scale, c)});
-    store = "mlpc::TransposedStore<" + std::to_string(c) + ", " +
-            std::to_string(back->combine) + ", " +
-            (back->scale.empty() ? "false" : "true") + ", " + rt + ", " +
-            std::to_string(other ? other->stride : c) + ", " +
-            std::to_string(other ? other->start : 0) + ", " +
-            std::to_string(other ? other->act : 0) + ">";
-    storeParams = ", const " + std::string(rt) + " *r, const float *scale";
-    storeArgs = ", " + store + "{r, scale}";
-  }
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what << ": " << layers.front().in;
   for (Layer &l : layers)
     os << " -> " << l.out;
   if (!layers.front().inputAlpha.empty())
     os << " (the input's affine map folded into the first weights and bias)";
-  if (back)
-    os << ", written transposed" << (back->scale.empty() ? "" : " * scale")
-       << (back->combine == 1   ? " + tensor"
-           : back->combine == 2 ? " * tensor"
-                                : "")
-       << (back->other && back->other->act
-               ? " (through its deferred activation)"
-               : "");
   os << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
      << ")\n"
      << name << "(const " << cType(inV.dtype) << " *x, " << cType(outV.dtype)
-     << " *y, const uint4 *image, long long rows" << storeParams
-     << ") {\n  mlpc::runChain<" << t << ", " << cType(inV.dtype) << ", "
-     << cType(outV.dtype) << ", " << mt << ", " << image.bytes << ", " << ahead
-     << ", " << store << ",\n    " << layerTypes << ">(x, y, image, rows"
-     << storeArgs << ");\n}\n";
+     << " *y, const uint4 *image, long long rows) {\n  mlpc::runChain<" << t
+     << ", " << cType(inV.dtype) << ", " << cType(outV.dtype) << ", " << mt
+     << ", " << image.bytes << ", " << ahead << ",\n    " << layerTypes
+     << ">(x, y, image, rows);\n}\n";
   program.steps.push_back(step);
   return success();
 }

@@ -289,63 +289,6 @@ bool ProgramBuilder::deferAffine(mlp::MulOp mul) {
   return true;
 }
 
-FailureOr<ProgramBuilder::TransposeReaders>
-ProgramBuilder::absorbTransposeReaders(Value v, int64_t a) {
-  TransposeReaders readers;
-  Value result = v;
-  auto soleUser = [&](Value v) -> Operation * {
-    return v.hasOneUse() && !outputIndex.count(v) ? *v.getUsers().begin()
-                                                  : nullptr;
-  };
-  if (auto mul = dyn_cast_or_null<mlp::MulOp>(soleUser(result));
-      mul && mul.getType() == result.getType()) {
-    Value other = mul.getLhs() == result ? mul.getRhs() : mul.getLhs();
-    if (auto param = rowParam(other, a)) {
-      readers.scale = param.getName().str();
-      result = mul.getResult();
-      consumed.insert(mul);
-    }
-  }
-  if (Operation *user = soleUser(result);
-      user && isa<mlp::AddOp, mlp::MulOp>(user) &&
-      user->getResult(0).getType() == result.getType()) {
-    Value o = user->getOperand(0) == result ? user->getOperand(1)
-                                            : user->getOperand(0);
-    // A slice not visited yet (written after the chain that asks) is read
-    // in place all the same.
-    if (auto slice = o.getDefiningOp<mlp::SliceOp>(); slice && !isAvailable(o))
-      deferSlice(slice);
-    if (o != result && o.getType() == result.getType() && isAvailable(o)) {
-      auto strided = stridedOf(o, user, /*readsActivation=*/true);
-      if (failed(strided))
-        return failure();
-      readers.other = *strided;
-      readers.combine = isa<mlp::AddOp>(user) ? 1 : 2;
-      result = user->getResult(0);
-      consumed.insert(user);
-    }
-  }
-  readers.result = result;
-  return readers;
-}
-
-FailureOr<std::optional<ProgramBuilder::TransposeReaders>>
-ProgramBuilder::chainTransposeBack(const std::vector<Layer> &layers) {
-  Value result = layers.back().result;
-  auto in = dyn_cast<RankedTensorType>(layers.front().input.getType());
-  if (!tuning.chainTransposedStores || !in || in.getRank() != 3 ||
-      !result.hasOneUse() || outputIndex.count(result))
-    return std::optional<TransposeReaders>();
-  auto transpose = dyn_cast<mlp::TransposeOp>(*result.getUsers().begin());
-  if (!transpose || !mlp::swapsLastTwoAxes(transpose))
-    return std::optional<TransposeReaders>();
-  consumed.insert(transpose);
-  auto readers = absorbTransposeReaders(transpose.getResult(), in.getDimSize(1));
-  if (failed(readers))
-    return failure();
-  return std::optional<TransposeReaders>(*readers);
-}
-
 /// [N, A, B] -> [N, B, A] through shared-memory tiles (token mixing).
 LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
@@ -359,13 +302,42 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   auto in = valueOf(pre ? affine->second.x : op.getInput(), op);
   if (failed(in))
     return failure();
-  auto readers = absorbTransposeReaders(op.getResult(), a);
-  if (failed(readers))
-    return failure();
-  const std::string &scale = readers->scale;
-  const int combine = readers->combine;
-  const std::optional<Strided> &other = readers->other;
-  int out = defineResult(readers->result);
+  // What reads the transposed tensor may join the kernel: a scale per
+  // column (ResMLP's layer scale), then an add or a multiply with a tensor
+  // computed before (a residual, gMLP's gate), read where it lies.
+  Value result = op.getResult();
+  auto soleUser = [&](Value v) -> Operation * {
+    return v.hasOneUse() && !outputIndex.count(v) ? *v.getUsers().begin()
+                                                  : nullptr;
+  };
+  std::string scale;
+  if (auto mul = dyn_cast_or_null<mlp::MulOp>(soleUser(result));
+      mul && mul.getType() == result.getType()) {
+    Value other = mul.getLhs() == result ? mul.getRhs() : mul.getLhs();
+    if (auto param = rowParam(other, a)) {
+      scale = param.getName().str();
+      result = mul.getResult();
+      consumed.insert(mul);
+    }
+  }
+  int combine = 0; // 1 add, 2 multiply
+  std::optional<Strided> other;
+  if (Operation *user = soleUser(result);
+      user && isa<mlp::AddOp, mlp::MulOp>(user) &&
+      user->getResult(0).getType() == result.getType()) {
+    Value o = user->getOperand(0) == result ? user->getOperand(1)
+                                            : user->getOperand(0);
+    if (o != result && o.getType() == result.getType() && isAvailable(o)) {
+      auto strided = stridedOf(o, user, /*readsActivation=*/true);
+      if (failed(strided))
+        return failure();
+      other = *strided;
+      combine = isa<mlp::AddOp>(user) ? 1 : 2;
+      result = user->getResult(0);
+      consumed.insert(user);
+    }
+  }
+  int out = defineResult(result);
   Step step;
   std::string name = newKernel(std::string(pre ? "x * alpha + beta, " : "") +
                                    "transpose [N, " + std::to_string(a) + ", " +

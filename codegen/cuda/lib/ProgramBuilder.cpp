@@ -194,21 +194,6 @@ FailureOr<std::string> ProgramBuilder::paramName(Value v, Operation *user,
          << role << " to be a parameter (mlp.param)";
 }
 
-bool ProgramBuilder::deferSlice(mlp::SliceOp slice) {
-  auto type = cast<RankedTensorType>(slice.getInput().getType());
-  int64_t axis = slice.getAxis();
-  if (axis < 0)
-    axis += type.getRank();
-  if (axis != type.getRank() - 1 || !isBatchMatrix(type) ||
-      !isBatchMatrix(slice.getType()) ||
-      !(values.count(slice.getInput()) ||
-        deferredActivations.count(slice.getInput())) ||
-      outputIndex.count(slice.getResult()))
-    return false;
-  deferredSlices[slice.getResult()] = slice;
-  return true;
-}
-
 FailureOr<Layer> ProgramBuilder::layerAt(Operation *op) {
   auto linear = dyn_cast<mlp::LinearOp>(op);
   auto matmul = dyn_cast<mlp::MatmulOp>(op);
@@ -354,8 +339,7 @@ FailureOr<Program> ProgramBuilder::build() {
           chain.push_back(*layer);
           bytes += more;
         }
-        auto back = chainTransposeBack(chain);
-        if (failed(back) || failed(emitChain(chain, *back)))
+        if (failed(emitChain(chain)))
           return failure();
         continue;
       }
@@ -364,8 +348,20 @@ FailureOr<Program> ProgramBuilder::build() {
         return failure();
       continue;
     }
-    if (auto slice = dyn_cast<mlp::SliceOp>(op); slice && deferSlice(slice))
-      continue;
+    if (auto slice = dyn_cast<mlp::SliceOp>(op)) {
+      auto type = cast<RankedTensorType>(slice.getInput().getType());
+      int64_t axis = slice.getAxis();
+      if (axis < 0)
+        axis += type.getRank();
+      if (axis == type.getRank() - 1 && isBatchMatrix(type) &&
+          isBatchMatrix(slice.getType()) &&
+          (values.count(slice.getInput()) ||
+           deferredActivations.count(slice.getInput())) &&
+          !outputIndex.count(slice.getResult())) {
+        deferredSlices[slice.getResult()] = slice;
+        continue;
+      }
+    }
     if (auto mul = dyn_cast<mlp::MulOp>(op);
         mul && deferAffine(mul))
       continue;

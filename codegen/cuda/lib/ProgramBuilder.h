@@ -192,6 +192,7 @@ private:
   }
 
   Value absorbScaleAndResidual(Layer &layer);
+  LogicalResult emitChain(std::vector<Layer> &layers);
   LogicalResult emitLinear(Layer layer, Value residual);
   LogicalResult emitLayerNorm(mlp::LayerNormOp op);
   LogicalResult emitElementwise(Operation *op);
@@ -294,30 +295,6 @@ private:
   };
   FailureOr<Strided> stridedOf(Value v, Operation *user,
                                bool readsActivation = false);
-  /// What reads a transposed token-mixing result `v` ([N, B, A], A columns)
-  /// and may join the kernel that writes it: a scale per column (ResMLP's
-  /// layer scale), then an add or a multiply with a tensor computed before
-  /// (a residual, gMLP's gate), read where it lies. The ops taken are marked
-  /// consumed; `result` is the last one's.
-  struct TransposeReaders {
-    std::string scale;
-    int combine = 0; // 1 add, 2 multiply
-    std::optional<Strided> other;
-    Value result;
-  };
-  FailureOr<TransposeReaders> absorbTransposeReaders(Value v, int64_t a);
-  /// A slice of the last axis of a computed value is read in place by its
-  /// readers (no kernel); true if `slice` is one (recorded as deferred).
-  bool deferSlice(mlp::SliceOp slice);
-  /// The transpose of the last two axes that alone reads a chain's result
-  /// [N, C, T] (token mixing), written by the chain itself: its readers
-  /// (absorbTransposeReaders), or nothing when there is none to fuse.
-  FailureOr<std::optional<TransposeReaders>>
-  chainTransposeBack(const std::vector<Layer> &layers);
-  /// `back`: the chain writes its result transposed, with these readers
-  /// (chainTransposeBack).
-  LogicalResult emitChain(std::vector<Layer> &layers,
-                          const std::optional<TransposeReaders> &back = {});
 
   func::FuncOp model;
   Precision precision;

@@ -146,9 +146,6 @@ struct Tuning {
   int chainRowTiles = 0; // m16 row tiles each warp of a chain kernel owns
   int chainThreads = 0;  // threads per CTA of a chain kernel
   int chainPrefetch = 0; // input tiles a chain's warpgroup loads ahead
-  /// A chain whose result only a transpose back of token mixing reads
-  /// writes it transposed, with the transpose's scale and add or multiply.
-  bool chainTransposedStores = true;
   /// Tensor-core linear kernel (EmitMatmul.cpp): 0 the builder's choice,
   /// 1 the choice without loading STAGES - 1 steps ahead and without the
   /// epilogue through shared memory, 3 the "pair"
