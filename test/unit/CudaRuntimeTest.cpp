@@ -367,29 +367,38 @@ TEST(CudaPlan, TensorMapArgs) {
 /// The image a layer with a folded layer scale gets: W (3, 2) as f16 rows
 /// of 8 (zero padded, 4 rows), each row times s[r]; the bias as f32 times
 /// s[c]; W again transposed (a matmul weight stored (in, out)).
-TEST(CudaImage, PiecesConvertPadScaleAndTranspose) {
-  const char *text = R"({"abi": 1, "name": "img", "cpu": false,
+/// A model with params w (3, 2), b (3), s (3) (then `moreParams`, after
+/// byte 48) and one image, `image`, for a layer 2 -> 3 in f16.
+std::string imageMetadata(const std::string &moreParams, int weightBytes,
+                          const std::string &image) {
+  return R"({"abi": 1, "name": "img", "cpu": false,
     "inputs": [{"name": "x", "dtype": "float16", "shape": [-1, 2]}],
     "outputs": [{"name": "y", "dtype": "float16", "shape": [-1, 3]}],
     "params": [{"name": "w", "dtype": "float32", "shape": [3, 2], "offset": 0},
                {"name": "b", "dtype": "float32", "shape": [3], "offset": 24},
-               {"name": "s", "dtype": "float32", "shape": [3], "offset": 36}],
-    "weights": {"embedded": true, "nbytes": 48},
+               {"name": "s", "dtype": "float32", "shape": [3], "offset": 36})" +
+         moreParams + R"(],
+    "weights": {"embedded": true, "nbytes": )" +
+         std::to_string(weightBytes) + R"(},
     "cuda": {"precision": "f16", "fatbin_bytes": 64,
       "values": [{"kind": "input", "index": 0, "cols": 2, "dtype": "float16"},
                  {"kind": "output", "index": 0, "cols": 3, "dtype": "float16"}],
-      "images": [{"bytes": 104, "pieces": [
+      "images": [)" +
+         image + R"(], "steps": []}})";
+}
+
+TEST(CudaImage, PiecesConvertPadScaleAndTranspose) {
+  const std::string text = imageMetadata("", 48, R"({"bytes": 104, "pieces": [
          {"param": 0, "dtype": "float16", "rows": 3, "cols": 2,
           "padded_rows": 4, "row_stride": 8, "offset": 0, "row_scale": 2},
          {"param": 1, "dtype": "float32", "rows": 1, "cols": 3,
           "padded_rows": 1, "row_stride": 4, "offset": 64, "col_scale": 2},
          {"param": 0, "dtype": "float32", "rows": 2, "cols": 3,
           "padded_rows": 2, "row_stride": 3, "offset": 80,
-          "transposed": true}]}],
-      "steps": []}})";
+          "transposed": true}]})");
   ModelMetadata meta;
   std::string error;
-  ASSERT_TRUE(parseMetadata(text, meta, error)) << error;
+  ASSERT_TRUE(parseMetadata(text.c_str(), meta, error)) << error;
   const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
               s[3] = {2, -0.5f, 0.25f};
   std::vector<unsigned char> out;
@@ -422,28 +431,18 @@ TEST(CudaImage, PiecesConvertPadScaleAndTranspose) {
 /// ResMLP's Affine norm x * a + v before a linear layer, folded into its
 /// image: the weight's columns times a, the bias plus W v (then its scale).
 TEST(CudaImage, AffineFoldedIntoWeightAndBias) {
-  const char *text = R"({"abi": 1, "name": "img", "cpu": false,
-    "inputs": [{"name": "x", "dtype": "float16", "shape": [-1, 2]}],
-    "outputs": [{"name": "y", "dtype": "float16", "shape": [-1, 3]}],
-    "params": [{"name": "w", "dtype": "float32", "shape": [3, 2], "offset": 0},
-               {"name": "b", "dtype": "float32", "shape": [3], "offset": 24},
-               {"name": "s", "dtype": "float32", "shape": [3], "offset": 36},
-               {"name": "a", "dtype": "float32", "shape": [1, 1, 2], "offset": 48},
-               {"name": "v", "dtype": "float32", "shape": [1, 1, 2], "offset": 56}],
-    "weights": {"embedded": true, "nbytes": 64},
-    "cuda": {"precision": "f16", "fatbin_bytes": 64,
-      "values": [{"kind": "input", "index": 0, "cols": 2, "dtype": "float16"},
-                 {"kind": "output", "index": 0, "cols": 3, "dtype": "float16"}],
-      "images": [{"bytes": 48, "pieces": [
+  const std::string text = imageMetadata(R"(,
+      {"name": "a", "dtype": "float32", "shape": [1, 1, 2], "offset": 48},
+      {"name": "v", "dtype": "float32", "shape": [1, 1, 2], "offset": 56})",
+                                         64, R"({"bytes": 48, "pieces": [
          {"param": 0, "dtype": "float16", "rows": 3, "cols": 2,
           "padded_rows": 3, "row_stride": 2, "offset": 0, "col_scale": 3},
          {"param": 1, "dtype": "float32", "rows": 1, "cols": 3,
           "padded_rows": 1, "row_stride": 3, "offset": 16, "col_scale": 2,
-          "plus_product": {"matrix": 0, "vector": 4, "transposed": false}}]}],
-      "steps": []}})";
+          "plus_product": {"matrix": 0, "vector": 4, "transposed": false}}]})");
   ModelMetadata meta;
   std::string error;
-  ASSERT_TRUE(parseMetadata(text, meta, error)) << error;
+  ASSERT_TRUE(parseMetadata(text.c_str(), meta, error)) << error;
   const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
               s[3] = {2, -0.5f, 0.25f}, a[2] = {0.5f, -2}, v[2] = {3, -1};
   std::vector<unsigned char> out;
