@@ -85,11 +85,6 @@ def build(out):
         subprocess.run([mlpc.find_compiler(), src, "--weights",
                         os.path.join(out, "narrow_w%d.safetensors" % w), "--target=cuda",
                         "-o", os.path.join(out, "libnarrow_w%d.so" % w)], check=True)
-        # Inputs loaded two tiles ahead (--cuda-chain-prefetch), timed beside.
-        subprocess.run([mlpc.find_compiler(), src, "--weights",
-                        os.path.join(out, "narrow_w%d.safetensors" % w), "--target=cuda",
-                        "--cuda-chain-prefetch=2",
-                        "-o", os.path.join(out, "libnarrow_w%d_ahead2.so" % w)], check=True)
 
 
 # (W, m16 row tiles per warp (sm_80 path), threads per CTA).
@@ -303,13 +298,7 @@ def build_vision(out):
                         "--target=cuda", "--precision=f16", "--no-embed-weights",
                         "-o", os.path.join(out, "lib%s.so" % name)] + EXTRA_ARGS,
                        check=True)
-        if name == "gmlp_s16_224":
-            # Without cuBLASLt nothing defers the exact GELU: fc1's kernel
-            # applies it, and the gate's readers read plain values.
-            subprocess.run([mlpc.find_compiler(), src, "--target=cuda", "--precision=f16",
-                            "--no-embed-weights", "--cuda-cublaslt=false",
-                            "-o", os.path.join(out, "lib%s_kernels.so" % name)] + EXTRA_ARGS,
-                           check=True)
+
 
 
 def run_vision(out, torch):
@@ -331,10 +320,7 @@ def run_vision(out, torch):
         save_safetensors(state, wpath)
         try:
             models = load_modes(os.path.join(out, "lib%s.so" % name), weights=wpath)
-            kernels = os.path.join(out, "lib%s_kernels.so" % name)
-            if os.path.exists(kernels):
-                models.append(("mlpc kernels, built without cuBLASLt",
-                               mlpc.load(kernels, weights=wpath)))
+
         except mlpc.MlpcError as e:  # e.g. timm's parameter names changed
             print("%s: cannot load timm's weights: %s" % (name, e))
             continue
@@ -394,8 +380,6 @@ def run(out):
         eager = torch.nn.Sequential(*layers).eval()
         compiled = torch.compile(eager)
         model = mlpc.load(os.path.join(out, "libnarrow_w%d.so" % w))
-        ahead2 = os.path.join(out, "libnarrow_w%d_ahead2.so" % w)
-        ahead2 = mlpc.load(ahead2) if os.path.exists(ahead2) else None
         for batch in BATCHES:
             x = torch.randn(batch, 32, device="cuda", dtype=torch.half)
             y = torch.empty(batch, 16, device="cuda", dtype=torch.half)
@@ -418,18 +402,10 @@ def run(out):
                     torch.cuda.synchronize()
                     print("narrow W=%d 2^20: %.1f us per call on the host, %.1f us on the GPU"
                           % (w, host * 1e6, t_mlpc * 1e6))
-                t_ahead2 = None
-                if ahead2 is not None:
-                    call2 = abi_call(ahead2, x, y, torch)
-                    call2()
-                    torch.cuda.synchronize()
-                    err = max(err, float((y.float() - ref).norm() / ref.norm()))
-                    t_ahead2 = time_gpu(call2, torch)
                 t_eager = time_gpu(lambda: eager(x), torch)
                 t_comp = time_gpu(lambda: compiled(x), torch)
             tc = TCNN.get(card, {}).get((w, batch))
             rows.append({"W": w, "batch": batch, "mlpc": batch / t_mlpc / 1e6,
-                         "ahead2": batch / t_ahead2 / 1e6 if t_ahead2 else None,
                          "eager": batch / t_eager / 1e6, "compile": batch / t_comp / 1e6,
                          "tcnn": tc, "err": err})
             del x, y
@@ -438,15 +414,14 @@ def run(out):
         json.dump({"device": name, "rows": rows, "wide": wide, "wide_err": wide_err}, f,
                   indent=1)
     print("\n| W | batch | mlpc M pts/s | PyTorch eager | torch.compile | tiny-cuda-nn (ANCHORS) "
-          "| mlpc / tcnn | mlpc / compile | rel. err vs eager | 2 tiles ahead | its / tcnn |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| mlpc / tcnn | mlpc / compile | rel. err vs eager |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        tc, a2 = r["tcnn"], r["ahead2"]
-        print("| %d | 2^%d | %.0f | %.0f | %.0f | %s | %s | %.2fx | %.1e | %s | %s |" % (
+        tc = r["tcnn"]
+        print("| %d | 2^%d | %.0f | %.0f | %.0f | %s | %s | %.2fx | %.1e |" % (
             r["W"], int(np.log2(r["batch"])), r["mlpc"], r["eager"], r["compile"],
             "%d" % tc if tc else "-", "%.2fx" % (r["mlpc"] / tc) if tc else "-",
-            r["mlpc"] / r["compile"], r["err"], "%.0f" % a2 if a2 else "-",
-            "%.2fx" % (a2 / tc) if a2 and tc else "-"))
+            r["mlpc"] / r["compile"], r["err"]))
 
 
 if __name__ == "__main__":

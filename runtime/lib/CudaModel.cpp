@@ -198,6 +198,19 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
     return s;
   if ((s = model->setUpCublasLt(meta.cuda)) != MLP_OK)
     return s;
+  // The weight images never move: their tensor maps are made once here.
+  for (const CudaStep &step : meta.cuda.steps) {
+    std::vector<TensorMap> maps(step.args.size());
+    bool ready = model->tma_;
+    for (size_t a = 0; a < step.args.size(); ++a) {
+      const CudaArg &arg = step.args[a];
+      if (arg.kind == CudaArg::TensorMap && arg.ofImage && ready)
+        ready = encodeTensorMap(d, arg, model->images_[arg.index],
+                                arg.perBatch, maps[a]);
+    }
+    model->imageMaps_.push_back(std::move(maps));
+    model->imageMapsReady_.push_back(ready);
+  }
   out = std::move(model);
   return MLP_OK;
 }
@@ -397,19 +410,18 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
     std::vector<float> numbers(step.args.size(), 0.f);
     std::vector<long long> counts(step.args.size(), 0);
     std::vector<void *> params(step.args.size());
-    std::vector<TensorMap> maps(step.args.size());
-    int tmaReady = tma_;
+    // The weight maps come made; the values' are made here (their memory
+    // is the run's). Where the TMA cannot read one (a tensor not 16-byte
+    // aligned, a GPU before Hopper), tmaReady is 0: the cp.async path.
+    std::vector<TensorMap> maps = imageMaps_[s];
+    int tmaReady = imageMapsReady_[s];
     for (size_t a = 0; a < step.args.size(); ++a) {
       const CudaArg &arg = step.args[a];
       switch (arg.kind) {
       case CudaArg::TensorMap:
-        // Zeros (and the kernel's cp.async path) where the TMA cannot read
-        // the matrix: a tensor not 16-byte aligned, a GPU before Hopper.
-        if (tmaReady)
-          tmaReady = encodeTensorMap(
-              d, arg,
-              arg.ofImage ? images_[arg.index] : ptrs[arg.index],
-              arg.ofImage ? arg.perBatch : rows * arg.perBatch, maps[a]);
+        if (tmaReady && !arg.ofImage)
+          tmaReady = encodeTensorMap(d, arg, ptrs[arg.index],
+                                     rows * arg.perBatch, maps[a]);
         params[a] = &maps[a];
         break;
       case CudaArg::TmaReady:

@@ -73,6 +73,10 @@ private:
   /// TMA kernels may take their tensor-map path: a Hopper GPU or newer, a
   /// driver that encodes tensor maps, and no MLPC_TMA=0 in the environment.
   bool tma_ = false;
+  /// Per step, the tensor maps of its weight images, encoded once after the
+  /// upload (other args' entries unused), and whether all of them encoded.
+  std::vector<std::vector<cuda::TensorMap>> imageMaps_;
+  std::vector<bool> imageMapsReady_;
   /// Per step, the kernel that runs after cuBLASLt (the exact GELU; null:
   /// none) and how many of its CTAs fit at once.
   std::vector<cuda::CUfunction> afterFunctions_;

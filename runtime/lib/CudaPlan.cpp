@@ -394,8 +394,10 @@ bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
         if (!getInt(m, "image", 0, int64_t(plan.images.size()) - 1, index,
                     error))
           return false;
-        if (m.contains("dtype") && m["dtype"].is_string())
-          dtype = m["dtype"].get<std::string>();
+        // The matrix is the image's piece at byte 0.
+        for (const CudaImagePiece &p : plan.images[index].pieces)
+          if (p.offset == 0 && !p.coreMatrices)
+            dtype = p.dtype;
       } else {
         if (!getInt(m, "value", 0, int64_t(plan.values.size()) - 1, index,
                     error))
@@ -414,11 +416,16 @@ bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
         return false;
       }
       arg.bfloat16 = dtype == "bfloat16";
-      if (arg.ofImage &&
-          uint64_t(arg.perBatch) * arg.cols * 2 > plan.images[index].bytes) {
-        error = "step '" + s.kernel + "' maps more than image " +
-                std::to_string(index) + " holds";
-        return false;
+      if (arg.ofImage) {
+        bool piece = false;
+        for (const CudaImagePiece &p : plan.images[index].pieces)
+          piece |= p.offset == 0 && !p.coreMatrices &&
+                   p.paddedRows == arg.perBatch && p.rowStride == arg.cols;
+        if (!piece) {
+          error = "step '" + s.kernel + "' maps no row-major piece at the "
+                  "start of image " + std::to_string(index);
+          return false;
+        }
       }
     } else if (a.contains("tma_ready")) {
       arg.kind = CudaArg::TmaReady;

@@ -326,8 +326,7 @@ TEST(CudaPlan, TensorMapArgs) {
   std::string error;
   ASSERT_TRUE(parseMetadata(
       withArgs(R"({"tensor_map": {"value": 0, "rows": 1, "cols": 8, "box_rows": 128}},
-          {"tensor_map": {"image": 0, "rows": 8, "cols": 8, "box_rows": 128,
-                          "dtype": "bfloat16"}},
+          {"tensor_map": {"image": 0, "rows": 8, "cols": 8, "box_rows": 128}},
           {"tma_ready": true})")
           .c_str(),
       meta, error))
@@ -339,7 +338,7 @@ TEST(CudaPlan, TensorMapArgs) {
   EXPECT_FALSE(args[0].bfloat16); // the value's own type, float16
   EXPECT_EQ(args[0].boxRows, 128);
   EXPECT_TRUE(args[1].ofImage);
-  EXPECT_TRUE(args[1].bfloat16);
+  EXPECT_FALSE(args[1].bfloat16); // the type of the image's piece at byte 0
   EXPECT_EQ(args[1].perBatch, 8);
   EXPECT_EQ(args[2].kind, CudaArg::TmaReady);
 
@@ -348,12 +347,10 @@ TEST(CudaPlan, TensorMapArgs) {
       R"({"tensor_map": {"value": 0, "rows": 1, "cols": 4, "box_rows": 128}})",
       // Boxes hold at most 256 rows.
       R"({"tensor_map": {"value": 0, "rows": 1, "cols": 8, "box_rows": 512}})",
-      // The image holds 176 bytes, not 100 rows of 8 halves.
-      R"({"tensor_map": {"image": 0, "rows": 100, "cols": 8, "box_rows": 128,
-          "dtype": "float16"}})",
-      // Only 16-bit elements.
-      R"({"tensor_map": {"image": 0, "rows": 8, "cols": 8, "box_rows": 128,
-          "dtype": "float32"}})",
+      // The image's piece at byte 0 is 8 rows of 8, not 100 rows ...
+      R"({"tensor_map": {"image": 0, "rows": 100, "cols": 8, "box_rows": 128}})",
+      // ... nor rows of 16.
+      R"({"tensor_map": {"image": 0, "rows": 8, "cols": 16, "box_rows": 128}})",
       // No such value.
       R"({"tensor_map": {"value": 7, "rows": 1, "cols": 8, "box_rows": 128}})",
   };

@@ -257,7 +257,6 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     mapW.perBatch = l.out;
     mapW.cols = l.in;
     mapW.boxRows = colsPerCta;
-    mapW.dtype = wt;
     step.args = {mapX, mapW, {Arg::TmaReady}};
   }
   for (Arg a : {Arg{Arg::ValueRef, *in}, Arg{Arg::ImageRef, imageIndex},

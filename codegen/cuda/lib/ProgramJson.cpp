@@ -91,8 +91,6 @@ std::string mlp::cuda::toJson(const Program &program,
                   {"rows", a.perBatch},
                   {"cols", a.cols},
                   {"box_rows", a.boxRows}};
-        if (a.ofImage)
-          m["dtype"] = a.dtype;
         args.push_back({{"tensor_map", m}});
         break;
       }

@@ -85,10 +85,10 @@ struct Image {
 };
 
 /// One argument of a kernel, in order.
-///  - TensorMap: a CUtensorMap the runtime encodes at each launch for the
-///    Tensor Memory Accelerator: the 2-D row-major matrix [rows, cols] of a
-///    value (rows = batch * perBatch) or of an image's first piece (rows =
-///    perBatch, elements of `dtype`), read in boxes of 64 columns x boxRows
+///  - TensorMap: a CUtensorMap the runtime encodes for the Tensor Memory
+///    Accelerator: the 2-D row-major matrix [rows, cols] of a value (rows =
+///    batch * perBatch, at each launch) or of the piece at byte 0 of an
+///    image (rows = perBatch, once), read in boxes of 64 columns x boxRows
 ///    rows with the 128-byte swizzle.
 ///  - TmaReady: an int, 1 when the runtime encoded every TensorMap of the
 ///    step (else the kernel takes its cp.async path).
@@ -99,7 +99,6 @@ struct Arg {
   int64_t perBatch = 1; // Rows: the kernel gets batch * perBatch; Count: this
   bool ofImage = false; // TensorMap: of image `index`, not value `index`
   int64_t cols = 0, boxRows = 0; // TensorMap
-  std::string dtype;             // TensorMap of an image
 };
 
 /// A linear layer that cuBLASLt can compute in place of its step's kernel:
