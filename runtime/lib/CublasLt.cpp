@@ -42,6 +42,8 @@ Library load() {
   bindSymbol(lib, "cublasLtMatrixLayoutCreate", l.matrixLayoutCreate, missing);
   bindSymbol(lib, "cublasLtMatrixLayoutDestroy", l.matrixLayoutDestroy,
              missing);
+  bindSymbol(lib, "cublasLtMatrixLayoutSetAttribute",
+             l.matrixLayoutSetAttribute, missing);
   bindSymbol(lib, "cublasLtMatmulPreferenceCreate", l.preferenceCreate,
              missing);
   bindSymbol(lib, "cublasLtMatmulPreferenceDestroy", l.preferenceDestroy,
@@ -105,16 +107,18 @@ bool Gemms::init(const CudaPlan &plan,
     Op &op = ops_[s];
     op.gemm = step.gemm;
     op.rowsPerBatch = plan.values[op.gemm.x].rowsPerBatch;
+    op.channels = plan.values[op.gemm.x].cols;
     op.xType = dataType(plan.values[op.gemm.x].dtype);
     op.yType = dataType(plan.values[op.gemm.y].dtype);
     op.weight = images[op.gemm.image];
-    const int transA = kOpT, transB = kOpN;
+    // Token mixing multiplies x_b^T (C x k) by W^T (k x n), both as stored.
+    const int transA = op.gemm.tokens ? kOpN : kOpT, transB = kOpN;
     // CudaGemm::Gelu: the product and bias here, the GELU by a kernel after.
     int epilogue = op.gemm.activation == CudaGemm::Relu       ? kEpilogueRelu
                    : op.gemm.activation == CudaGemm::GeluTanh ? kEpilogueGelu
                                                               : 0;
     cuda::CUdeviceptr bias = 0;
-    if (op.gemm.biasOffset >= 0) {
+    if (op.gemm.biasOffset >= 0 && !op.gemm.tokens) { // tokens: C is the bias
       epilogue |= kEpilogueBias;
       bias = op.weight + op.gemm.biasOffset;
     }
@@ -131,8 +135,9 @@ bool Gemms::init(const CudaPlan &plan,
                                   sizeof epilogue) == kSuccess &&
          (!bias || l.matmulDescSetAttribute(desc, kDescBiasPointer, &bias,
                                             sizeof bias) == kSuccess) &&
-         l.matrixLayoutCreate(&op.weightLayout, op.xType, op.gemm.k, op.gemm.n,
-                              op.gemm.k) == kSuccess;
+         (op.gemm.tokens || // its layouts depend on the batch (makeTokenPlan)
+          l.matrixLayoutCreate(&op.weightLayout, op.xType, op.gemm.k,
+                               op.gemm.n, op.gemm.k) == kSuccess);
     if (!ok) { // this step keeps its kernel
       if (desc)
         l.matmulDescDestroy(desc);
@@ -145,6 +150,8 @@ bool Gemms::init(const CudaPlan &plan,
 
 bool Gemms::makePlan(const Op &op, int64_t rows, unsigned alignments,
                      Plan &out) {
+  if (op.gemm.tokens)
+    return makeTokenPlan(op, rows, alignments, out);
   const Library &l = *lib_;
   const uint64_t m = uint64_t(rows) * op.rowsPerBatch;
   if (l.matrixLayoutCreate(&out.x, op.xType, op.gemm.k, m, op.gemm.k) !=
@@ -188,12 +195,71 @@ bool Gemms::makePlan(const Op &op, int64_t rows, unsigned alignments,
   return ok;
 }
 
+/// Token mixing over a batch of `rows` samples, in cuBLASLt's column-major
+/// terms per sample: y_b^T (C x n) = x_b^T (C x k) * W^T (k x n) + bias
+/// (C x n, the same for every sample: batch stride 0).
+bool Gemms::makeTokenPlan(const Op &op, int64_t rows, unsigned alignments,
+                          Plan &out) {
+  const Library &l = *lib_;
+  if (rows < 1 || rows > 0x7fffffff)
+    return false;
+  const int count = static_cast<int>(rows);
+  const uint64_t c = op.channels, k = op.gemm.k, n = op.gemm.n;
+  auto layout = [&](MatrixLayout &m, int type, uint64_t r, uint64_t cols,
+                    int64_t stride) {
+    if (l.matrixLayoutCreate(&m, type, r, cols, static_cast<int64_t>(r)) !=
+        kSuccess) {
+      m = nullptr;
+      return false;
+    }
+    return l.matrixLayoutSetAttribute(m, kLayoutBatchCount, &count,
+                                      sizeof count) == kSuccess &&
+           l.matrixLayoutSetAttribute(m, kLayoutStridedBatchOffset, &stride,
+                                      sizeof stride) == kSuccess;
+  };
+  if (!layout(out.x, op.xType, c, k, int64_t(k * c)) ||
+      !layout(out.w, op.xType, k, n, 0) ||
+      !layout(out.y, op.yType, c, n, int64_t(n * c)) ||
+      (op.gemm.biasOffset >= 0 && !layout(out.bias, op.yType, c, n, 0)))
+    return false;
+  Preference pref = nullptr;
+  if (l.preferenceCreate(&pref) != kSuccess)
+    return false;
+  const uint64_t workspace = kWorkspaceBytes;
+  // x and y as they come; the image is 256-byte aligned, the bias 16.
+  const uint32_t alignA = alignments & 0x1ff, alignB = 256,
+                 alignC = op.gemm.biasOffset >= 0 ? 16 : (alignments >> 18) & 0x1ff,
+                 alignD = (alignments >> 18) & 0x1ff;
+  bool ok = l.preferenceSetAttribute(pref, kPrefMaxWorkspace, &workspace,
+                                     sizeof workspace) == kSuccess &&
+            l.preferenceSetAttribute(pref, kPrefMinAlignmentA, &alignA,
+                                     sizeof alignA) == kSuccess &&
+            l.preferenceSetAttribute(pref, kPrefMinAlignmentB, &alignB,
+                                     sizeof alignB) == kSuccess &&
+            l.preferenceSetAttribute(pref, kPrefMinAlignmentC, &alignC,
+                                     sizeof alignC) == kSuccess &&
+            l.preferenceSetAttribute(pref, kPrefMinAlignmentD, &alignD,
+                                     sizeof alignD) == kSuccess;
+  HeuristicResult result{};
+  int found = 0;
+  ok = ok &&
+       l.algoGetHeuristic(handle_, op.desc, out.x, out.w,
+                          out.bias ? out.bias : out.y, out.y, pref, 1, &result,
+                          &found) == kSuccess &&
+       found > 0 && result.state == kSuccess &&
+       result.workspaceSize <= kWorkspaceBytes;
+  l.preferenceDestroy(pref);
+  out.found = ok;
+  out.algo = result.algo;
+  return ok;
+}
+
 void Gemms::destroyPlan(Plan &plan) {
-  if (plan.x)
-    lib_->matrixLayoutDestroy(plan.x);
-  if (plan.y)
-    lib_->matrixLayoutDestroy(plan.y);
-  plan.x = plan.y = nullptr;
+  for (MatrixLayout *m : {&plan.x, &plan.y, &plan.w, &plan.bias}) {
+    if (*m)
+      lib_->matrixLayoutDestroy(*m);
+    *m = nullptr;
+  }
 }
 
 bool Gemms::run(size_t step, int64_t rows, cuda::CUdeviceptr x,
@@ -216,6 +282,23 @@ bool Gemms::run(size_t step, int64_t rows, cuda::CUdeviceptr x,
     if (plans_.size() < 256)
       plan = &plans_[key];
     makePlan(op, rows, alignments, *plan);
+  }
+  if (op.gemm.tokens) { // A = x, B = W, C = the bias (or y, beta 0)
+    const float tokenBeta = op.gemm.biasOffset >= 0 ? 1.0f : 0.0f;
+    const cuda::CUdeviceptr c =
+        op.gemm.biasOffset >= 0 ? op.weight + op.gemm.biasOffset : y;
+    bool ok = plan->found &&
+              lib_->matmul(handle_, op.desc, &alpha,
+                           reinterpret_cast<const void *>(x), plan->x,
+                           reinterpret_cast<const void *>(op.weight), plan->w,
+                           &tokenBeta, reinterpret_cast<const void *>(c),
+                           plan->bias ? plan->bias : plan->y,
+                           reinterpret_cast<void *>(y), plan->y, &plan->algo,
+                           reinterpret_cast<void *>(workspace),
+                           kWorkspaceBytes, stream) == kSuccess;
+    if (plan == &scratch)
+      destroyPlan(scratch);
+    return ok;
   }
   bool ok =
       plan->found &&

@@ -50,6 +50,7 @@ constexpr int kDescTransA = 3, kDescTransB = 4, kDescEpilogue = 7,
               kDescBiasPointer = 8;
 constexpr int kEpilogueDefault = 1, kEpilogueRelu = 2, kEpilogueBias = 4,
               kEpilogueGelu = 32;
+constexpr int kLayoutBatchCount = 5, kLayoutStridedBatchOffset = 6;
 constexpr int kPrefMaxWorkspace = 1, kPrefMinAlignmentA = 5,
               kPrefMinAlignmentB = 6, kPrefMinAlignmentC = 7,
               kPrefMinAlignmentD = 8;
@@ -66,6 +67,7 @@ struct Library {
   Status (*matrixLayoutCreate)(MatrixLayout *, int type, uint64_t rows,
                                uint64_t cols, int64_t ld);
   Status (*matrixLayoutDestroy)(MatrixLayout);
+  Status (*matrixLayoutSetAttribute)(MatrixLayout, int, const void *, size_t);
   Status (*preferenceCreate)(Preference *);
   Status (*preferenceDestroy)(Preference);
   Status (*preferenceSetAttribute)(Preference, int, const void *, size_t);
@@ -121,6 +123,7 @@ private:
   struct Op { // desc null: the step is a kernel
     CudaGemm gemm;
     int64_t rowsPerBatch = 1;
+    int64_t channels = 0; // token mixing: the columns of x and y
     int xType = 0, yType = 0;
     cuda::CUdeviceptr weight = 0;
     MatmulDesc desc = nullptr;
@@ -129,11 +132,15 @@ private:
   /// One step at one (batch rows, alignments of x, residual and y).
   struct Plan {
     MatrixLayout x = nullptr, y = nullptr;
+    /// Token mixing: the weight's and the bias's layouts carry the batch.
+    MatrixLayout w = nullptr, bias = nullptr;
     bool found = false;
     Algo algo{};
   };
   using Key = std::tuple<size_t, int64_t, unsigned>;
   bool makePlan(const Op &op, int64_t rows, unsigned alignments, Plan &out);
+  bool makeTokenPlan(const Op &op, int64_t rows, unsigned alignments,
+                     Plan &out);
   void destroyPlan(Plan &plan);
 
   const Library *lib_ = nullptr;

@@ -83,7 +83,9 @@ void buildCudaImage(const ModelMetadata &meta, const CudaImage &image,
       const float rowScale = scaleOf(p.rowScale, sr);
       for (int64_t c = 0; c < p.cols; ++c) {
         const int64_t sc = CudaImagePiece::permute(p.colPerm, c, p.rowStride);
-        const int64_t at = p.transposed ? sc * p.rows + sr : sr * p.cols + sc;
+        const int64_t at = p.repeatInRow  ? sr
+                           : p.transposed ? sc * p.rows + sr
+                                          : sr * p.cols + sc;
         const double v = readElement(src, spec.dtypeName, at) +
                          (product.empty() ? 0.0 : product[sc]);
         writeElement(dst, p.dtype, p.index(r, c),

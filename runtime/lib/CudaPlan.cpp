@@ -167,6 +167,13 @@ bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
       }
       p.transposed = pj["transposed"].get<bool>();
     }
+    if (pj.contains("repeat_in_row")) {
+      if (!pj["repeat_in_row"].is_boolean()) {
+        error = "image piece with a non-boolean 'repeat_in_row'";
+        return false;
+      }
+      p.repeatInRow = pj["repeat_in_row"].get<bool>();
+    }
     for (const char *key : {"row_scale", "col_scale"}) {
       if (!pj.contains(key))
         continue;
@@ -255,7 +262,17 @@ bool parseImage(const json &j, const ModelMetadata &meta, CudaPlan &plan,
     for (int64_t d : spec.shape)
       count *= d;
     int elem = elemBytes(p.dtype), from = elemBytes(spec.dtypeName);
-    if (!elem || !from || count != p.rows * p.cols || p.paddedRows < p.rows ||
+    // A repeated vector: no transpose, permutation, column scale or fold.
+    if (p.repeatInRow &&
+        (p.transposed || p.coreMatrices || p.colScale >= 0 ||
+         p.productMatrix >= 0 || p.rowPerm != CudaImagePiece::Identity ||
+         p.colPerm != CudaImagePiece::Identity)) {
+      error = "image piece 'repeat_in_row' with other transformations";
+      return false;
+    }
+    if (!elem || !from ||
+        count != (p.repeatInRow ? p.rows : p.rows * p.cols) ||
+        p.paddedRows < p.rows ||
         p.rowStride < p.cols ||
         p.offset + uint64_t(p.paddedRows) * p.rowStride * elem > image.bytes) {
       error = "image piece of '" + spec.name + "' is inconsistent";
@@ -291,6 +308,13 @@ bool parseGemm(const json &j, const CudaPlan &plan, CudaGemm &g,
       !getInt(j, "bias_offset", -1, kMax, g.biasOffset, error) ||
       !getString(j, "activation", activation, error))
     return false;
+  if (j.contains("tokens")) {
+    if (!j["tokens"].is_boolean()) {
+      error = "cublaslt step with a non-boolean 'tokens'";
+      return false;
+    }
+    g.tokens = j["tokens"].get<bool>();
+  }
   g.x = static_cast<int>(x);
   g.y = static_cast<int>(y);
   g.residual = static_cast<int>(residual);
@@ -320,6 +344,25 @@ bool parseGemm(const json &j, const CudaPlan &plan, CudaGemm &g,
     return !p->coreMatrices && p->rowPerm == CudaImagePiece::Identity &&
            p->colPerm == CudaImagePiece::Identity;
   };
+  if (g.tokens) {
+    // W (n, k) zero padded from its rows and columns; x and y hold k and n
+    // rows a sample of the same columns; the bias repeats along rows.
+    const bool ok =
+        (xv.dtype == "float16" || xv.dtype == "bfloat16") &&
+        yv.dtype == xv.dtype && xv.cols == yv.cols && xv.cols % 8 == 0 &&
+        xv.rowsPerBatch == g.k && yv.rowsPerBatch == g.n && xv.batched &&
+        yv.batched && g.residual < 0 && g.activation == CudaGemm::None && w &&
+        plain(w) && w->dtype == xv.dtype && w->rows <= g.n &&
+        w->paddedRows == g.n && w->cols <= g.k && w->rowStride == g.k &&
+        (g.biasOffset < 0 ||
+         (b && b->repeatInRow && !b->coreMatrices && b->dtype == yv.dtype &&
+          b->rows <= g.n && b->paddedRows == g.n && b->cols == yv.cols &&
+          b->rowStride == yv.cols && g.biasOffset % 16 == 0));
+    if (!ok)
+      error = "cublaslt token-mixing step does not match its values and "
+              "image";
+    return ok;
+  }
   // W may be zero padded from its columns to k (convolution patches).
   bool ok = (xv.dtype == "float16" || xv.dtype == "bfloat16") &&
             elemBytes(yv.dtype) && xv.cols == g.k && yv.cols == g.n &&

@@ -46,6 +46,8 @@ struct CudaImagePiece {
   /// the scales.
   int productMatrix = -1, productVector = -1;
   bool productTransposed = false;
+  /// The param is a vector of `rows` values; element (r, c) is its r.
+  bool repeatInRow = false;
 
   /// perm(p) for positions 0 .. padded - 1 (padded: the padded extent).
   static int64_t permute(Permutation perm, int64_t p, int64_t padded) {
@@ -89,7 +91,12 @@ struct CudaArg {
 /// A linear layer cuBLASLt may compute instead of the step's kernel:
 /// y = act(x W^T + bias) + residual, W (n, k) row-major at byte 0 of the
 /// image, the bias (n elements of y's type) at biasOffset.
+///
+/// With `tokens`: token mixing, y_b = W x_b + bias per sample b, x holding
+/// k rows a sample and y n rows of the same columns, the bias the (n,
+/// y.cols) piece at biasOffset that repeats bias[t] along row t.
 struct CudaGemm {
+  bool tokens = false;
   int x = 0, y = 0, residual = -1, image = 0;
   int64_t k = 0, n = 0, biasOffset = -1;
   /// Gelu: the exact GELU, by `afterKernel` on y after cuBLASLt.

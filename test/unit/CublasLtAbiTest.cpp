@@ -45,6 +45,9 @@ static_assert(
     kPrefMinAlignmentB == CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES &&
     kPrefMinAlignmentC == CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES &&
     kPrefMinAlignmentD == CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES);
+static_assert(kLayoutBatchCount == CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT &&
+              kLayoutStridedBatchOffset ==
+                  CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET);
 // The attribute values the runtime passes have the sizes cuBLASLt reads.
 static_assert(sizeof(int) == sizeof(cublasOperation_t) &&
               sizeof(int) == sizeof(cublasLtEpilogue_t));
@@ -53,7 +56,8 @@ TEST(CublasLtAbi, EveryFunctionIsFoundInTheToolkitsLibrary) {
   setenv("MLPC_CUBLASLT_LIBRARY", MLPC_CUBLASLT_LIBRARY_PATH, 1);
   const Library &l = Library::get();
   EXPECT_TRUE(l.loaded) << l.error;
-  EXPECT_TRUE(l.create && l.matmul && l.algoGetHeuristic);
+  EXPECT_TRUE(l.create && l.matmul && l.algoGetHeuristic &&
+              l.matrixLayoutSetAttribute);
 }
 
 } // namespace

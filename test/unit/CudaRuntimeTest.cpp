@@ -312,6 +312,71 @@ TEST(CudaPlan, CublasLtSteps) {
   }
 }
 
+/// Token mixing, 12 -> 12 tokens padded to 16, of 8 channels, in f16: W
+/// (12, 12) zero padded to (16, 16), the bias repeated along 8 columns.
+std::string tokenGemmMetadata(const std::string &gemm,
+                              const std::string &biasKeys =
+                                  R"(, "repeat_in_row": true)") {
+  return R"({"abi": 1, "name": "tok", "cpu": false,
+    "inputs": [{"name": "x", "dtype": "float16", "shape": [-1, 16, 8]}],
+    "outputs": [{"name": "y", "dtype": "float16", "shape": [-1, 16, 8]}],
+    "params": [{"name": "w", "dtype": "float32", "shape": [12, 12], "offset": 0},
+               {"name": "b", "dtype": "float32", "shape": [12], "offset": 576}],
+    "weights": {"embedded": true, "nbytes": 624},
+    "cuda": {"precision": "f16", "fatbin_bytes": 64,
+      "values": [{"kind": "input", "index": 0, "cols": 8, "dtype": "float16",
+                  "rows_per_batch": 16},
+                 {"kind": "output", "index": 0, "cols": 8, "dtype": "float16",
+                  "rows_per_batch": 16}],
+      "images": [{"bytes": 768, "pieces": [
+         {"param": 0, "dtype": "float16", "rows": 12, "cols": 12,
+          "padded_rows": 16, "row_stride": 16, "offset": 0},
+         {"param": 1, "dtype": "float16", "rows": 12, "cols": 8,
+          "padded_rows": 16, "row_stride": 8, "offset": 512)" +
+         biasKeys + R"(}]}],
+      "steps": [{"kernel": "k", "threads": 256, "shared_bytes": 0,
+         "grid": "persistent", "rows_per_cta": 1, "grid_y": 1,
+         "args": [{"value": 0}, {"image": 0}, {"value": 1}, {"rows": 1}],
+         "cublaslt": {)" +
+         gemm + R"(}}]}})";
+}
+
+TEST(CudaPlan, CublasLtTokenMixing) {
+  const std::string good = R"("tokens": true, "x": 0, "y": 1,
+      "residual": -1, "image": 0, "k": 16, "n": 16, "bias_offset": 512,
+      "activation": "none")";
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(tokenGemmMetadata(good).c_str(), meta, error))
+      << error;
+  const CudaGemm &g = meta.cuda.steps[0].gemm;
+  EXPECT_TRUE(g.tokens);
+  EXPECT_EQ(g.k, 16);
+  EXPECT_TRUE(meta.cuda.images[0].pieces[1].repeatInRow);
+  const std::string bad[] = {
+      // k is x's rows a sample, 16, not its tokens.
+      tokenGemmMetadata(R"("tokens": true, "x": 0, "y": 1, "residual": -1,
+          "image": 0, "k": 12, "n": 16, "bias_offset": 512,
+          "activation": "none")"),
+      // cuBLASLt adds the bias as C: it must repeat along rows.
+      tokenGemmMetadata(good, ""),
+      // No activation or residual in token mixing.
+      tokenGemmMetadata(R"("tokens": true, "x": 0, "y": 1, "residual": -1,
+          "image": 0, "k": 16, "n": 16, "bias_offset": 512,
+          "activation": "relu")"),
+      tokenGemmMetadata(R"("tokens": true, "x": 0, "y": 1, "residual": 0,
+          "image": 0, "k": 16, "n": 16, "bias_offset": 512,
+          "activation": "none")"),
+      // A repeated vector is not also transposed.
+      tokenGemmMetadata(good, R"(, "repeat_in_row": true, "transposed": true)"),
+  };
+  for (const std::string &text : bad) {
+    ModelMetadata m;
+    EXPECT_FALSE(parseMetadata(text.c_str(), m, error)) << text;
+    EXPECT_NE(error.find("cuda: "), std::string::npos) << error;
+  }
+}
+
 /// The TMA kernels' arguments: a tensor map of the input value and one of
 /// the weight image, then the flag saying both were encoded.
 TEST(CudaPlan, TensorMapArgs) {
@@ -421,6 +486,33 @@ TEST(CudaImage, PiecesConvertPadScaleAndTranspose) {
   for (int r = 0; r < 2; ++r)
     for (int c = 0; c < 3; ++c)
       EXPECT_EQ(f32(80 + 4 * (r * 3 + c)), w[c * 2 + r]) << r << " " << c;
+}
+
+/// A per-token bias as cuBLASLt's C: element (r, c) is b[r], zero rows of
+/// padding after.
+TEST(CudaImage, BiasRepeatedAlongRows) {
+  const std::string text = imageMetadata("", 48, R"({"bytes": 32, "pieces": [
+         {"param": 1, "dtype": "float16", "rows": 3, "cols": 4,
+          "padded_rows": 4, "row_stride": 4, "offset": 0,
+          "repeat_in_row": true}]})");
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(text.c_str(), meta, error)) << error;
+  const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
+              s[3] = {2, -0.5f, 0.25f};
+  std::vector<unsigned char> out;
+  buildCudaImage(meta, meta.cuda.images[0], {w, b, s}, out);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c) {
+      uint16_t h;
+      std::memcpy(&h, out.data() + 2 * (r * 4 + c), 2);
+      EXPECT_EQ(halfToFloat(h), r < 3 ? b[r] : 0.f) << r << " " << c;
+    }
+  // The repeated param must have one element per row (w has six).
+  std::string bad = text;
+  bad.replace(bad.find(R"("param": 1)"), 10, R"("param": 0)");
+  ModelMetadata m;
+  EXPECT_FALSE(parseMetadata(bad.c_str(), m, error));
 }
 
 } // namespace

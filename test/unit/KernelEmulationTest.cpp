@@ -315,6 +315,109 @@ TEST(KernelEmulation, LayerNormWrittenTransposed) {
   checkLayerNormTransposed<__half, 196, 72, 144, 72, mlpc::kGeluErf, 104>(0);
 }
 
+/// Token mixing's operand: layer_norm of a slice through the deferred GELU,
+/// in halves, written with PADDED rows a sample, the last ones zeros.
+TEST(KernelEmulation, LayerNormWrittenWithPaddingRows) {
+  constexpr int N = 3, T = 13, PADDED = 16, C = 40, STRIDE = 80, START = 40;
+  const std::vector<float> x = randomVector(N * T * STRIDE, 30),
+                           image = randomVector(2 * C, 31);
+  const std::vector<__half> xh = convert<__half>(x);
+  std::vector<__half> y(N * PADDED * C, mlpc::fromFloat<__half>(7.f));
+  launch(dim3(2), 256, [&] {
+    mlpc::runLayerNorm<__half, __half, C, true, true, STRIDE, mlpc::kGeluErf,
+                       T, PADDED>(xh.data() + START, image.data(), y.data(),
+                                  N * PADDED, 1e-5f);
+  });
+  for (int n = 0; n < N; ++n)
+    for (int t = 0; t < PADDED; ++t) {
+      std::vector<float> row(C);
+      for (int c = 0; c < C && t < T; ++c)
+        row[c] = static_cast<float>(
+            gelu(mlpc::toFloat(xh[(n * T + t) * STRIDE + START + c])));
+      const std::vector<double> want = layerNorm(row.data(), C, image);
+      for (int c = 0; c < C; ++c)
+        ASSERT_NEAR(mlpc::toFloat(y[(n * PADDED + t) * C + c]),
+                    t < T ? want[c] : 0.0, 2e-2)
+            << n << " " << t << " " << c;
+    }
+}
+
+/// Copies between per-sample row counts: a slice through an activation
+/// padded with zero rows, and back.
+TEST(KernelEmulation, RemapRowsPadsAndUnpads) {
+  constexpr int N = 3, T = 13, PADDED = 16, C = 24, STRIDE = 48, START = 24;
+  const std::vector<float> x = randomVector(N * T * STRIDE, 32);
+  std::vector<float> padded(N * PADDED * C, 7.f), back(N * T * C);
+  launch(dim3(2), 64, [&] {
+    mlpc::runRemapRows<float, float, C, STRIDE, mlpc::kRelu, T, PADDED, T>(
+        x.data() + START, padded.data(), N * PADDED);
+  });
+  launch(dim3(3), 64, [&] {
+    mlpc::runRemapRows<float, float, C, C, 0, PADDED, T, T>(
+        padded.data(), back.data(), N * T);
+  });
+  for (int n = 0; n < N; ++n)
+    for (int t = 0; t < PADDED; ++t)
+      for (int c = 0; c < C; ++c) {
+        const float want =
+            t < T ? std::max(x[(n * T + t) * STRIDE + START + c], 0.f) : 0.f;
+        ASSERT_EQ(padded[(n * PADDED + t) * C + c], want) << n << t << c;
+        if (t < T)
+          ASSERT_EQ(back[(n * T + t) * C + c], want);
+      }
+}
+
+/// The kernel of the token-mixing step (cuBLASLt's batched GEMM where the
+/// runtime has it): y_b = W x_b + bias over padded tokens, tiles partial in
+/// both directions, the bias read from its repeated [NP, C] piece.
+template <bool BIAS> void checkTokenMix() {
+  constexpr int N = 3, KP = 48, NP = 80, T = 45, TOUT = 70, C = 72;
+  constexpr int BIAS_AT = BIAS ? NP * KP * 2 : -1;
+  const std::vector<float> w = randomVector(TOUT * T, 33),
+                           bias = randomVector(TOUT, 34),
+                           x = randomVector(N * KP * C, 35);
+  // The image as the runtime builds it: W (NP, KP) zero padded, then the
+  // bias repeated along rows (zero rows past TOUT).
+  std::vector<unsigned char> image(NP * KP * 2 + NP * C * 2, 0);
+  auto *wi = reinterpret_cast<__half *>(image.data());
+  auto *bi = reinterpret_cast<__half *>(image.data() + NP * KP * 2);
+  for (int t = 0; t < NP; ++t) {
+    for (int s = 0; s < KP; ++s)
+      wi[t * KP + s] = mlpc::fromFloat<__half>(t < TOUT && s < T ? w[t * T + s] : 0.f);
+    for (int c = 0; c < C; ++c)
+      bi[t * C + c] = mlpc::fromFloat<__half>(t < TOUT ? bias[t] : 0.f);
+  }
+  std::vector<__half> xh = convert<__half>(x);
+  for (int n = 0; n < N; ++n) // the operand's padding rows are zeros
+    for (int s = T; s < KP; ++s)
+      for (int c = 0; c < C; ++c)
+        xh[(n * KP + s) * C + c] = mlpc::fromFloat<__half>(0.f);
+  std::vector<__half> y(N * NP * C);
+  constexpr long long tiles = N * ((NP + 63) / 64) * ((C + 63) / 64);
+  launch(dim3(5), 256, [&] {
+    mlpc::runTokenMix<__half, KP, NP, C, BIAS_AT>(xh.data(), image.data(),
+                                                  y.data(), tiles);
+  });
+  for (int n = 0; n < N; ++n)
+    for (int t = 0; t < NP; ++t)
+      for (int c = 0; c < C; ++c) {
+        double want = 0;
+        for (int s = 0; s < T && t < TOUT; ++s)
+          want += double(mlpc::toFloat(wi[t * KP + s])) *
+                  mlpc::toFloat(xh[(n * KP + s) * C + c]);
+        if (BIAS)
+          want += mlpc::toFloat(bi[t * C + c]);
+        ASSERT_NEAR(mlpc::toFloat(y[(n * NP + t) * C + c]), want,
+                    2e-2 + 4e-3 * std::abs(want))
+            << n << " " << t << " " << c;
+      }
+}
+
+TEST(KernelEmulation, TokenMixAsAProductFromTheLeft) {
+  checkTokenMix<true>();
+  checkTokenMix<false>();
+}
+
 /// The exact GELU in place after cuBLASLt: 16-byte pieces and a tail.
 TEST(KernelEmulation, GeluInPlace) {
   const std::vector<float> x = randomVector(1003, 8);

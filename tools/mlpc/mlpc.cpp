@@ -99,6 +99,11 @@ cl::opt<bool> cudaCublasLt(
              "a residual add; on by default, measured faster on an H200 in "
              "bench/RESULTS.md); the generated kernel where it cannot load "
              "libcublasLt, with MLPC_CUBLASLT=0 or --cuda-cublaslt=false"));
+cl::opt<bool> cudaTokenGemm(
+    "cuda-token-gemm", cl::init(true), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: with cuBLASLt, token mixing (transpose, linear over "
+             "the tokens, transpose back) as one batched GEMM on [N, T, C] "
+             "(default on); off: transposes and a chain kernel"));
 cl::opt<std::string> cpuName(
     "mcpu", cl::init("native"), cl::cat(category),
     cl::desc("CPU to generate code for: 'native' (this machine, default) or "
@@ -194,6 +199,7 @@ int main(int argc, char **argv) {
   options.cudaTuning.gemmKernel = cudaGemmKernel;
   options.cudaTuning.gemmTma = cudaGemmTma;
   options.cudaTuning.cublasLt = cudaCublasLt;
+  options.cudaTuning.tokenGemm = cudaTokenGemm;
   if (!cudaArchs.empty())
     options.cudaArchs.assign(cudaArchs.begin(), cudaArchs.end());
   options.targetOptions.cpu = cpuName;

@@ -1167,44 +1167,64 @@ runGemm(const T *__restrict__ x, const unsigned char *__restrict__ image,
 
 // ---- row-wise and elementwise kernels ------------------------------------
 
+/// A row of C elements as each lane of a warp holds it, V at a time: in
+/// registers when that is at most 32 elements a lane (the row is then loaded
+/// and activated once), else reloaded by each pass.
+template <int V, int C> struct RowCache {
+  static constexpr int kChunks = (C + 32 * V - 1) / (32 * V);
+  static constexpr bool kCached = kChunks * V <= 32;
+  float v[kCached ? kChunks : 1][V];
+};
+
+/// Chunk i (columns (lane + 32 i) V ..) of the row through activation XACT:
+/// from the cache, or loaded again.
+template <int V, class InT, int C, int XACT>
+__device__ __forceinline__ void rowChunk(const InT *__restrict__ xr,
+                                         const RowCache<V, C> &cache, int i,
+                                         float (&v)[V]) {
+  if constexpr (RowCache<V, C>::kCached) {
+#pragma unroll
+    for (int k = 0; k < V; ++k)
+      v[k] = cache.v[i][k];
+  } else {
+    loadPack<InT, V>(xr + ((threadIdx.x & 31) + 32 * i) * V, v);
+#pragma unroll
+    for (int k = 0; k < V; ++k)
+      v[k] = activate<XACT>(v[k]);
+  }
+}
+
 /// A warp's layer_norm statistics of one row of C elements (read through
 /// activation XACT), in fp32 and two passes (the mean, then the mean square
 /// deviation), with V-element loads (C and the row's address multiples of
-/// V): every lane gets the mean and 1 / sqrt(variance + eps). Rows of up to
-/// 32 elements a lane stay in registers between the passes, so each element
-/// is loaded and activated once (an exact GELU left to this reader costs as
-/// much as the loads).
+/// V): every lane gets the mean and 1 / sqrt(variance + eps), and `cache`
+/// the row (RowCache). An exact GELU left to this reader costs as much as
+/// the loads.
 template <int V, class InT, int C, int XACT>
 __device__ __forceinline__ void rowStatistics(const InT *__restrict__ xr,
                                               float eps, float &mean,
-                                              float &inv) {
+                                              float &inv,
+                                              RowCache<V, C> &cache) {
+  using Cache = RowCache<V, C>;
   const int lane = threadIdx.x & 31;
-  constexpr int kChunks = (C + 32 * V - 1) / (32 * V);
-  constexpr bool kCached = kChunks * V <= 32;
-  float cache[kCached ? kChunks : 1][V];
   float v[V], sum = 0.f;
-  if constexpr (kCached) {
 #pragma unroll
-    for (int i = 0; i < kChunks; ++i) {
-      const int c = (lane + 32 * i) * V;
+  for (int i = 0; i < Cache::kChunks; ++i) {
 #pragma unroll
-      for (int k = 0; k < V; ++k)
-        cache[i][k] = 0.f;
-      if (c < C) {
-        loadPack<InT, V>(xr + c, v);
+    for (int k = 0; k < V; ++k)
+      v[k] = 0.f;
+    if ((lane + 32 * i) * V < C) {
+      loadPack<InT, V>(xr + (lane + 32 * i) * V, v);
 #pragma unroll
-        for (int k = 0; k < V; ++k) {
-          cache[i][k] = activate<XACT>(v[k]);
-          sum += cache[i][k];
-        }
+      for (int k = 0; k < V; ++k) {
+        v[k] = activate<XACT>(v[k]);
+        sum += v[k];
       }
     }
-  } else {
-    for (int c = lane * V; c < C; c += 32 * V) {
-      loadPack<InT, V>(xr + c, v);
+    if constexpr (Cache::kCached) {
 #pragma unroll
       for (int k = 0; k < V; ++k)
-        sum += activate<XACT>(v[k]);
+        cache.v[i][k] = v[k];
     }
   }
 #pragma unroll
@@ -1212,59 +1232,187 @@ __device__ __forceinline__ void rowStatistics(const InT *__restrict__ xr,
     sum += __shfl_xor_sync(0xffffffffu, sum, o);
   mean = sum / C;
   float sq = 0.f;
-  if constexpr (kCached) {
 #pragma unroll
-    for (int i = 0; i < kChunks; ++i)
-      if ((lane + 32 * i) * V < C) {
-#pragma unroll
-        for (int k = 0; k < V; ++k) {
-          const float d = cache[i][k] - mean;
-          sq += d * d;
-        }
-      }
-  } else {
-    for (int c = lane * V; c < C; c += 32 * V) {
-      loadPack<InT, V>(xr + c, v);
+  for (int i = 0; i < Cache::kChunks; ++i)
+    if ((lane + 32 * i) * V < C) {
+      rowChunk<V, InT, C, XACT>(xr, cache, i, v);
 #pragma unroll
       for (int k = 0; k < V; ++k) {
-        const float d = activate<XACT>(v[k]) - mean;
+        const float d = v[k] - mean;
         sq += d * d;
       }
     }
-  }
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1)
     sq += __shfl_xor_sync(0xffffffffu, sq, o);
   inv = rsqrtf(sq / C + eps);
 }
 
+/// One row of layer_norm by a warp, V elements a lane at a time.
+template <int V, class InT, class OutT, int C, bool WEIGHT, bool BIAS,
+          int XACT>
+__device__ __forceinline__ void normalizeRow(const InT *__restrict__ xr,
+                                             const float *__restrict__ image,
+                                             OutT *__restrict__ yr,
+                                             float eps) {
+  RowCache<V, C> cache;
+  float mean, inv, v[V];
+  rowStatistics<V, InT, C, XACT>(xr, eps, mean, inv, cache);
+  const int lane = threadIdx.x & 31;
+#pragma unroll
+  for (int i = 0; i < RowCache<V, C>::kChunks; ++i) {
+    const int c = (lane + 32 * i) * V;
+    if (c >= C)
+      continue;
+    rowChunk<V, InT, C, XACT>(xr, cache, i, v);
+#pragma unroll
+    for (int k = 0; k < V; ++k) {
+      v[k] = (v[k] - mean) * inv;
+      if constexpr (WEIGHT)
+        v[k] *= image[c + k];
+      if constexpr (BIAS)
+        v[k] += image[(WEIGHT ? C : 0) + c + k];
+    }
+    storePack<OutT, V>(yr + c, v);
+  }
+}
+
 /// layer_norm over the last axis (C), one warp per row, fp32 statistics
 /// computed in two passes; the image holds gamma then beta as floats. XACT:
 /// x is read through that activation (one its producer left to readers).
+/// With PADDED > 0, y holds PADDED rows per sample: the first TOKENS are
+/// x's rows, the rest zeros (the operand of a padded token-mixing GEMM);
+/// `rows` counts y's rows.
 template <class InT, class OutT, int C, bool WEIGHT, bool BIAS,
-          int IN_STRIDE = C, int XACT = kIdentity>
+          int IN_STRIDE = C, int XACT = kIdentity, int TOKENS = 0,
+          int PADDED = 0>
 __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
                                              const float *__restrict__ image,
                                              OutT *__restrict__ y,
                                              long long rows, float eps) {
-  const int lane = threadIdx.x & 31;
+  constexpr int V = widthDividing(C, IN_STRIDE);
+  const bool packed = alignedTo<V>(x) && alignedTo<V>(y);
   const long long warps = blockDim.x >> 5;
   for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
        row += gridDim.x * warps) {
-    const InT *xr = x + row * IN_STRIDE; // a column slice of a wider row
-    float mean, inv;
-    rowStatistics<1, InT, C, XACT>(xr, eps, mean, inv);
-    for (int c = lane; c < C; c += 32) {
-      float v = (activate<XACT>(toFloat(xr[c])) - mean) * inv;
-      if constexpr (WEIGHT)
-        v *= image[c];
-      if constexpr (BIAS)
-        v += image[(WEIGHT ? C : 0) + c];
-      y[row * C + c] = fromFloat<OutT>(v);
+    long long in = row;
+    if constexpr (PADDED > 0) {
+      const int t = static_cast<int>(row % PADDED);
+      if (t >= TOKENS) {
+        for (int c = threadIdx.x & 31; c < C; c += 32)
+          y[row * C + c] = fromFloat<OutT>(0.f);
+        continue;
+      }
+      in = row / PADDED * TOKENS + t;
     }
+    const InT *xr = x + in * IN_STRIDE; // a column slice of a wider row
+    if (packed)
+      normalizeRow<V, InT, OutT, C, WEIGHT, BIAS, XACT>(xr, image, y + row * C,
+                                                        eps);
+    else
+      normalizeRow<1, InT, OutT, C, WEIGHT, BIAS, XACT>(xr, image,
+                                                        y + row * C, eps);
   }
 }
 
+/// Token mixing as a product from the left, y_b = W x_b (+ bias) for each
+/// sample b: x [batch, KP, C] and y [batch, NP, C] row-major, W (NP, KP)
+/// row-major at byte 0 of the image (zero padded), the bias (BIAS_AT >= 0)
+/// the [NP, C] piece of T at byte BIAS_AT whose row t repeats bias[t]. fp32
+/// on CUDA cores, 64 x 64 tiles of one sample per CTA of 256 threads
+/// (`tiles` = batch * ceil(NP / 64) * ceil(C / 64)): the kernel of the step
+/// that cuBLASLt's batched GEMM runs where the runtime has the library.
+template <class T, int KP, int NP, int C, int BIAS_AT>
+__device__ __forceinline__ void runTokenMix(const T *__restrict__ x,
+                                            const unsigned char *__restrict__ image,
+                                            T *__restrict__ y,
+                                            long long tiles) {
+  constexpr int kTilesN = (NP + 63) / 64, kTilesC = (C + 63) / 64;
+  __shared__ float ws[64][33]; // W[t0 + r][s0 + k]
+  __shared__ float xs[32][64]; // x_b[s0 + k][c0 + c]
+  const T *w = reinterpret_cast<const T *>(image);
+  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+  for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+    const long long b = tile / (kTilesN * kTilesC);
+    const int t0 = static_cast<int>(tile / kTilesC % kTilesN) * 64,
+              c0 = static_cast<int>(tile % kTilesC) * 64;
+    float acc[4][4] = {};
+    for (int s0 = 0; s0 < KP; s0 += 32) {
+      for (int i = threadIdx.x; i < 64 * 32; i += blockDim.x) {
+        const int r = i / 32, k = i % 32;
+        ws[r][k] = t0 + r < NP && s0 + k < KP
+                       ? toFloat(w[(t0 + r) * KP + s0 + k])
+                       : 0.f;
+        const int kk = i / 64, c = i % 64;
+        xs[kk][c] = s0 + kk < KP && c0 + c < C
+                        ? toFloat(x[(b * KP + s0 + kk) * C + c0 + c])
+                        : 0.f;
+      }
+      __syncthreads();
+      for (int k = 0; k < 32; ++k)
+#pragma unroll
+        for (int i = 0; i < 4; ++i)
+#pragma unroll
+          for (int j = 0; j < 4; ++j)
+            acc[i][j] += ws[ty + 16 * i][k] * xs[k][tx + 16 * j];
+      __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const int t = t0 + ty + 16 * i, c = c0 + tx + 16 * j;
+        if (t >= NP || c >= C)
+          continue;
+        float v = acc[i][j];
+        if constexpr (BIAS_AT >= 0)
+          v += toFloat(reinterpret_cast<const T *>(image + BIAS_AT)[t * C]);
+        y[(b * NP + t) * C + c] = fromFloat<T>(v);
+      }
+  }
+}
+
+/// Rows of C elements copied between per-sample row counts: y holds OUT_ROWS
+/// rows a sample, of which the first LIVE are x's rows (x: IN_ROWS a sample,
+/// IN_STRIDE apart, read through activation XACT) and the rest zeros.
+/// Pads token mixing's GEMM operand (OUT_ROWS > IN_ROWS) or takes its
+/// result back to the tensor's rows (OUT_ROWS < IN_ROWS); `rows` counts y's.
+template <class InT, class OutT, int C, int IN_STRIDE, int XACT, int IN_ROWS,
+          int OUT_ROWS, int LIVE>
+__device__ __forceinline__ void runRemapRows(const InT *__restrict__ x,
+                                             OutT *__restrict__ y,
+                                             long long rows) {
+  constexpr int V = widthDividing(C, IN_STRIDE);
+  const bool packed = alignedTo<V>(x) && alignedTo<V>(y);
+  const long long warps = blockDim.x >> 5;
+  for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
+       row += gridDim.x * warps) {
+    const int t = static_cast<int>(row % OUT_ROWS);
+    const InT *xr = x + (row / OUT_ROWS * IN_ROWS + t) * IN_STRIDE;
+    for (int c = (threadIdx.x & 31) * V; c < C; c += 32 * V) {
+      float v[V] = {};
+      if (t < LIVE) {
+        if (packed) {
+          loadPack<InT, V>(xr + c, v);
+        } else {
+#pragma unroll
+          for (int k = 0; k < V; ++k)
+            v[k] = toFloat(xr[c + k]);
+        }
+#pragma unroll
+        for (int k = 0; k < V; ++k)
+          v[k] = activate<XACT>(v[k]);
+      }
+      if (packed) {
+        storePack<OutT, V>(y + row * C + c, v);
+      } else {
+#pragma unroll
+        for (int k = 0; k < V; ++k)
+          y[row * C + c + k] = fromFloat<OutT>(v[k]);
+      }
+    }
+  }
+}
 
 /// layer_norm statistics of `rows` rows of C elements (rows of IN_STRIDE:
 /// a slice of wider rows), read through activation XACT, a warp per row:
@@ -1281,10 +1429,15 @@ runRowStatistics(const InT *__restrict__ x, float *__restrict__ stats,
   for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
        row += gridDim.x * warps) {
     float mean, inv;
-    if (packed)
-      rowStatistics<V, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv);
-    else
-      rowStatistics<1, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv);
+    if (packed) {
+      RowCache<V, C> cache;
+      rowStatistics<V, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv,
+                                     cache);
+    } else {
+      RowCache<1, C> cache;
+      rowStatistics<1, InT, C, XACT>(x + row * IN_STRIDE, eps, mean, inv,
+                                     cache);
+    }
     if ((threadIdx.x & 31) == 0) {
       stats[2 * row] = mean;
       stats[2 * row + 1] = inv;

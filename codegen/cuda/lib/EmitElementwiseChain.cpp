@@ -14,6 +14,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdio>
+#include <functional>
 
 using namespace mlir;
 using namespace mlp::cuda;
@@ -110,27 +111,46 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
 
   const int64_t c = colsOf(result.getType());
   // Each tensor is read at element i of the result, through a row stride
-  // when it is a column slice of a wider buffer.
-  auto at = [&](const Strided &s) -> std::string {
-    if (s.start == 0 && s.stride == c)
-      return "[i]";
-    return "[(i / " + std::to_string(c) + ") * " + std::to_string(s.stride) +
-           " + " + std::to_string(s.start) + " + c]";
+  // when it is a column slice of a wider buffer, past padding rows when it
+  // has them (token mixing's results), through an activation its producer
+  // left to its readers.
+  auto at = [&](const Strided &s, const std::string &col) -> std::string {
+    if (s.start == 0 && s.stride == c && !s.padded)
+      return "i"; // element i itself
+    const std::string row = "(i / " + std::to_string(c) + ")";
+    const std::string bufferRow =
+        s.padded ? "(" + row + " / " + std::to_string(s.live) + " * " +
+                       std::to_string(s.padded) + " + " + row + " % " +
+                       std::to_string(s.live) + ")"
+                 : row;
+    return bufferRow + " * " + std::to_string(s.stride) + " + " +
+           std::to_string(s.start) + " + " + col;
   };
+  auto activated = [](const std::string &v, const Strided &s) {
+    return s.act ? "mlpc::activate<" + std::to_string(s.act) + ">(" + v + ")"
+                 : v;
+  };
+  // The ops, with `operand(k)` the k-th tensor's element as a float.
   Image image;
-  std::vector<int> tensors;
-  std::string body;
-  llvm::raw_string_ostream os(body);
+  std::vector<Strided> tensors;
+  struct Line {
+    std::string lhs, symbol, rhs; // v = lhs symbol rhs; "" symbol: v = lhs
+    int tensor = -1;              // lhs or rhs is this tensor ("@")
+  };
+  std::vector<Line> code;
   for (ChainOp &op : ops) {
-    std::string w;
     if (op.bothRunning) {
-      os << "    v = v " << binarySymbol(op.op) << " v;\n";
+      code.push_back({"v", binarySymbol(op.op), "v"});
       continue;
     }
     if (!op.other) {
-      os << "    v = mlpc::activate<" << activationOf(op.op) << ">(v);\n";
+      code.push_back(
+          {"mlpc::activate<" + std::to_string(activationOf(op.op)) + ">(v)",
+           "", ""});
       continue;
     }
+    std::string w;
+    int tensor = -1;
     if (auto constant = op.other.getDefiningOp<mlp::ConstantOp>()) {
       w = floatLiteral(constant.getValue().convertToDouble());
     } else if (auto param = op.other.getDefiningOp<mlp::ParamOp>()) {
@@ -139,18 +159,33 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
       w = "p[" + std::to_string(image.bytes / 4) + " + c]";
       image.bytes += alignTo16(c * 4);
     } else {
-      auto t = stridedOf(op.other, op.op);
+      auto t = stridedOf(op.other, op.op, /*readsActivation=*/true,
+                         /*takesPadding=*/true);
       if (failed(t))
         return failure();
-      tensors.push_back(t->value);
-      w = "mlpc::toFloat(t" + std::to_string(tensors.size() - 1) + at(*t) + ")";
+      tensor = static_cast<int>(tensors.size());
+      tensors.push_back(*t);
+      w = "@";
     }
-    os << "    v = " << (op.runningOnLeft ? "v" : w) << " "
-       << binarySymbol(op.op) << " " << (op.runningOnLeft ? w : "v") << ";\n";
+    code.push_back({op.runningOnLeft ? "v" : w, binarySymbol(op.op),
+                    op.runningOnLeft ? w : "v", tensor});
   }
+  auto body = [&](const std::function<std::string(int)> &operand) {
+    std::string text;
+    for (const Line &s : code) {
+      auto side = [&](const std::string &e) {
+        return e == "@" ? operand(s.tensor) : e;
+      };
+      text += "      v = " + side(s.lhs) +
+              (s.symbol.empty() ? "" : " " + s.symbol + " " + side(s.rhs)) +
+              ";\n";
+    }
+    return text;
+  };
   for (ChainOp &op : ops)
     consumed.insert(op.op);
-  auto x = stridedOf(running, first);
+  auto x = stridedOf(running, first, /*readsActivation=*/true,
+                     /*takesPadding=*/true);
   if (failed(x))
     return failure();
   const int in = x->value;
@@ -171,27 +206,69 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
   step.args = {{Arg::ValueRef, in}, {Arg::ImageRef, imageIndex}};
   std::string params;
   llvm::raw_string_ostream ps(params);
-  ps << "const " << cType(program.values[in].dtype)
-     << " *__restrict__ x, const float *__restrict__ p";
+  const char *xt = cType(program.values[in].dtype);
+  ps << "const " << xt << " *__restrict__ x, const float *__restrict__ p";
   for (size_t k = 0; k < tensors.size(); ++k) {
-    step.args.push_back({Arg::ValueRef, tensors[k]});
-    ps << ", const " << cType(program.values[tensors[k]].dtype)
+    step.args.push_back({Arg::ValueRef, tensors[k].value});
+    ps << ", const " << cType(program.values[tensors[k].value].dtype)
        << " *__restrict__ t" << k;
   }
   const char *ot = cType(program.values[out].dtype);
   ps << ", " << ot << " *__restrict__ y, long long n";
   step.args.push_back({Arg::ValueRef, out});
-  Arg count = rowsOf(in);
-  count.perBatch *= c; // one thread per element
+  Arg count = rowsOf(out);
+  count.perBatch *= c; // elements
   step.args.push_back(count);
+  // V elements a thread with V-element loads and stores where every row
+  // start allows them (and the pointers, checked at run time), one else.
+  int v = 8;
+  auto allows = [&](const Strided &s) {
+    return s.stride % v == 0 && s.start % v == 0;
+  };
+  while (v > 1 && (c % v || !allows(*x) ||
+                   !llvm::all_of(tensors, allows)))
+    v /= 2;
+  const std::string vs = std::to_string(v);
   std::string kernel;
   llvm::raw_string_ostream ks(kernel);
-  ks << "for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + "
-        "threadIdx.x; i < n;\n       i += static_cast<long long>(gridDim.x) * "
-        "blockDim.x) {\n    const int c = static_cast<int>(i % "
-     << c << ");\n    (void)c;\n    float v = mlpc::toFloat(x" << at(*x)
-     << ");\n"
-     << body << "    y[i] = mlpc::fromFloat<" << ot << ">(v);\n  }";
+  const std::string loop =
+      "blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; ";
+  const std::string stride = "static_cast<long long>(gridDim.x) * blockDim.x";
+  if (v > 1) {
+    ks << "if (mlpc::alignedTo<" << vs << ">(x) && mlpc::alignedTo<" << vs
+       << ">(y)";
+    for (size_t k = 0; k < tensors.size(); ++k)
+      ks << " && mlpc::alignedTo<" << vs << ">(t" << k << ")";
+    ks << ") {\n    for (long long g = " << loop << "g < n / " << vs
+       << "; g += " << stride << ") {\n      const long long i = g * " << vs
+       << ";\n      const int c0 = static_cast<int>(i % " << c
+       << ");\n      float xv[" << vs << "], yv[" << vs << "];\n"
+       << "      mlpc::loadPack<" << xt << ", " << vs << ">(x + "
+       << at(*x, "c0") << ", xv);\n";
+    for (size_t k = 0; k < tensors.size(); ++k)
+      ks << "      float tv" << k << "[" << vs << "];\n      mlpc::loadPack<"
+         << cType(program.values[tensors[k].value].dtype) << ", " << vs
+         << ">(t" << k << " + " << at(tensors[k], "c0") << ", tv" << k
+         << ");\n";
+    ks << "#pragma unroll\n      for (int k = 0; k < " << vs
+       << "; ++k) {\n      const int c = c0 + k;\n      (void)c;\n"
+       << "      float v = " << activated("xv[k]", *x) << ";\n"
+       << body([&](int k) {
+            return activated("tv" + std::to_string(k) + "[k]", tensors[k]);
+          })
+       << "      yv[k] = v;\n      }\n      mlpc::storePack<" << ot << ", "
+       << vs << ">(y + i, yv);\n    }\n    return;\n  }\n  ";
+  }
+  ks << "for (long long i = " << loop << "i < n;\n       i += " << stride
+     << ") {\n    const int c = static_cast<int>(i % " << c
+     << ");\n    (void)c;\n    float v = "
+     << activated("mlpc::toFloat(x[" + at(*x, "c") + "])", *x) << ";\n"
+     << body([&](int k) {
+          return activated("mlpc::toFloat(t" + std::to_string(k) + "[" +
+                               at(tensors[k], "c") + "])",
+                           tensors[k]);
+        })
+     << "    y[i] = mlpc::fromFloat<" << ot << ">(v);\n  }";
   addStep(step, params, kernel);
   return true;
 }

@@ -67,10 +67,21 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
     if (auto t = dyn_cast<mlp::TransposeOp>(*op.getResult().getUsers().begin());
         t && mlp::swapsLastTwoAxes(t))
       transpose = t;
-  const int64_t tokens = transpose ? type.getDimSize(1) : 0;
+  // A transpose that starts token mixing as a batched GEMM stays: the
+  // kernel writes [N, T, C] with the GEMM's padding rows.
+  int64_t padded = 0;
+  if (transpose && tokenGemmAt(transpose)) {
+    padded = paddedTokens(type.getDimSize(1));
+    transpose = nullptr;
+  }
+  const int64_t tokens = transpose || padded ? type.getDimSize(1) : 0;
   if (transpose)
     consumed.insert(transpose);
-  int out = defineResult(transpose ? transpose.getResult() : op.getResult());
+  int out = padded ? newTemp(padded, c)
+                   : defineResult(transpose ? transpose.getResult()
+                                            : op.getResult());
+  if (padded)
+    paddedValues[op.getResult()] = {out, tokens};
   int imageIndex = -1;
   if (!image.pieces.empty()) {
     image.bytes = alignTo16(image.bytes);
@@ -137,14 +148,17 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
     return success();
   }
   Step step;
-  newKernel(what, step);
+  newKernel(padded ? what + ", written with " + std::to_string(padded) +
+                         " rows a sample (token mixing)"
+                   : what,
+            step);
   step.threads = 256;
   step.grid = Step::Persistent;
   step.rowsPerCta = 8;
   step.args = {{Arg::ValueRef, *in},
                {Arg::ImageRef, imageIndex},
                {Arg::ValueRef, out},
-               rowsOf(*in),
+               rowsOf(out), // the output's: with padding rows, more
                {Arg::F32, 0, op.getEps().convertToDouble()}};
   std::string params, body;
   llvm::raw_string_ostream(params)
@@ -152,7 +166,10 @@ LogicalResult ProgramBuilder::emitLayerNorm(mlp::LayerNormOp op) {
       << " *y, long long rows, float eps";
   llvm::raw_string_ostream(body)
       << "mlpc::runLayerNorm<" << it << ", " << ot << ", " << c << ", "
-      << flags << ">(x + " << strided->start << ", image, y, rows, eps);";
+      << flags
+      << (padded ? ", " + std::to_string(tokens) + ", " + std::to_string(padded)
+                 : std::string())
+      << ">(x + " << strided->start << ", image, y, rows, eps);";
   addStep(step, params, body);
   return success();
 }
@@ -271,7 +288,8 @@ bool ProgramBuilder::deferAffine(mlp::MulOp mul) {
       isa<mlp::LinearOp, mlp::MatmulOp>(user) &&
       user->getOperand(0) == add.getResult() && user->getNumOperands() == 3 &&
       user->getOperand(2) && !needsGenericMatmul(user);
-  if (!beta || !(linear || (transpose && mlp::swapsLastTwoAxes(transpose))) ||
+  if (!beta || !(linear || (transpose && mlp::swapsLastTwoAxes(transpose) &&
+                            !tokenGemmAt(transpose))) ||
       !isAvailable(mul.getLhs()))
     return false;
   // Only where the layer reads x as it would have read the affine map's
@@ -295,6 +313,8 @@ LogicalResult ProgramBuilder::emitTranspose(mlp::TransposeOp op) {
   if (!type || type.getRank() != 3 || !mlp::swapsLastTwoAxes(op) ||
       !isBatchMatrix(type))
     return emitGenericTranspose(op);
+  if (auto gemm = tokenGemmAt(op))
+    return emitTokenGemm(*gemm);
   const int64_t a = type.getDimSize(1), b = type.getDimSize(2);
   // An affine map of x deferred to here is applied as x is read.
   auto affine = deferredAffines.find(op.getInput());

@@ -120,6 +120,15 @@ FailureOr<int> ProgramBuilder::valueOf(Value v, Operation *user) {
       return failure();
     return values[v];
   }
+  auto padded = paddedValues.find(v);
+  if (padded != paddedValues.end()) { // its rows copied out for this reader
+    const Padded p = padded->second;
+    const int out = defineResult(v);
+    const auto &buffer = program.values[p.value];
+    emitRemapRows({p.value, 0, buffer.cols}, out, buffer.rowsPerBatch, p.rows,
+                  p.rows);
+    return out;
+  }
   auto deferred = deferredActivations.find(v);
   if (deferred != deferredActivations.end()) { // computed now for this reader
     deferredActivations.erase(deferred);
@@ -132,7 +141,14 @@ FailureOr<int> ProgramBuilder::valueOf(Value v, Operation *user) {
 }
 
 FailureOr<ProgramBuilder::Strided>
-ProgramBuilder::stridedOf(Value v, Operation *user, bool readsActivation) {
+ProgramBuilder::stridedOf(Value v, Operation *user, bool readsActivation,
+                          bool takesPadding) {
+  if (auto padded = paddedValues.find(v);
+      takesPadding && !values.count(v) && padded != paddedValues.end()) {
+    const auto &buffer = program.values[padded->second.value];
+    return Strided{padded->second.value, 0,        buffer.cols, 0,
+                   padded->second.rows,  buffer.rowsPerBatch};
+  }
   auto slice = deferredSlices.find(v);
   Value source = slice == deferredSlices.end() ? v : slice->second.getInput();
   int64_t start =

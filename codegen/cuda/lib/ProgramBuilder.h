@@ -20,6 +20,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/Twine.h"
 
+#include <optional>
 #include <set>
 
 namespace mlp::cuda::detail {
@@ -283,7 +284,7 @@ private:
   bool readersTakeActivation(Value v) const;
   bool isAvailable(Value v) const {
     return values.count(v) || deferredSlices.count(v) ||
-           deferredActivations.count(v);
+           deferredActivations.count(v) || paddedValues.count(v);
   }
   /// Where a reader that takes a row stride finds `v`: a buffer, the first
   /// column in it and its row stride; with `readsActivation`, a buffer still
@@ -292,9 +293,41 @@ private:
     int value;
     int64_t start, stride;
     int act = 0;
+    /// A buffer with padding rows (token mixing's GEMM results): each
+    /// sample's `live` rows lie first among its `padded` (0: none).
+    int64_t live = 0, padded = 0;
   };
+  /// `takesPadding`: the reader indexes rows through `live` and `padded`;
+  /// for others a padded value is copied out first (valueOf).
   FailureOr<Strided> stridedOf(Value v, Operation *user,
-                               bool readsActivation = false);
+                               bool readsActivation = false,
+                               bool takesPadding = false);
+
+  // Token mixing through cuBLASLt (EmitTokenMixing.cpp).
+  /// transpose(1, 2) -> linear over the tokens -> transpose(1, 2), as one
+  /// batched GEMM y_b = W x_b + bias on [N, T, C] as it lies.
+  struct TokenGemm {
+    mlp::TransposeOp in, out;
+    Operation *linear;
+    int64_t tokens, outTokens, channels;
+  };
+  std::optional<TokenGemm> tokenGemmAt(mlp::TransposeOp op) const;
+  LogicalResult emitTokenGemm(TokenGemm g);
+  /// Tokens padded to a multiple of 16: cuBLASLt's batched GEMM over 196
+  /// tokens ran at 40 % of its speed over 208 (H200, bench/RESULTS.md).
+  static int64_t paddedTokens(int64_t t) { return pad16(t); }
+  /// Values held with zero rows after each sample's rows (the GEMM's
+  /// operands and results): the buffer and the tensor's rows a sample.
+  struct Padded {
+    int value;
+    int64_t rows;
+  };
+  llvm::DenseMap<Value, Padded> paddedValues;
+  /// A runRemapRows step copying `in` (rows of `out`'s columns, `inRows` a
+  /// sample) into `out` (`outRows` a sample, the first `live` copied, the
+  /// rest zeros).
+  void emitRemapRows(const Strided &in, int out, int64_t inRows,
+                     int64_t outRows, int64_t live);
 
   func::FuncOp model;
   Precision precision;

@@ -62,6 +62,8 @@ std::string mlp::cuda::toJson(const Program &program,
             {"matrix", paramIndex.at(p.productMatrix)},
             {"vector", paramIndex.at(p.productVector)},
             {"transposed", p.productTransposed}};
+      if (p.repeatInRow)
+        pieces.back()["repeat_in_row"] = true;
     }
     images.push_back({{"bytes", image.bytes}, {"pieces", pieces}});
   }
@@ -119,6 +121,8 @@ std::string mlp::cuda::toJson(const Program &program,
                                   {"n", g.n},
                                   {"bias_offset", g.biasOffset},
                                   {"activation", acts[g.activation]}};
+      if (g.tokens)
+        steps.back()["cublaslt"]["tokens"] = true;
       if (!g.afterKernel.empty())
         steps.back()["cublaslt"]["after_kernel"] = g.afterKernel;
     }

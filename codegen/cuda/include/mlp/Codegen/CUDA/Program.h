@@ -76,6 +76,10 @@ struct ImagePiece {
   /// in), or (in, out) when productTransposed), before the scales.
   std::string productMatrix, productVector;
   bool productTransposed = false;
+  /// The parameter is a vector of `rows` values and element (r, c) its
+  /// element r: each row repeats one value (a per-token bias that cuBLASLt
+  /// adds as its C matrix).
+  bool repeatInRow = false;
 };
 
 /// A device buffer the runtime builds once, at model creation.
@@ -105,7 +109,13 @@ struct Arg {
 /// y = act(x W^T + bias) + residual, with W (n, k) row-major at byte 0 of
 /// `image` and the bias (n elements of y's type) at `biasOffset`. The
 /// runtime launches the kernel instead when it cannot load cuBLASLt.
+///
+/// With `tokens`, a token-mixing layer: y_b = W x_b + bias for each sample
+/// b, x holding k rows a sample and y n rows (both of the same columns, W
+/// (n, k)), the bias the (n, y.cols) piece at `biasOffset` whose row t
+/// repeats bias[t]: cuBLASLt's strided batched GEMM with the bias as C.
 struct LibraryGemm {
+  bool tokens = false;
   int x = -1, y = -1, residual = -1; // values (residual -1: none)
   int image = -1;
   int64_t k = 0, n = 0;
@@ -154,6 +164,9 @@ struct Tuning {
   /// tanh GELU, a residual add, a foldable layer scale) also get a cuBLASLt
   /// description, which the runtime runs when it can load the library.
   bool cublasLt = false;
+  /// With cublasLt: token mixing (transpose, a linear layer over the
+  /// tokens, transpose back) as cuBLASLt's batched GEMM on [N, T, C].
+  bool tokenGemm = true;
   /// Tensor-core linear kernels load their tiles through the Tensor Memory
   /// Accelerator where rows allow it (sm_90a).
   bool gemmTma = true;

@@ -1,0 +1,147 @@
+//===- EmitTokenMixing.cpp - token mixing as one batched GEMM -------------===//
+//
+// MLP-Mixer-style token mixing transposes [N, T, C] to [N, C, T], applies a
+// linear layer over the tokens and transposes back. With cuBLASLt that is
+// one strided batched GEMM on the tensor as it lies, y_b = W x_b + bias per
+// sample: no transposes. Tokens are padded to a multiple of 16 (zero rows
+// after each sample's), which the producer of x writes (layer_norm, or a
+// copy) and the readers of y skip (elementwise runs; others get a copy).
+// The step's kernel (runTokenMix, CUDA cores) runs only where the runtime
+// cannot load cuBLASLt; without --cuda-cublaslt the transposes and a chain
+// run instead (EmitOps.cpp, EmitMatmul.cpp).
+//
+//===----------------------------------------------------------------------===//
+#include "ProgramBuilder.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlp::cuda;
+using namespace mlp::cuda::detail;
+
+std::optional<ProgramBuilder::TokenGemm>
+ProgramBuilder::tokenGemmAt(mlp::TransposeOp op) const {
+  auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
+  if (!tuning.cublasLt || !tuning.tokenGemm || precision == Precision::F32 ||
+      !type || type.getRank() != 3 || !isBatchMatrix(type) ||
+      !mlp::swapsLastTwoAxes(op))
+    return std::nullopt;
+  auto soleUser = [&](Value v) -> Operation * {
+    return v.hasOneUse() && !outputIndex.count(v) ? *v.getUsers().begin()
+                                                  : nullptr;
+  };
+  auto linear = dyn_cast_or_null<mlp::LinearOp>(soleUser(op.getResult()));
+  if (!linear || linear.getInput() != op.getResult() ||
+      needsGenericMatmul(linear) || !linear.getWeight().getDefiningOp<mlp::ParamOp>() ||
+      (linear.getBias() && !linear.getBias().getDefiningOp<mlp::ParamOp>()))
+    return std::nullopt;
+  auto back = dyn_cast_or_null<mlp::TransposeOp>(soleUser(linear.getResult()));
+  if (!back || !mlp::swapsLastTwoAxes(back) ||
+      outputIndex.count(back.getResult()))
+    return std::nullopt;
+  const int64_t channels = type.getDimSize(2);
+  // cuBLASLt's tensor-core kernels want 16-byte rows.
+  if (channels % 8)
+    return std::nullopt;
+  auto weight = cast<RankedTensorType>(linear.getWeight().getType());
+  return TokenGemm{op, back, linear, type.getDimSize(1), weight.getDimSize(0),
+                   channels};
+}
+
+void ProgramBuilder::emitRemapRows(const Strided &in, int out, int64_t inRows,
+                                   int64_t outRows, int64_t live) {
+  const auto &outV = program.values[out];
+  const int64_t c = outV.cols;
+  Step step;
+  newKernel(std::string(outRows > inRows ? "pad" : "unpad") + " tokens " +
+                std::to_string(inRows) + " -> " + std::to_string(outRows) +
+                " rows of " + std::to_string(c),
+            step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 8; // a warp per row
+  step.args = {{Arg::ValueRef, in.value}, {Arg::ValueRef, out}, rowsOf(out)};
+  const char *it = cType(program.values[in.value].dtype), *ot = cType(outV.dtype);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << it << " *x, " << ot << " *y, long long rows";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runRemapRows<" << it << ", " << ot << ", " << c << ", "
+      << in.stride << ", " << in.act << ", " << inRows << ", " << outRows
+      << ", " << live << ">(x + " << in.start << ", y, rows);";
+  addStep(step, params, body);
+}
+
+LogicalResult ProgramBuilder::emitTokenGemm(TokenGemm g) {
+  const int64_t t = g.tokens, c = g.channels;
+  const int64_t kp = paddedTokens(t), np = paddedTokens(g.outTokens);
+  auto layer = layerAt(g.linear);
+  if (failed(layer))
+    return failure();
+  // The operand with its padding rows: written so by a layer_norm, else a
+  // copy.
+  int x;
+  if (auto p = paddedValues.find(g.in.getInput());
+      p != paddedValues.end() && p->second.rows == t &&
+      program.values[p->second.value].rowsPerBatch == kp) {
+    x = p->second.value;
+  } else {
+    auto in = stridedOf(g.in.getInput(), g.in, /*readsActivation=*/true);
+    if (failed(in))
+      return failure();
+    x = newTemp(kp, c);
+    emitRemapRows(*in, x, t, kp, t);
+  }
+  const int y = newTemp(np, c);
+  paddedValues[g.out.getResult()] = {y, g.outTokens};
+  consumed.insert(g.linear);
+  consumed.insert(g.out);
+
+  const std::string wt = computeDtype(precision);
+  Image image;
+  image.pieces.push_back(
+      {layer->weight, wt, g.outTokens, t, np, kp, 0, ImagePiece::Rows});
+  image.bytes = alignTo128(np * kp * dtypeBytes(wt));
+  LibraryGemm gemm;
+  gemm.tokens = true;
+  gemm.x = x;
+  gemm.y = y;
+  gemm.image = static_cast<int>(program.images.size());
+  gemm.k = kp;
+  gemm.n = np;
+  if (!layer->bias.empty()) {
+    ImagePiece bias{layer->bias, program.values[y].dtype, g.outTokens, c, np,
+                    c, image.bytes};
+    bias.repeatInRow = true;
+    image.pieces.push_back(bias);
+    gemm.biasOffset = static_cast<int64_t>(image.bytes);
+    image.bytes = alignTo128(image.bytes + np * c * dtypeBytes(wt));
+  }
+  program.images.push_back(image);
+
+  Step step;
+  newKernel("token mixing " + std::to_string(t) + " -> " +
+                std::to_string(g.outTokens) + " over " + std::to_string(c) +
+                " channels (padded " + std::to_string(kp) + " -> " +
+                std::to_string(np) + "; cuBLASLt's batched GEMM when the "
+                "runtime has it)",
+            step);
+  step.threads = 256;
+  step.grid = Step::Persistent;
+  step.rowsPerCta = 1; // a 64 x 64 tile a CTA
+  Arg tiles{Arg::Rows};
+  tiles.perBatch = (np + 63) / 64 * ((c + 63) / 64);
+  step.args = {{Arg::ValueRef, x}, {Arg::ImageRef, gemm.image},
+               {Arg::ValueRef, y}, tiles};
+  step.gemm = gemm;
+  const char *ty = cType(wt);
+  std::string params, body;
+  llvm::raw_string_ostream(params)
+      << "const " << ty << " *x, const unsigned char *image, " << ty
+      << " *y, long long tiles";
+  llvm::raw_string_ostream(body)
+      << "mlpc::runTokenMix<" << ty << ", " << kp << ", " << np << ", " << c
+      << ", " << gemm.biasOffset << ">(x, image, y, tiles);";
+  addStep(step, params, body);
+  return success();
+}
