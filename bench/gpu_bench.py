@@ -104,21 +104,23 @@ def build_variants(out):
                        check=True)
 
 
-def load_modes(path, **kw):
+def load_modes(path, full=True, **kw):
     """[(label, model)]: the library as is, and for one built with
-    --cuda-cublaslt its cuBLASLt path (MLPC_CUBLASLT=1), the same with the
-    exact-GELU layers left to their fused kernels, its kernels alone (=0),
-    and those with the cp.async loads instead of the TMA (MLPC_TMA=0), to
-    compare them in one run."""
+    --cuda-cublaslt its cuBLASLt path (MLPC_CUBLASLT=1), its kernels alone
+    (=0) and, with `full`, the cuBLASLt path with the exact-GELU layers left
+    to their fused kernels and the kernels with the cp.async loads instead
+    of the TMA (MLPC_TMA=0), to compare them in one run."""
     with open(path, "rb") as f:
         if b'"cublaslt"' not in f.read():
             return [("mlpc", mlpc.load(path, **kw))]
     models = []
-    for label, env in (("mlpc cuBLASLt", {"MLPC_CUBLASLT": "1"}),
-                       ("mlpc cuBLASLt but GELU layers",
-                        {"MLPC_CUBLASLT": "none,relu,gelu_tanh"}),
-                       ("mlpc kernels", {"MLPC_CUBLASLT": "0"}),
-                       ("mlpc kernels, cp.async", {"MLPC_CUBLASLT": "0", "MLPC_TMA": "0"})):
+    modes = [("mlpc cuBLASLt", {"MLPC_CUBLASLT": "1"}),
+             ("mlpc cuBLASLt but GELU layers", {"MLPC_CUBLASLT": "none,relu,gelu_tanh"}),
+             ("mlpc kernels", {"MLPC_CUBLASLT": "0"}),
+             ("mlpc kernels, cp.async", {"MLPC_CUBLASLT": "0", "MLPC_TMA": "0"})]
+    if not full:
+        modes = [modes[0], modes[2]]
+    for label, env in modes:
         os.environ.update(env)
         try:
             models.append((label, mlpc.load(path, **kw)))
@@ -269,6 +271,10 @@ if os.environ.get("MLPC_VISION"):  # a comma-separated subset
     VISION = [v for v in VISION if v[0] in os.environ["MLPC_VISION"].split(",")]
 
 
+# The models whose token mixing is one linear layer (MLP-Mixer's is two).
+TOKEN_GEMM_MODELS = ("resmlp_12_224", "gmlp_s16_224")
+
+
 def mixer_b16_source(models):
     """MLP-Mixer B/16 (not a zoo model): the S/16 file with B/16's widths
     (768 channels, token MLP 384, channel MLP 3072) and 12 blocks."""
@@ -298,6 +304,13 @@ def build_vision(out):
                         "--target=cuda", "--precision=f16", "--no-embed-weights",
                         "-o", os.path.join(out, "lib%s.so" % name)] + EXTRA_ARGS,
                        check=True)
+        # Token mixing through transposes and chain kernels, against the
+        # default batched GEMM (--cuda-token-gemm), in the same run.
+        if name in TOKEN_GEMM_MODELS:
+            subprocess.run([mlpc.find_compiler(), src, "--target=cuda", "--precision=f16",
+                            "--no-embed-weights", "--cuda-token-gemm=false",
+                            "-o", os.path.join(out, "lib%s_transposes.so" % name)]
+                           + EXTRA_ARGS, check=True)
 
 
 
@@ -319,7 +332,12 @@ def run_vision(out, torch):
         wpath = "/tmp/%s.safetensors" % name
         save_safetensors(state, wpath)
         try:
-            models = load_modes(os.path.join(out, "lib%s.so" % name), weights=wpath)
+            models = load_modes(os.path.join(out, "lib%s.so" % name), full=False,
+                                weights=wpath)
+            transposes = os.path.join(out, "lib%s_transposes.so" % name)
+            if os.path.exists(transposes):
+                models.append(("mlpc cuBLASLt, token mixing by transposes",
+                               mlpc.load(transposes, weights=wpath)))
 
         except mlpc.MlpcError as e:  # e.g. timm's parameter names changed
             print("%s: cannot load timm's weights: %s" % (name, e))
