@@ -53,13 +53,23 @@ int main() {
       {"mixS tok1 gelu_bias", 131072, 256, 196, CUBLASLT_EPILOGUE_GELU_BIAS, 0},
       {"mixS tok2 bias+resid", 131072, 196, 256, CUBLASLT_EPILOGUE_BIAS, 1},
   };
-  size_t wsBytes = size_t(64) << 20;
+  // MLPC_PROBE_WIDE: the wide MLP's layers only (fc2 also without its
+  // residual), at several workspace sizes, every algorithm listed.
+  const bool wide = std::getenv("MLPC_PROBE_WIDE") != nullptr;
+  std::vector<Shape> wideShapes = {
+      {"wide fc1 bias", 16384, 4096, 1024, CUBLASLT_EPILOGUE_BIAS, 0},
+      {"wide fc2 bias", 16384, 1024, 4096, CUBLASLT_EPILOGUE_BIAS, 0},
+      {"wide fc2 bias+resid", 16384, 1024, 4096, CUBLASLT_EPILOGUE_BIAS, 1}};
+  const std::vector<size_t> workspaces =
+      wide ? std::vector<size_t>{size_t(1) << 20, size_t(4) << 20, size_t(32) << 20}
+           : std::vector<size_t>{size_t(64) << 20};
   void *ws;
-  CHECK(cudaMalloc(&ws, wsBytes));
+  CHECK(cudaMalloc(&ws, size_t(64) << 20));
   cudaEvent_t e0, e1;
   cudaEventCreate(&e0);
   cudaEventCreate(&e1);
-  for (const Shape &s : shapes) {
+  for (size_t wsBytes : workspaces)
+  for (const Shape &s : wide ? wideShapes : shapes) {
     half *x, *w, *y, *c, *b;
     CHECK(cudaMalloc(&x, s.m * s.k * 2));
     CHECK(cudaMalloc(&w, s.n * s.k * 2));
@@ -121,6 +131,9 @@ int main() {
         continue;
       std::sort(times.begin(), times.end());
       const float median = times[times.size() / 2];
+      if (wide)
+        std::printf("  workspace %zu MiB, algo #%d: %.1f us\n", wsBytes >> 20, i,
+                    median * 1e3);
       if (i == 0)
         first = median;
       if (median < best) {

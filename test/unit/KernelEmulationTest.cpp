@@ -393,7 +393,7 @@ template <bool BIAS> void checkTokenMix() {
       for (int c = 0; c < C; ++c)
         xh[(n * KP + s) * C + c] = mlpc::fromFloat<__half>(0.f);
   std::vector<__half> y(N * NP * C);
-  constexpr long long tiles = N * ((NP + 63) / 64) * ((C + 63) / 64);
+  constexpr long long tiles = N * ((NP + 63) / 64) * ((C + 127) / 128);
   launch(dim3(5), 256, [&] {
     mlpc::runTokenMix<__half, KP, NP, C, BIAS_AT>(xh.data(), image.data(),
                                                   y.data(), tiles);

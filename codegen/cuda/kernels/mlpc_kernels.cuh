@@ -379,6 +379,17 @@ __device__ __forceinline__ void ldmatrixX4(uint32_t (&r)[4], const void *p) {
                : "r"(addr));
 }
 
+/// ldmatrix.x4 with .trans: each 8 x 8 matrix read transposed (B fragments
+/// of a matrix stored k-major).
+__device__ __forceinline__ void ldmatrixX4Trans(uint32_t (&r)[4],
+                                                const void *p) {
+  uint32_t addr = static_cast<uint32_t>(__cvta_generic_to_shared(p));
+  asm volatile(
+      "ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+      : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+      : "r"(addr));
+}
+
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define MLPC_WGMMA 1
 #endif
@@ -1265,13 +1276,21 @@ __device__ __forceinline__ void normalizeRow(const InT *__restrict__ xr,
     if (c >= C)
       continue;
     rowChunk<V, InT, C, XACT>(xr, cache, i, v);
+    // The weight and bias V floats at a time: one access each (8 scalar
+    // ones per lane made L1 the bottleneck, 90 % busy at 15 % of DRAM's
+    // bandwidth: ncu, H200).
+    float gamma[V], beta[V];
+    if constexpr (WEIGHT)
+      loadPack<float, V>(image + c, gamma);
+    if constexpr (BIAS)
+      loadPack<float, V>(image + (WEIGHT ? C : 0) + c, beta);
 #pragma unroll
     for (int k = 0; k < V; ++k) {
       v[k] = (v[k] - mean) * inv;
       if constexpr (WEIGHT)
-        v[k] *= image[c + k];
+        v[k] *= gamma[k];
       if constexpr (BIAS)
-        v[k] += image[(WEIGHT ? C : 0) + c + k];
+        v[k] += beta[k];
     }
     storePack<OutT, V>(yr + c, v);
   }
@@ -1291,7 +1310,9 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
                                              OutT *__restrict__ y,
                                              long long rows, float eps) {
   constexpr int V = widthDividing(C, IN_STRIDE);
-  const bool packed = alignedTo<V>(x) && alignedTo<V>(y);
+  // (The image's floats: 16-byte aligned, the bias C floats after.)
+  const bool packed = alignedTo<V>(x) && alignedTo<V>(y) &&
+                      alignedTo<V>(image) && C % 4 == 0;
   const long long warps = blockDim.x >> 5;
   for (long long row = blockIdx.x * warps + (threadIdx.x >> 5); row < rows;
        row += gridDim.x * warps) {
@@ -1316,58 +1337,110 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
 }
 
 /// Token mixing as a product from the left, y_b = W x_b (+ bias) for each
-/// sample b: x [batch, KP, C] and y [batch, NP, C] row-major, W (NP, KP)
-/// row-major at byte 0 of the image (zero padded), the bias (BIAS_AT >= 0)
-/// the [NP, C] piece of T at byte BIAS_AT whose row t repeats bias[t]. fp32
-/// on CUDA cores, 64 x 64 tiles of one sample per CTA of 256 threads
-/// (`tiles` = batch * ceil(NP / 64) * ceil(C / 64)): the kernel of the step
-/// that cuBLASLt's batched GEMM runs where the runtime has the library.
+/// sample b: x [batch, KP, C] and y [batch, NP, C] row-major (KP a multiple
+/// of 16, C of 8), W (NP, KP) row-major at byte 0 of the image (zero
+/// padded), the bias (BIAS_AT >= 0) the [NP, C] piece of T at byte BIAS_AT
+/// whose row t repeats bias[t]. A CTA of 256 threads computes 64 x 128
+/// tiles of one sample (`tiles` = batch * ceil(NP / 64) * ceil(C / 128)):
+/// the kernel of the step that cuBLASLt's batched GEMM runs where the
+/// runtime has the library. On the GPU: mma.sync, its 8 warps 32 x 32 of
+/// the tile each, fp32 accumulation, operands staged through shared memory
+/// (B read transposed by ldmatrix); on host threads (the emulation tests) the
+/// same tiles in fp32 scalar code.
 template <class T, int KP, int NP, int C, int BIAS_AT>
 __device__ __forceinline__ void runTokenMix(const T *__restrict__ x,
                                             const unsigned char *__restrict__ image,
                                             T *__restrict__ y,
                                             long long tiles) {
-  constexpr int kTilesN = (NP + 63) / 64, kTilesC = (C + 63) / 64;
-  __shared__ float ws[64][33]; // W[t0 + r][s0 + k]
-  __shared__ float xs[32][64]; // x_b[s0 + k][c0 + c]
+  constexpr int BT = 64, BC = 128, BK = 32;
+  constexpr int kTilesN = (NP + BT - 1) / BT, kTilesC = (C + BC - 1) / BC;
+  static_assert(KP % 16 == 0 && C % 8 == 0, "padded tokens, 16-byte rows");
   const T *w = reinterpret_cast<const T *>(image);
-  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
+  // Rows padded by 16 bytes: ldmatrix's eight row addresses of a matrix
+  // fall in distinct banks.
+  alignas(16) __shared__ T ws[BT][BK + 8];
+  alignas(16) __shared__ T xs[BK][BC + 8];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int wt = (warp >> 2) * 32, wc = (warp & 3) * 32;
   for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
     const long long b = tile / (kTilesN * kTilesC);
-    const int t0 = static_cast<int>(tile / kTilesC % kTilesN) * 64,
-              c0 = static_cast<int>(tile % kTilesC) * 64;
-    float acc[4][4] = {};
-    for (int s0 = 0; s0 < KP; s0 += 32) {
-      for (int i = threadIdx.x; i < 64 * 32; i += blockDim.x) {
-        const int r = i / 32, k = i % 32;
-        ws[r][k] = t0 + r < NP && s0 + k < KP
-                       ? toFloat(w[(t0 + r) * KP + s0 + k])
-                       : 0.f;
-        const int kk = i / 64, c = i % 64;
-        xs[kk][c] = s0 + kk < KP && c0 + c < C
-                        ? toFloat(x[(b * KP + s0 + kk) * C + c0 + c])
-                        : 0.f;
+    const int t0 = static_cast<int>(tile / kTilesC % kTilesN) * BT,
+              c0 = static_cast<int>(tile % kTilesC) * BC;
+    float acc[2][4][4] = {};
+    for (int s0 = 0; s0 < KP; s0 += BK) {
+      { // W: 64 rows of 4 16-byte pieces, one per thread
+        const int r = threadIdx.x / 4, piece = threadIdx.x % 4;
+        const bool valid = t0 + r < NP && s0 + piece * 8 < KP;
+        *reinterpret_cast<uint4 *>(&ws[r][piece * 8]) =
+            valid ? *reinterpret_cast<const uint4 *>(w + (t0 + r) * KP + s0 +
+                                                     piece * 8)
+                  : make_uint4(0, 0, 0, 0);
+      }
+#pragma unroll
+      for (int i = 0; i < 2; ++i) { // x: 32 rows of 16 pieces
+        const int k = threadIdx.x / 16 + 16 * i, piece = threadIdx.x % 16;
+        const bool valid = s0 + k < KP && c0 + piece * 8 < C;
+        *reinterpret_cast<uint4 *>(&xs[k][piece * 8]) =
+            valid ? *reinterpret_cast<const uint4 *>(
+                        x + (b * KP + s0 + k) * C + c0 + piece * 8)
+                  : make_uint4(0, 0, 0, 0);
       }
       __syncthreads();
-      for (int k = 0; k < 32; ++k)
+#if defined(__CUDA_ARCH__)
+      // Lane l addresses row l % 8 + 8 (l / 8 % 2), column 8 (l / 16) of
+      // its 16 x 16 block: A fragments (t, k) and, transposed, B (k, c).
+      const int lr = (lane & 7) + ((lane >> 3) & 1) * 8, lc = (lane >> 4) * 8;
 #pragma unroll
-        for (int i = 0; i < 4; ++i)
+      for (int kk = 0; kk < BK; kk += 16) {
+        uint32_t a[2][4];
 #pragma unroll
-          for (int j = 0; j < 4; ++j)
-            acc[i][j] += ws[ty + 16 * i][k] * xs[k][tx + 16 * j];
+        for (int mt = 0; mt < 2; ++mt)
+          ldmatrixX4(a[mt], &ws[wt + 16 * mt + lr][kk + lc]);
+#pragma unroll
+        for (int np = 0; np < 2; ++np) {
+          uint32_t q[4];
+          ldmatrixX4Trans(q, &xs[kk + lr][wc + 16 * np + lc]);
+#pragma unroll
+          for (int mt = 0; mt < 2; ++mt) {
+            mma16816<T>(acc[mt][2 * np], a[mt], q[0], q[1]);
+            mma16816<T>(acc[mt][2 * np + 1], a[mt], q[2], q[3]);
+          }
+        }
+      }
+#else
+      // acc[mt][nt] as the mma fragments: rows g, g + 8, columns 2q, 2q + 1.
+      const int g = lane >> 2, q = lane & 3;
+      for (int k = 0; k < BK; ++k)
+        for (int mt = 0; mt < 2; ++mt)
+          for (int nt = 0; nt < 4; ++nt)
+            for (int e = 0; e < 4; ++e)
+              acc[mt][nt][e] +=
+                  toFloat(ws[wt + 16 * mt + g + 8 * (e / 2)][k]) *
+                  toFloat(xs[k][wc + 8 * nt + 2 * q + e % 2]);
+#endif
       __syncthreads();
     }
+    const int g = lane >> 2, q = lane & 3;
 #pragma unroll
-    for (int i = 0; i < 4; ++i)
+    for (int mt = 0; mt < 2; ++mt)
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        const int t = t0 + ty + 16 * i, c = c0 + tx + 16 * j;
-        if (t >= NP || c >= C)
+      for (int h = 0; h < 2; ++h) {
+        const int t = t0 + wt + 16 * mt + g + 8 * h;
+        if (t >= NP)
           continue;
-        float v = acc[i][j];
+        float bias = 0.f;
         if constexpr (BIAS_AT >= 0)
-          v += toFloat(reinterpret_cast<const T *>(image + BIAS_AT)[t * C]);
-        y[(b * NP + t) * C + c] = fromFloat<T>(v);
+          bias = toFloat(reinterpret_cast<const T *>(image + BIAS_AT)[t * C]);
+#pragma unroll
+        for (int nt = 0; nt < 4; ++nt) {
+          const int c = c0 + wc + 8 * nt + 2 * q;
+          if (c >= C)
+            continue;
+          T pair[2] = {fromFloat<T>(acc[mt][nt][2 * h] + bias),
+                       fromFloat<T>(acc[mt][nt][2 * h + 1] + bias)};
+          *reinterpret_cast<uint32_t *>(y + (b * NP + t) * C + c) =
+              *reinterpret_cast<uint32_t *>(pair);
+        }
       }
   }
 }

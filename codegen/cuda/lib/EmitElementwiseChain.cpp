@@ -138,6 +138,7 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
     int tensor = -1;              // lhs or rhs is this tensor ("@")
   };
   std::vector<Line> code;
+  std::vector<uint64_t> params; // float offsets of the parameter rows
   for (ChainOp &op : ops) {
     if (op.bothRunning) {
       code.push_back({"v", binarySymbol(op.op), "v"});
@@ -157,6 +158,7 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
       image.pieces.push_back(
           {param.getName().str(), "float32", 1, c, 1, c, image.bytes});
       w = "p[" + std::to_string(image.bytes / 4) + " + c]";
+      params.push_back(image.bytes / 4);
       image.bytes += alignTo16(c * 4);
     } else {
       auto t = stridedOf(op.other, op.op, /*readsActivation=*/true,
@@ -204,8 +206,8 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
   step.grid = Step::Persistent;
   step.rowsPerCta = 256; // elements
   step.args = {{Arg::ValueRef, in}, {Arg::ImageRef, imageIndex}};
-  std::string params;
-  llvm::raw_string_ostream ps(params);
+  std::string signature;
+  llvm::raw_string_ostream ps(signature);
   const char *xt = cType(program.values[in].dtype);
   ps << "const " << xt << " *__restrict__ x, const float *__restrict__ p";
   for (size_t k = 0; k < tensors.size(); ++k) {
@@ -236,7 +238,7 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
   const std::string stride = "static_cast<long long>(gridDim.x) * blockDim.x";
   if (v > 1) {
     ks << "if (mlpc::alignedTo<" << vs << ">(x) && mlpc::alignedTo<" << vs
-       << ">(y)";
+       << ">(y) && mlpc::alignedTo<" << vs << ">(p)";
     for (size_t k = 0; k < tensors.size(); ++k)
       ks << " && mlpc::alignedTo<" << vs << ">(t" << k << ")";
     ks << ") {\n    for (long long g = " << loop << "g < n / " << vs
@@ -250,12 +252,23 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
          << cType(program.values[tensors[k].value].dtype) << ", " << vs
          << ">(t" << k << " + " << at(tensors[k], "c0") << ", tv" << k
          << ");\n";
+    // Parameter rows V floats at a time too (scalar loads of them made L1
+    // the bottleneck of layer_norm, ncu).
+    std::string vectorBody = body([&](int k) {
+      return activated("tv" + std::to_string(k) + "[k]", tensors[k]);
+    });
+    for (uint64_t at : params) {
+      const std::string name = "pv" + std::to_string(at);
+      ks << "      float " << name << "[" << vs << "];\n      mlpc::loadPack<float, "
+         << vs << ">(p + " << at << " + c0, " << name << ");\n";
+      const std::string scalar = "p[" + std::to_string(at) + " + c]";
+      for (size_t i; (i = vectorBody.find(scalar)) != std::string::npos;)
+        vectorBody.replace(i, scalar.size(), name + "[k]");
+    }
     ks << "#pragma unroll\n      for (int k = 0; k < " << vs
        << "; ++k) {\n      const int c = c0 + k;\n      (void)c;\n"
        << "      float v = " << activated("xv[k]", *x) << ";\n"
-       << body([&](int k) {
-            return activated("tv" + std::to_string(k) + "[k]", tensors[k]);
-          })
+       << vectorBody
        << "      yv[k] = v;\n      }\n      mlpc::storePack<" << ot << ", "
        << vs << ">(y + i, yv);\n    }\n    return;\n  }\n  ";
   }
@@ -269,6 +282,6 @@ FailureOr<bool> ProgramBuilder::emitElementwiseChain(Operation *first) {
                            tensors[k]);
         })
      << "    y[i] = mlpc::fromFloat<" << ot << ">(v);\n  }";
-  addStep(step, params, kernel);
+  addStep(step, signature, kernel);
   return true;
 }

@@ -128,9 +128,9 @@ LogicalResult ProgramBuilder::emitTokenGemm(TokenGemm g) {
             step);
   step.threads = 256;
   step.grid = Step::Persistent;
-  step.rowsPerCta = 1; // a 64 x 64 tile a CTA
+  step.rowsPerCta = 1; // a 64 x 128 tile a CTA
   Arg tiles{Arg::Rows};
-  tiles.perBatch = (np + 63) / 64 * ((c + 63) / 64);
+  tiles.perBatch = (np + 63) / 64 * ((c + 127) / 128);
   step.args = {{Arg::ValueRef, x}, {Arg::ImageRef, gemm.image},
                {Arg::ValueRef, y}, tiles};
   step.gemm = gemm;
