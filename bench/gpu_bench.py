@@ -271,8 +271,8 @@ if os.environ.get("MLPC_VISION"):  # a comma-separated subset
     VISION = [v for v in VISION if v[0] in os.environ["MLPC_VISION"].split(",")]
 
 
-# The models whose token mixing is one linear layer (MLP-Mixer's is two).
-TOKEN_GEMM_MODELS = ("resmlp_12_224", "gmlp_s16_224")
+# The models whose token mixing runs as batched GEMMs.
+TOKEN_GEMM_MODELS = ("mixer_s16_224", "mixer_b16_224", "resmlp_12_224", "gmlp_s16_224")
 
 
 def mixer_b16_source(models):

@@ -388,7 +388,9 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
                       g.residual >= 0 ? ptrs[g.residual] : 0, ptrs[g.y],
                       arena + workspaceAt, stream) &&
           (!afterFunctions_[s] ||
-           launchAfter(s, ptrs[g.y], rows * plan.values[g.y].rowsPerBatch * g.n,
+           launchAfter(s, ptrs[g.y],
+                       rows * plan.values[g.y].rowsPerBatch *
+                           plan.values[g.y].cols,
                        stream) == kSuccess))
         continue; // else its kernel computes y whole
     }

@@ -351,7 +351,7 @@ bool parseGemm(const json &j, const CudaPlan &plan, CudaGemm &g,
         (xv.dtype == "float16" || xv.dtype == "bfloat16") &&
         yv.dtype == xv.dtype && xv.cols == yv.cols && xv.cols % 8 == 0 &&
         xv.rowsPerBatch == g.k && yv.rowsPerBatch == g.n && xv.batched &&
-        yv.batched && g.residual < 0 && g.activation == CudaGemm::None && w &&
+        yv.batched && g.residual < 0 && w &&
         plain(w) && w->dtype == xv.dtype && w->rows <= g.n &&
         w->paddedRows == g.n && w->cols <= g.k && w->rowStride == g.k &&
         (g.biasOffset < 0 ||

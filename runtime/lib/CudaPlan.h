@@ -92,7 +92,7 @@ struct CudaArg {
 /// y = act(x W^T + bias) + residual, W (n, k) row-major at byte 0 of the
 /// image, the bias (n elements of y's type) at biasOffset.
 ///
-/// With `tokens`: token mixing, y_b = W x_b + bias per sample b, x holding
+/// With `tokens`: token mixing, y_b = act(W x_b + bias) per sample b, x holding
 /// k rows a sample and y n rows of the same columns, the bias the (n,
 /// y.cols) piece at biasOffset that repeats bias[t] along row t.
 struct CudaGemm {

@@ -212,6 +212,10 @@ def _token_gemm(p, x):
     g = ACTS["gelu"](_layer_norm(x, p["n0.weight"], p["n0.bias"]) @ p["fc.weight"].T
                     + p["fc.bias"])
     z = g[..., :48] * mix(_layer_norm(g[..., 48:], p["gnorm.weight"], p["gnorm.bias"]), "gate")
+    # MLP-Mixer's token MLP: two layers with the exact GELU between.
+    h = np.swapaxes(_layer_norm(z, p["n1.weight"], p["n1.bias"]), 1, 2)
+    h = ACTS["gelu"](h @ p["tok1.weight"].T + p["tok1.bias"]) @ p["tok2.weight"].T + p["tok2.bias"]
+    z = z + np.swapaxes(h, 1, 2)
     return mix(z, "down").mean(axis=1)
 
 
@@ -384,8 +388,9 @@ OP_CASES = {
         outputs=["o"],
         ref=lambda p, x: [_token_mixing(p, x["x"])]),
     "token_gemm": dict(
-        # Token mixing as cuBLASLt's batched GEMM (f16/bf16) over 30 tokens
-        # padded to 32: gMLP's gate through the deferred exact GELU, then a
+        # Token mixing as cuBLASLt's batched GEMMs (f16/bf16) over 30 tokens
+        # padded to 32: gMLP's gate through the deferred exact GELU, MLP-Mixer's
+        # two-layer token MLP (30 -> 40 -> 30, the exact GELU between), then a
         # 30 -> 12 layer without a bias whose reader (a mean) needs the
         # padding rows copied out.
         source="""model token_gemm {
@@ -393,6 +398,8 @@ OP_CASES = {
   g = layer_norm(x) @n0 |> linear(96) @fc |> gelu
   v = slice(g, 48, 96) |> layer_norm @gnorm |> transpose(1, 2) |> linear(30) @gate
   z = slice(g, 0, 48) * transpose(v, 1, 2)
+  h = layer_norm(z) @n1 |> transpose(1, 2) |> linear(40) @tok1 |> gelu |> linear(30) @tok2
+  z = z + transpose(h, 1, 2)
   w = transpose(z, 1, 2) |> linear(12, bias=false) @down
   output o = mean(transpose(w, 1, 2), axis=1)
 }
@@ -401,6 +408,9 @@ OP_CASES = {
                 "fc.weight": ((96, 48), "normal"), "fc.bias": ((96,), "normal"),
                 "gnorm.weight": ((48,), "normal"), "gnorm.bias": ((48,), "normal"),
                 "gate.weight": ((30, 30), "normal"), "gate.bias": ((30,), "normal"),
+                "n1.weight": ((48,), "normal"), "n1.bias": ((48,), "normal"),
+                "tok1.weight": ((40, 30), "normal"), "tok1.bias": ((40,), "normal"),
+                "tok2.weight": ((30, 40), "normal"), "tok2.bias": ((30,), "normal"),
                 "down.weight": ((12, 30), "normal")},
         inputs=[("x", (30, 48), "f32")],
         outputs=["o"],

@@ -353,6 +353,16 @@ TEST(CudaPlan, CublasLtTokenMixing) {
   EXPECT_TRUE(g.tokens);
   EXPECT_EQ(g.k, 16);
   EXPECT_TRUE(meta.cuda.images[0].pieces[1].repeatInRow);
+  // MLP-Mixer's token MLP: an activation after the first layer.
+  ModelMetadata relu;
+  ASSERT_TRUE(parseMetadata(
+      tokenGemmMetadata(R"("tokens": true, "x": 0, "y": 1, "residual": -1,
+          "image": 0, "k": 16, "n": 16, "bias_offset": 512,
+          "activation": "relu")")
+          .c_str(),
+      relu, error))
+      << error;
+  EXPECT_EQ(relu.cuda.steps[0].gemm.activation, CudaGemm::Relu);
   const std::string bad[] = {
       // k is x's rows a sample, 16, not its tokens.
       tokenGemmMetadata(R"("tokens": true, "x": 0, "y": 1, "residual": -1,
@@ -360,10 +370,7 @@ TEST(CudaPlan, CublasLtTokenMixing) {
           "activation": "none")"),
       // cuBLASLt adds the bias as C: it must repeat along rows.
       tokenGemmMetadata(good, ""),
-      // No activation or residual in token mixing.
-      tokenGemmMetadata(R"("tokens": true, "x": 0, "y": 1, "residual": -1,
-          "image": 0, "k": 16, "n": 16, "bias_offset": 512,
-          "activation": "relu")"),
+      // No residual in token mixing.
       tokenGemmMetadata(R"("tokens": true, "x": 0, "y": 1, "residual": 0,
           "image": 0, "k": 16, "n": 16, "bias_offset": 512,
           "activation": "none")"),

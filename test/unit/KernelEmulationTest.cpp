@@ -369,8 +369,9 @@ TEST(KernelEmulation, RemapRowsPadsAndUnpads) {
 
 /// The kernel of the token-mixing step (cuBLASLt's batched GEMM where the
 /// runtime has it): y_b = W x_b + bias over padded tokens, tiles partial in
-/// both directions, the bias read from its repeated [NP, C] piece.
-template <bool BIAS> void checkTokenMix() {
+/// both directions, the bias read from its repeated [NP, C] piece, then the
+/// activation.
+template <bool BIAS, int ACT = mlpc::kIdentity> void checkTokenMix() {
   constexpr int N = 3, KP = 48, NP = 80, T = 45, TOUT = 70, C = 72;
   constexpr int BIAS_AT = BIAS ? NP * KP * 2 : -1;
   const std::vector<float> w = randomVector(TOUT * T, 33),
@@ -395,8 +396,8 @@ template <bool BIAS> void checkTokenMix() {
   std::vector<__half> y(N * NP * C);
   constexpr long long tiles = N * ((NP + 63) / 64) * ((C + 127) / 128);
   launch(dim3(5), 256, [&] {
-    mlpc::runTokenMix<__half, KP, NP, C, BIAS_AT>(xh.data(), image.data(),
-                                                  y.data(), tiles);
+    mlpc::runTokenMix<__half, KP, NP, C, BIAS_AT, ACT>(xh.data(), image.data(),
+                                                       y.data(), tiles);
   });
   for (int n = 0; n < N; ++n)
     for (int t = 0; t < NP; ++t)
@@ -407,6 +408,8 @@ template <bool BIAS> void checkTokenMix() {
                   mlpc::toFloat(xh[(n * KP + s) * C + c]);
         if (BIAS)
           want += mlpc::toFloat(bi[t * C + c]);
+        if (ACT == mlpc::kGeluErf)
+          want = gelu(want);
         ASSERT_NEAR(mlpc::toFloat(y[(n * NP + t) * C + c]), want,
                     2e-2 + 4e-3 * std::abs(want))
             << n << " " << t << " " << c;
@@ -416,6 +419,7 @@ template <bool BIAS> void checkTokenMix() {
 TEST(KernelEmulation, TokenMixAsAProductFromTheLeft) {
   checkTokenMix<true>();
   checkTokenMix<false>();
+  checkTokenMix<true, mlpc::kGeluErf>(); // MLP-Mixer's first token layer
 }
 
 /// The exact GELU in place after cuBLASLt: 16-byte pieces and a tail.

@@ -1336,8 +1336,8 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
   }
 }
 
-/// Token mixing as a product from the left, y_b = W x_b (+ bias) for each
-/// sample b: x [batch, KP, C] and y [batch, NP, C] row-major (KP a multiple
+/// Token mixing as a product from the left, y_b = act(W x_b (+ bias)) for
+/// each sample b: x [batch, KP, C] and y [batch, NP, C] row-major (KP a multiple
 /// of 16, C of 8), W (NP, KP) row-major at byte 0 of the image (zero
 /// padded), the bias (BIAS_AT >= 0) the [NP, C] piece of T at byte BIAS_AT
 /// whose row t repeats bias[t]. A CTA of 256 threads computes 64 x 128
@@ -1347,7 +1347,7 @@ __device__ __forceinline__ void runLayerNorm(const InT *__restrict__ x,
 /// the tile each, fp32 accumulation, operands staged through shared memory
 /// (B read transposed by ldmatrix); on host threads (the emulation tests) the
 /// same tiles in fp32 scalar code.
-template <class T, int KP, int NP, int C, int BIAS_AT>
+template <class T, int KP, int NP, int C, int BIAS_AT, int ACT = kIdentity>
 __device__ __forceinline__ void runTokenMix(const T *__restrict__ x,
                                             const unsigned char *__restrict__ image,
                                             T *__restrict__ y,
@@ -1436,8 +1436,8 @@ __device__ __forceinline__ void runTokenMix(const T *__restrict__ x,
           const int c = c0 + wc + 8 * nt + 2 * q;
           if (c >= C)
             continue;
-          T pair[2] = {fromFloat<T>(acc[mt][nt][2 * h] + bias),
-                       fromFloat<T>(acc[mt][nt][2 * h + 1] + bias)};
+          T pair[2] = {fromFloat<T>(activate<ACT>(acc[mt][nt][2 * h] + bias)),
+                       fromFloat<T>(activate<ACT>(acc[mt][nt][2 * h + 1] + bias))};
           *reinterpret_cast<uint32_t *>(y + (b * NP + t) * C + c) =
               *reinterpret_cast<uint32_t *>(pair);
         }

@@ -283,11 +283,7 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
        << (residual ? ", C = residual" : "");
     if (gemm->activation == LibraryGemm::Gelu) {
       gemm->afterKernel = name + "_gelu";
-      after = "\n// the exact GELU after cuBLASLt\nextern \"C\" __global__ "
-              "void __launch_bounds__(256)\n" +
-              gemm->afterKernel + "(" + cType(outV.dtype) +
-              " *y, long long n) {\n  mlpc::runActivateInPlace<" +
-              cType(outV.dtype) + ", 2>(y, n);\n}\n";
+      after = exactGeluAfter(gemm->afterKernel, cType(outV.dtype));
     }
   }
   step.gemm = gemm;

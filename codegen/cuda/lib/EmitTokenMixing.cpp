@@ -26,26 +26,44 @@ ProgramBuilder::tokenGemmAt(mlp::TransposeOp op) const {
       !type || type.getRank() != 3 || !isBatchMatrix(type) ||
       !mlp::swapsLastTwoAxes(op))
     return std::nullopt;
-  auto soleUser = [&](Value v) -> Operation * {
-    return v.hasOneUse() && !outputIndex.count(v) ? *v.getUsers().begin()
-                                                  : nullptr;
-  };
-  auto linear = dyn_cast_or_null<mlp::LinearOp>(soleUser(op.getResult()));
-  if (!linear || linear.getInput() != op.getResult() ||
-      needsGenericMatmul(linear) || !linear.getWeight().getDefiningOp<mlp::ParamOp>() ||
-      (linear.getBias() && !linear.getBias().getDefiningOp<mlp::ParamOp>()))
-    return std::nullopt;
-  auto back = dyn_cast_or_null<mlp::TransposeOp>(soleUser(linear.getResult()));
-  if (!back || !mlp::swapsLastTwoAxes(back) ||
-      outputIndex.count(back.getResult()))
-    return std::nullopt;
   const int64_t channels = type.getDimSize(2);
   // cuBLASLt's tensor-core kernels want 16-byte rows.
   if (channels % 8)
     return std::nullopt;
-  auto weight = cast<RankedTensorType>(linear.getWeight().getType());
-  return TokenGemm{op, back, linear, type.getDimSize(1), weight.getDimSize(0),
-                   channels};
+  auto soleUser = [&](Value v) -> Operation * {
+    return v.hasOneUse() && !outputIndex.count(v) ? *v.getUsers().begin()
+                                                  : nullptr;
+  };
+  TokenGemm g{op, nullptr, {}, type.getDimSize(1), 0, channels};
+  Value v = op.getResult();
+  while (true) {
+    Operation *user = soleUser(v);
+    if (auto back = dyn_cast_or_null<mlp::TransposeOp>(user)) {
+      if (g.layers.empty() || !mlp::swapsLastTwoAxes(back) ||
+          outputIndex.count(back.getResult()))
+        return std::nullopt;
+      g.out = back;
+      return g;
+    }
+    auto linear = dyn_cast_or_null<mlp::LinearOp>(user);
+    if (!linear || linear.getInput() != v || needsGenericMatmul(linear) ||
+        !linear.getWeight().getDefiningOp<mlp::ParamOp>() ||
+        (linear.getBias() && !linear.getBias().getDefiningOp<mlp::ParamOp>()))
+      return std::nullopt;
+    v = linear.getResult();
+    // An activation cuBLASLt's epilogue has, or the exact GELU (a pass
+    // after it).
+    int act = 0;
+    if (Operation *next = soleUser(v); next && activationOf(next) > 0) {
+      act = activationOf(next);
+      if (act > 3)
+        return std::nullopt;
+      v = next->getResult(0);
+    }
+    g.layers.push_back({linear, act});
+    g.outTokens = cast<RankedTensorType>(linear.getWeight().getType())
+                      .getDimSize(0);
+  }
 }
 
 void ProgramBuilder::emitRemapRows(const Strided &in, int out, int64_t inRows,
@@ -73,16 +91,15 @@ void ProgramBuilder::emitRemapRows(const Strided &in, int out, int64_t inRows,
 }
 
 LogicalResult ProgramBuilder::emitTokenGemm(TokenGemm g) {
-  const int64_t t = g.tokens, c = g.channels;
-  const int64_t kp = paddedTokens(t), np = paddedTokens(g.outTokens);
-  auto layer = layerAt(g.linear);
-  if (failed(layer))
-    return failure();
+  const int64_t c = g.channels;
+  const std::string wt = computeDtype(precision);
+  const char *ty = cType(wt);
   // The operand with its padding rows: written so by a layer_norm, else a
   // copy.
+  int64_t tokens = g.tokens, kp = paddedTokens(tokens);
   int x;
   if (auto p = paddedValues.find(g.in.getInput());
-      p != paddedValues.end() && p->second.rows == t &&
+      p != paddedValues.end() && p->second.rows == tokens &&
       program.values[p->second.value].rowsPerBatch == kp) {
     x = p->second.value;
   } else {
@@ -90,58 +107,75 @@ LogicalResult ProgramBuilder::emitTokenGemm(TokenGemm g) {
     if (failed(in))
       return failure();
     x = newTemp(kp, c);
-    emitRemapRows(*in, x, t, kp, t);
+    emitRemapRows(*in, x, tokens, kp, tokens);
   }
-  const int y = newTemp(np, c);
-  paddedValues[g.out.getResult()] = {y, g.outTokens};
-  consumed.insert(g.linear);
   consumed.insert(g.out);
+  for (auto [linear, act] : g.layers) {
+    consumed.insert(linear);
+    if (act)
+      consumed.insert(*linear.getResult().getUsers().begin());
+    auto weight = cast<RankedTensorType>(linear.getWeight().getType());
+    const int64_t out = weight.getDimSize(0), np = paddedTokens(out);
+    const int y = newTemp(np, c);
+    Image image;
+    image.pieces.push_back(
+        {linear.getWeight().getDefiningOp<mlp::ParamOp>().getName().str(), wt,
+         out, tokens, np, kp, 0, ImagePiece::Rows});
+    image.bytes = alignTo128(np * kp * dtypeBytes(wt));
+    LibraryGemm gemm;
+    gemm.tokens = true;
+    gemm.x = x;
+    gemm.y = y;
+    gemm.image = static_cast<int>(program.images.size());
+    gemm.k = kp;
+    gemm.n = np;
+    gemm.activation = act == 1   ? LibraryGemm::Relu
+                      : act == 2 ? LibraryGemm::Gelu
+                      : act == 3 ? LibraryGemm::GeluTanh
+                                 : LibraryGemm::None;
+    if (Value b = linear.getBias()) {
+      ImagePiece bias{b.getDefiningOp<mlp::ParamOp>().getName().str(), wt, out,
+                      c, np, c, image.bytes};
+      bias.repeatInRow = true;
+      image.pieces.push_back(bias);
+      gemm.biasOffset = static_cast<int64_t>(image.bytes);
+      image.bytes = alignTo128(image.bytes + np * c * dtypeBytes(wt));
+    }
+    program.images.push_back(image);
 
-  const std::string wt = computeDtype(precision);
-  Image image;
-  image.pieces.push_back(
-      {layer->weight, wt, g.outTokens, t, np, kp, 0, ImagePiece::Rows});
-  image.bytes = alignTo128(np * kp * dtypeBytes(wt));
-  LibraryGemm gemm;
-  gemm.tokens = true;
-  gemm.x = x;
-  gemm.y = y;
-  gemm.image = static_cast<int>(program.images.size());
-  gemm.k = kp;
-  gemm.n = np;
-  if (!layer->bias.empty()) {
-    ImagePiece bias{layer->bias, program.values[y].dtype, g.outTokens, c, np,
-                    c, image.bytes};
-    bias.repeatInRow = true;
-    image.pieces.push_back(bias);
-    gemm.biasOffset = static_cast<int64_t>(image.bytes);
-    image.bytes = alignTo128(image.bytes + np * c * dtypeBytes(wt));
+    Step step;
+    static const char *acts[] = {"", ", relu", ", exact GELU", ", tanh GELU"};
+    const std::string name = newKernel(
+        "token mixing " + std::to_string(tokens) + " -> " +
+            std::to_string(out) + acts[act] + " over " + std::to_string(c) +
+            " channels (padded " + std::to_string(kp) + " -> " +
+            std::to_string(np) + "; cuBLASLt's batched GEMM when the "
+            "runtime has it)",
+        step);
+    step.threads = 256;
+    step.grid = Step::Persistent;
+    step.rowsPerCta = 1; // a 64 x 128 tile a CTA
+    Arg tiles{Arg::Rows};
+    tiles.perBatch = (np + 63) / 64 * ((c + 127) / 128);
+    step.args = {{Arg::ValueRef, x}, {Arg::ImageRef, gemm.image},
+                 {Arg::ValueRef, y}, tiles};
+    if (gemm.activation == LibraryGemm::Gelu)
+      gemm.afterKernel = name + "_gelu";
+    step.gemm = gemm;
+    std::string params, body;
+    llvm::raw_string_ostream(params)
+        << "const " << ty << " *x, const unsigned char *image, " << ty
+        << " *y, long long tiles";
+    llvm::raw_string_ostream(body)
+        << "mlpc::runTokenMix<" << ty << ", " << kp << ", " << np << ", " << c
+        << ", " << gemm.biasOffset << ", " << act << ">(x, image, y, tiles);";
+    addStep(step, params, body);
+    if (gemm.activation == LibraryGemm::Gelu)
+      kernels += exactGeluAfter(gemm.afterKernel, ty);
+    x = y;
+    tokens = out;
+    kp = np;
   }
-  program.images.push_back(image);
-
-  Step step;
-  newKernel("token mixing " + std::to_string(t) + " -> " +
-                std::to_string(g.outTokens) + " over " + std::to_string(c) +
-                " channels (padded " + std::to_string(kp) + " -> " +
-                std::to_string(np) + "; cuBLASLt's batched GEMM when the "
-                "runtime has it)",
-            step);
-  step.threads = 256;
-  step.grid = Step::Persistent;
-  step.rowsPerCta = 1; // a 64 x 128 tile a CTA
-  Arg tiles{Arg::Rows};
-  tiles.perBatch = (np + 63) / 64 * ((c + 127) / 128);
-  step.args = {{Arg::ValueRef, x}, {Arg::ImageRef, gemm.image},
-               {Arg::ValueRef, y}, tiles};
-  step.gemm = gemm;
-  const char *ty = cType(wt);
-  std::string params, body;
-  llvm::raw_string_ostream(params)
-      << "const " << ty << " *x, const unsigned char *image, " << ty
-      << " *y, long long tiles";
-  llvm::raw_string_ostream(body)
-      << "mlpc::runTokenMix<" << ty << ", " << kp << ", " << np << ", " << c
-      << ", " << gemm.biasOffset << ">(x, image, y, tiles);";
-  addStep(step, params, body);
+  paddedValues[g.out.getResult()] = {x, g.outTokens};
   return success();
 }

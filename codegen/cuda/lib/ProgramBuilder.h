@@ -138,6 +138,15 @@ inline mlp::ParamOp rowParam(Value v, int64_t c) {
              : nullptr;
 }
 
+/// The kernel `name` that applies the exact GELU in place to y (n elements
+/// of `type`) after cuBLASLt's product, whose epilogue has only the tanh one.
+inline std::string exactGeluAfter(const std::string &name, const char *type) {
+  return "\n// the exact GELU after cuBLASLt\nextern \"C\" __global__ void "
+         "__launch_bounds__(256)\n" +
+         name + "(" + type + " *y, long long n) {\n  mlpc::runActivateInPlace<" +
+         type + ", 2>(y, n);\n}\n";
+}
+
 struct Layer {
   Operation *linear = nullptr; // linear (or patch_embed) op, for diagnostics
   Value input;                 // its input, unless inputIndex is set
@@ -304,11 +313,14 @@ private:
                                bool takesPadding = false);
 
   // Token mixing through cuBLASLt (EmitTokenMixing.cpp).
-  /// transpose(1, 2) -> linear over the tokens -> transpose(1, 2), as one
-  /// batched GEMM y_b = W x_b + bias on [N, T, C] as it lies.
+  /// transpose(1, 2) -> linear layers over the tokens (with activations
+  /// between: MLP-Mixer's token MLP) -> transpose(1, 2), as batched GEMMs
+  /// y_b = act(W x_b + bias) on [N, T, C] as it lies.
   struct TokenGemm {
     mlp::TransposeOp in, out;
-    Operation *linear;
+    /// The linear layers over the tokens and the activation after each
+    /// (0: none; relu, the tanh GELU or the exact one).
+    std::vector<std::pair<mlp::LinearOp, int>> layers;
     int64_t tokens, outTokens, channels;
   };
   std::optional<TokenGemm> tokenGemmAt(mlp::TransposeOp op) const;

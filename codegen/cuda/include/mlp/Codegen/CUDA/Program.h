@@ -110,7 +110,7 @@ struct Arg {
 /// `image` and the bias (n elements of y's type) at `biasOffset`. The
 /// runtime launches the kernel instead when it cannot load cuBLASLt.
 ///
-/// With `tokens`, a token-mixing layer: y_b = W x_b + bias for each sample
+/// With `tokens`, a token-mixing layer: y_b = act(W x_b + bias) for each sample
 /// b, x holding k rows a sample and y n rows (both of the same columns, W
 /// (n, k)), the bias the (n, y.cols) piece at `biasOffset` whose row t
 /// repeats bias[t]: cuBLASLt's strided batched GEMM with the bias as C.
