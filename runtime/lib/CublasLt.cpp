@@ -164,29 +164,34 @@ bool Gemms::makePlan(const Op &op, int64_t rows, unsigned alignments,
     out.y = nullptr;
     return false;
   }
+  // The weight image is 256-byte aligned; x, residual and y as they come.
+  return chooseAlgorithm(op, {op.weightLayout, out.x, out.y, out.y},
+                         {256, alignments & 0x1ff, (alignments >> 9) & 0x1ff,
+                          (alignments >> 18) & 0x1ff},
+                         out);
+}
+
+bool Gemms::chooseAlgorithm(const Op &op,
+                            const std::array<MatrixLayout, 4> &abcd,
+                            const std::array<uint32_t, 4> &alignments,
+                            Plan &out) {
+  const Library &l = *lib_;
   Preference pref = nullptr;
   if (l.preferenceCreate(&pref) != kSuccess)
     return false;
   const uint64_t workspace = kWorkspaceBytes;
-  // The weight image is 256-byte aligned; x, residual and y as they come.
-  const uint32_t alignA = 256, alignB = alignments & 0x1ff,
-                 alignC = (alignments >> 9) & 0x1ff,
-                 alignD = (alignments >> 18) & 0x1ff;
   bool ok = l.preferenceSetAttribute(pref, kPrefMaxWorkspace, &workspace,
-                                     sizeof workspace) == kSuccess &&
-            l.preferenceSetAttribute(pref, kPrefMinAlignmentA, &alignA,
-                                     sizeof alignA) == kSuccess &&
-            l.preferenceSetAttribute(pref, kPrefMinAlignmentB, &alignB,
-                                     sizeof alignB) == kSuccess &&
-            l.preferenceSetAttribute(pref, kPrefMinAlignmentC, &alignC,
-                                     sizeof alignC) == kSuccess &&
-            l.preferenceSetAttribute(pref, kPrefMinAlignmentD, &alignD,
-                                     sizeof alignD) == kSuccess;
+                                     sizeof workspace) == kSuccess;
+  const int keys[4] = {kPrefMinAlignmentA, kPrefMinAlignmentB,
+                       kPrefMinAlignmentC, kPrefMinAlignmentD};
+  for (int i = 0; i < 4; ++i)
+    ok = ok && l.preferenceSetAttribute(pref, keys[i], &alignments[i],
+                                        sizeof alignments[i]) == kSuccess;
   HeuristicResult result{};
   int found = 0;
   ok = ok &&
-       l.algoGetHeuristic(handle_, op.desc, op.weightLayout, out.x, out.y,
-                          out.y, pref, 1, &result, &found) == kSuccess &&
+       l.algoGetHeuristic(handle_, op.desc, abcd[0], abcd[1], abcd[2],
+                          abcd[3], pref, 1, &result, &found) == kSuccess &&
        found > 0 && result.state == kSuccess &&
        result.workspaceSize <= kWorkspaceBytes;
   l.preferenceDestroy(pref);
@@ -222,36 +227,12 @@ bool Gemms::makeTokenPlan(const Op &op, int64_t rows, unsigned alignments,
       !layout(out.y, op.yType, c, n, int64_t(n * c)) ||
       (op.gemm.biasOffset >= 0 && !layout(out.bias, op.yType, c, n, 0)))
     return false;
-  Preference pref = nullptr;
-  if (l.preferenceCreate(&pref) != kSuccess)
-    return false;
-  const uint64_t workspace = kWorkspaceBytes;
   // x and y as they come; the image is 256-byte aligned, the bias 16.
-  const uint32_t alignA = alignments & 0x1ff, alignB = 256,
-                 alignC = op.gemm.biasOffset >= 0 ? 16 : (alignments >> 18) & 0x1ff,
-                 alignD = (alignments >> 18) & 0x1ff;
-  bool ok = l.preferenceSetAttribute(pref, kPrefMaxWorkspace, &workspace,
-                                     sizeof workspace) == kSuccess &&
-            l.preferenceSetAttribute(pref, kPrefMinAlignmentA, &alignA,
-                                     sizeof alignA) == kSuccess &&
-            l.preferenceSetAttribute(pref, kPrefMinAlignmentB, &alignB,
-                                     sizeof alignB) == kSuccess &&
-            l.preferenceSetAttribute(pref, kPrefMinAlignmentC, &alignC,
-                                     sizeof alignC) == kSuccess &&
-            l.preferenceSetAttribute(pref, kPrefMinAlignmentD, &alignD,
-                                     sizeof alignD) == kSuccess;
-  HeuristicResult result{};
-  int found = 0;
-  ok = ok &&
-       l.algoGetHeuristic(handle_, op.desc, out.x, out.w,
-                          out.bias ? out.bias : out.y, out.y, pref, 1, &result,
-                          &found) == kSuccess &&
-       found > 0 && result.state == kSuccess &&
-       result.workspaceSize <= kWorkspaceBytes;
-  l.preferenceDestroy(pref);
-  out.found = ok;
-  out.algo = result.algo;
-  return ok;
+  const uint32_t alignD = (alignments >> 18) & 0x1ff;
+  return chooseAlgorithm(
+      op, {out.x, out.w, out.bias ? out.bias : out.y, out.y},
+      {alignments & 0x1ff, 256, op.gemm.biasOffset >= 0 ? 16 : alignD, alignD},
+      out);
 }
 
 void Gemms::destroyPlan(Plan &plan) {

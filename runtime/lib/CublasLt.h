@@ -15,6 +15,7 @@
 #include "CudaDriver.h"
 #include "CudaPlan.h"
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -141,6 +142,10 @@ private:
   bool makePlan(const Op &op, int64_t rows, unsigned alignments, Plan &out);
   bool makeTokenPlan(const Op &op, int64_t rows, unsigned alignments,
                      Plan &out);
+  /// The heuristic's algorithm for matrices A, B, C, D of these layouts and
+  /// (byte) alignments, into `out`.
+  bool chooseAlgorithm(const Op &op, const std::array<MatrixLayout, 4> &abcd,
+                       const std::array<uint32_t, 4> &alignments, Plan &out);
   void destroyPlan(Plan &plan);
 
   const Library *lib_ = nullptr;

@@ -560,6 +560,16 @@ def op_weights(case, rng):
     return tensors
 
 
+def load_with_cublaslt(lib, cublaslt):
+    """The library loaded with MLPC_CUBLASLT=`cublaslt` (None: unset)."""
+    if cublaslt is not None:
+        os.environ["MLPC_CUBLASLT"] = cublaslt
+    try:
+        return mlpc.load(lib)
+    finally:
+        os.environ.pop("MLPC_CUBLASLT", None)
+
+
 def check_op_case(out_dir, case, rng):
     """Every output at every batch, through cuBLASLt and through the
     kernels when the library describes steps for cuBLASLt; returns the
@@ -575,12 +585,7 @@ def check_op_case_once(out_dir, case, rng, cublaslt):
     spec = OP_CASES[case["op"]]
     weights = load_safetensors(os.path.join(out_dir, case["weights"]))
     p64 = {k: v.astype(np.float64) for k, v in weights.items()}
-    if cublaslt is not None:
-        os.environ["MLPC_CUBLASLT"] = cublaslt
-    try:
-        model = mlpc.load(os.path.join(out_dir, case["lib"]))
-    finally:
-        os.environ.pop("MLPC_CUBLASLT", None)
+    model = load_with_cublaslt(os.path.join(out_dir, case["lib"]), cublaslt)
     tol = TOLERANCE[case["precision"]]
     failures, worst = 0, 0.0
     for batch in case["batches"]:
@@ -743,12 +748,7 @@ def check_case(out_dir, case, weights, rng, worst, cublaslt):
     """Every batch of a layer case; `cublaslt` is MLPC_CUBLASLT's value
     (None: unset) while the model loads."""
     name = case["name"] + ({"1": " (cuBLASLt)", "0": " (kernels)"}.get(cublaslt, ""))
-    if cublaslt is not None:
-        os.environ["MLPC_CUBLASLT"] = cublaslt
-    try:
-        model = mlpc.load(os.path.join(out_dir, case["lib"]))
-    finally:
-        os.environ.pop("MLPC_CUBLASLT", None)
+    model = load_with_cublaslt(os.path.join(out_dir, case["lib"]), cublaslt)
     tol = TOLERANCE[case["precision"]]
     failures = 0
     for batch in case["batches"]:
