@@ -456,6 +456,21 @@ std::string imageMetadata(const std::string &moreParams, int weightBytes,
          image + R"(], "steps": []}})";
 }
 
+/// The values of imageMetadata's params w, b and s.
+const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
+            s[3] = {2, -0.5f, 0.25f};
+
+/// Builds image 0 of `text` (imageMetadata) from w, b and s into `out`.
+::testing::AssertionResult buildImageOf(const std::string &text,
+                                        std::vector<unsigned char> &out) {
+  ModelMetadata meta;
+  std::string error;
+  if (!parseMetadata(text.c_str(), meta, error))
+    return ::testing::AssertionFailure() << error;
+  buildCudaImage(meta, meta.cuda.images[0], {w, b, s}, out);
+  return ::testing::AssertionSuccess();
+}
+
 TEST(CudaImage, PiecesConvertPadScaleAndTranspose) {
   const std::string text = imageMetadata("", 48, R"({"bytes": 104, "pieces": [
          {"param": 0, "dtype": "float16", "rows": 3, "cols": 2,
@@ -465,13 +480,8 @@ TEST(CudaImage, PiecesConvertPadScaleAndTranspose) {
          {"param": 0, "dtype": "float32", "rows": 2, "cols": 3,
           "padded_rows": 2, "row_stride": 3, "offset": 80,
           "transposed": true}]})");
-  ModelMetadata meta;
-  std::string error;
-  ASSERT_TRUE(parseMetadata(text.c_str(), meta, error)) << error;
-  const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
-              s[3] = {2, -0.5f, 0.25f};
   std::vector<unsigned char> out;
-  buildCudaImage(meta, meta.cuda.images[0], {w, b, s}, out);
+  ASSERT_TRUE(buildImageOf(text, out));
   ASSERT_EQ(out.size(), 104u);
   auto half = [&](int i) {
     uint16_t h;
@@ -502,13 +512,8 @@ TEST(CudaImage, BiasRepeatedAlongRows) {
          {"param": 1, "dtype": "float16", "rows": 3, "cols": 4,
           "padded_rows": 4, "row_stride": 4, "offset": 0,
           "repeat_in_row": true}]})");
-  ModelMetadata meta;
-  std::string error;
-  ASSERT_TRUE(parseMetadata(text.c_str(), meta, error)) << error;
-  const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
-              s[3] = {2, -0.5f, 0.25f};
   std::vector<unsigned char> out;
-  buildCudaImage(meta, meta.cuda.images[0], {w, b, s}, out);
+  ASSERT_TRUE(buildImageOf(text, out));
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 4; ++c) {
       uint16_t h;
@@ -519,6 +524,7 @@ TEST(CudaImage, BiasRepeatedAlongRows) {
   std::string bad = text;
   bad.replace(bad.find(R"("param": 1)"), 10, R"("param": 0)");
   ModelMetadata m;
+  std::string error;
   EXPECT_FALSE(parseMetadata(bad.c_str(), m, error));
 }
 
@@ -539,8 +545,7 @@ TEST(CudaImage, AffineFoldedIntoWeightAndBias) {
   ModelMetadata meta;
   std::string error;
   ASSERT_TRUE(parseMetadata(text.c_str(), meta, error)) << error;
-  const float w[6] = {1, 2, 3, 4, 5, 6}, b[3] = {0.5f, -1, 2},
-              s[3] = {2, -0.5f, 0.25f}, a[2] = {0.5f, -2}, v[2] = {3, -1};
+  const float a[2] = {0.5f, -2}, v[2] = {3, -1}; // with w, b, s above
   std::vector<unsigned char> out;
   buildCudaImage(meta, meta.cuda.images[0], {w, b, s, a, v}, out);
   for (int r = 0; r < 3; ++r)

@@ -34,7 +34,7 @@ ProgramBuilder::tokenGemmAt(mlp::TransposeOp op) const {
     return v.hasOneUse() && !outputIndex.count(v) ? *v.getUsers().begin()
                                                   : nullptr;
   };
-  TokenGemm g{op, nullptr, {}, type.getDimSize(1), 0, channels};
+  TokenGemm g{op, nullptr, {}, type.getDimSize(1), channels};
   Value v = op.getResult();
   while (true) {
     Operation *user = soleUser(v);
@@ -61,8 +61,6 @@ ProgramBuilder::tokenGemmAt(mlp::TransposeOp op) const {
       v = next->getResult(0);
     }
     g.layers.push_back({linear, act});
-    g.outTokens = cast<RankedTensorType>(linear.getWeight().getType())
-                      .getDimSize(0);
   }
 }
 
@@ -98,9 +96,7 @@ LogicalResult ProgramBuilder::emitTokenGemm(TokenGemm g) {
   // copy.
   int64_t tokens = g.tokens, kp = paddedTokens(tokens);
   int x;
-  if (auto p = paddedValues.find(g.in.getInput());
-      p != paddedValues.end() && p->second.rows == tokens &&
-      program.values[p->second.value].rowsPerBatch == kp) {
+  if (auto p = paddedValues.find(g.in.getInput()); p != paddedValues.end()) {
     x = p->second.value;
   } else {
     auto in = stridedOf(g.in.getInput(), g.in, /*readsActivation=*/true);
@@ -176,6 +172,6 @@ LogicalResult ProgramBuilder::emitTokenGemm(TokenGemm g) {
     tokens = out;
     kp = np;
   }
-  paddedValues[g.out.getResult()] = {x, g.outTokens};
+  paddedValues[g.out.getResult()] = {x, tokens};
   return success();
 }

@@ -321,7 +321,7 @@ private:
     /// The linear layers over the tokens and the activation after each
     /// (0: none; relu, the tanh GELU or the exact one).
     std::vector<std::pair<mlp::LinearOp, int>> layers;
-    int64_t tokens, outTokens, channels;
+    int64_t tokens, channels;
   };
   std::optional<TokenGemm> tokenGemmAt(mlp::TransposeOp op) const;
   LogicalResult emitTokenGemm(TokenGemm g);
