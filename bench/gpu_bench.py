@@ -89,18 +89,34 @@ def build(out):
 
 # (W, m16 row tiles per warp (sm_80 path), threads per CTA).
 VARIANTS = [(w, 2, t) for w in WIDTHS for t in (128, 256, 384)]
+# MLPC_VARIANTS: "W:threads:prefetch:min CTAs per SM:ring,..." instead (the
+# chain kernels' hidden tuning flags; 0 for the compiler's choice).
+if os.environ.get("MLPC_VARIANTS"):
+    VARIANTS = [tuple(int(v) for v in item.split(":"))
+                for item in os.environ["MLPC_VARIANTS"].split(",")]
+
+
+def variant_name(v):
+    return "_".join(str(n) for n in v)
+
+
+def variant_flags(v):
+    if len(v) == 3:  # (W, row tiles, threads)
+        return ["--cuda-chain-row-tiles=%d" % v[1], "--cuda-chain-threads=%d" % v[2]]
+    names = ["threads", "prefetch", "min-ctas", "ring"]
+    return ["--cuda-chain-%s=%d" % (n, k) for n, k in zip(names, v[1:]) if k]
 
 
 def build_variants(out):
     """Chain kernels with other row tiles per warp / threads per CTA (the
     hidden tuning flags), to choose the builder's defaults."""
     build(out)
-    for w, mt, t in VARIANTS:
+    for v in VARIANTS:
+        w = v[0]
         subprocess.run([mlpc.find_compiler(), os.path.join(out, "narrow_w%d.mlp" % w),
                         "--weights", os.path.join(out, "narrow_w%d.safetensors" % w),
-                        "--target=cuda", "--cuda-chain-row-tiles=%d" % mt,
-                        "--cuda-chain-threads=%d" % t,
-                        "-o", os.path.join(out, "libnarrow_w%d_mt%d_t%d.so" % (w, mt, t))],
+                        "--target=cuda"] + variant_flags(v) +
+                       ["-o", os.path.join(out, "libnarrow_%s.so" % variant_name(v))],
                        check=True)
 
 
@@ -151,16 +167,55 @@ def abi_call(model, x, y, torch):
 def variants(out):
     import torch
     print("device: %s" % torch.cuda.get_device_name())
-    print("| W | row tiles/warp | threads | M pts/s 2^20 | M pts/s 2^22 |")
-    print("|---|---|---|---|---|")
-    for w, mt, t in VARIANTS:
-        model = mlpc.load(os.path.join(out, "libnarrow_w%d_mt%d_t%d.so" % (w, mt, t)))
-        rates = []
+    print("| variant (%s) | M pts/s 2^20 | M pts/s 2^22 | max diff vs default |" % (
+        "W, threads, prefetch, min CTAs, ring" if os.environ.get("MLPC_VARIANTS")
+        else "W, row tiles, threads"))
+    print("|---|---|---|---|")
+    for v in VARIANTS:
+        w = v[0]
+        model = mlpc.load(os.path.join(out, "libnarrow_%s.so" % variant_name(v)))
+        default = mlpc.load(os.path.join(out, "libnarrow_w%d.so" % w))
+        rates, diff = [], 0.0
         for batch in (1 << 20, 1 << 22):
             x = torch.randn(batch, 32, device="cuda", dtype=torch.half)
             y = torch.empty(batch, 16, device="cuda", dtype=torch.half)
             rates.append(batch / time_gpu(abi_call(model, x, y, torch), torch) / 1e6)
-        print("| %d | %d | %d | %.0f | %.0f |" % (w, mt, t, rates[0], rates[1]))
+            ref = torch.empty_like(y)  # the same math by the default kernel
+            abi_call(default, x, ref, torch)()
+            torch.cuda.synchronize()
+            diff = max(diff, float((y.float() - ref.float()).abs().max()))
+        print("| %s | %.0f | %.0f | %.1e |" % (", ".join(map(str, v)), rates[0], rates[1], diff))
+
+
+def load_serialized(path):
+    """The library with every launch serialized (MLPC_EARLY_LAUNCH=0: no
+    kernel starts before the previous one ends), to measure the early
+    launches against."""
+    os.environ["MLPC_EARLY_LAUNCH"] = "0"
+    try:
+        return mlpc.load(path)
+    finally:
+        os.environ.pop("MLPC_EARLY_LAUNCH", None)
+
+
+def early(out):
+    """Narrow chains with and without early launches, alternating, 3 rounds."""
+    import torch
+    print("device: %s" % torch.cuda.get_device_name())
+    print("| W | batch | early launch M pts/s | serialized | gain |")
+    print("|---|---|---|---|---|")
+    for w in WIDTHS:
+        path = os.path.join(out, "libnarrow_w%d.so" % w)
+        models = [mlpc.load(path), load_serialized(path)]
+        for batch in BATCHES:
+            x = torch.randn(batch, 32, device="cuda", dtype=torch.half)
+            y = torch.empty(batch, 16, device="cuda", dtype=torch.half)
+            rates = [[], []]
+            for _ in range(3):
+                for i, m in enumerate(models):
+                    rates[i].append(batch / time_gpu(abi_call(m, x, y, torch), torch) / 1e6)
+            a, b = np.median(rates[0]), np.median(rates[1])
+            print("| %d | 2^%d | %.0f | %.0f | %.3fx |" % (w, int(np.log2(batch)), a, b, a / b))
 
 
 def time_gpu(fn, torch, reps=7, inner=20):
@@ -204,8 +259,9 @@ def profile_calls(model, calls, torch):
         json.dump(data, f)
 
 
-def run_wide(out, torch):
-    """The wide MLP against PyTorch eager and torch.compile (same weights)."""
+def wide_models(out, torch):
+    """mlpc's wide MLP (load_modes), PyTorch eager and torch.compile with the
+    same weights, an input and an output."""
     rng = np.random.default_rng(11)
     d, h = WIDE_D, WIDE_H
     tensors = {}
@@ -238,8 +294,13 @@ def run_wide(out, torch):
     eager = torch.nn.Sequential(*[Block(b) for b in range(WIDE_BLOCKS)]).half().cuda().eval()
     compiled = torch.compile(eager)
     x = torch.randn(WIDE_BATCH, d, device="cuda", dtype=torch.half)
-    y = torch.empty_like(x)
-    flops = 2.0 * WIDE_BATCH * 2 * d * h * WIDE_BLOCKS
+    return models, eager, compiled, x, torch.empty_like(x)
+
+
+def run_wide(out, torch):
+    """The wide MLP against PyTorch eager and torch.compile (same weights)."""
+    models, eager, compiled, x, y = wide_models(out, torch)
+    flops = 2.0 * WIDE_BATCH * 2 * WIDE_D * WIDE_H * WIDE_BLOCKS
     t, err = {}, 0.0
     calls = {}
     with torch.no_grad():
@@ -261,6 +322,56 @@ def run_wide(out, torch):
         print("| %s | %.3f | %.0f | %.2fx |" % (k, v * 1e3, flops / v / 1e12, t["compile"] / v))
     print("relative L2 difference mlpc vs eager: %.1e" % err)
     return t, err
+
+
+def wide_clocks(out):
+    """Runs mlpc's wide MLP and torch.compile's for 2 s each, twice, while
+    nvidia-smi samples the SM clock and the power every 20 ms: whether one
+    of them runs at lower clocks (power or thermal limits)."""
+    import torch
+    models, _, compiled, x, y = wide_models(out, torch)
+    calls = [("mlpc", abi_call(models[0][1], x, y, torch)), ("compile", lambda: compiled(x))]
+    log = os.path.join(os.environ.get("OUT", "/tmp"), "clocks.csv")
+    smi = subprocess.Popen(["nvidia-smi", "--query-gpu=timestamp,clocks.sm,power.draw,"
+                            "temperature.gpu,clocks_event_reasons.active", "--format=csv,noheader,"
+                            "nounits", "-lms", "20"], stdout=open(log, "w"))
+    phases = []
+    with torch.no_grad():
+        for label, call in calls * 2:
+            call()
+            torch.cuda.synchronize()
+            begin, n = time.time(), 0
+            while time.time() - begin < 2.0:
+                call()
+                n += 1
+                if n % 4 == 0:
+                    torch.cuda.synchronize()
+            torch.cuda.synchronize()
+            phases.append((label, begin, time.time(), n))
+            time.sleep(0.5)
+    time.sleep(0.1)
+    smi.terminate()
+    samples = []
+    for line in open(log):
+        f = [v.strip() for v in line.split(",")]
+        try:
+            stamp = time.mktime(time.strptime(f[0].split(".")[0], "%Y/%m/%d %H:%M:%S"))
+            samples.append((stamp + float("0." + f[0].split(".")[1]), float(f[1]),
+                            float(f[2]), float(f[3]), f[4]))
+        except (ValueError, IndexError):
+            continue
+    print("| run | ms per call | SM MHz (mean) | power W (mean) | temperature C | clock event reasons |")
+    print("|---|---|---|---|---|---|")
+    for label, begin, end, n in phases:
+        inside = [s for s in samples if begin + 0.3 <= s[0] <= end]
+        if not inside:
+            print("| %s | %.3f | - | - | - | - |" % (label, (end - begin) / n * 1e3))
+            continue
+        reasons = sorted({s[4] for s in inside})
+        print("| %s | %.3f | %.0f | %.0f | %.0f | %s |" % (
+            label, (end - begin) / n * 1e3, np.mean([s[1] for s in inside]),
+            np.mean([s[2] for s in inside]), np.max([s[3] for s in inside]),
+            " ".join(reasons)))
 
 
 VISION = [("mixer_s16_224", "mixer_s16_224"), ("mixer_b16_224", "mixer_b16_224"),
@@ -398,6 +509,7 @@ def run(out):
         eager = torch.nn.Sequential(*layers).eval()
         compiled = torch.compile(eager)
         model = mlpc.load(os.path.join(out, "libnarrow_w%d.so" % w))
+        serialized = load_serialized(os.path.join(out, "libnarrow_w%d.so" % w))
         for batch in BATCHES:
             x = torch.randn(batch, 32, device="cuda", dtype=torch.half)
             y = torch.empty(batch, 16, device="cuda", dtype=torch.half)
@@ -408,6 +520,7 @@ def run(out):
                 ref = eager(x).float()
                 err = float((y.float() - ref).norm() / ref.norm())
                 t_mlpc = time_gpu(call, torch)
+                t_serial = time_gpu(abi_call(serialized, x, y, torch), torch)
                 if os.environ.get("MLPC_PROFILE") and batch == 1 << 20:
                     # The kernel's own time, and the host's per call (no
                     # sync: the launches queue up unless the host is slower).
@@ -424,6 +537,7 @@ def run(out):
                 t_comp = time_gpu(lambda: compiled(x), torch)
             tc = TCNN.get(card, {}).get((w, batch))
             rows.append({"W": w, "batch": batch, "mlpc": batch / t_mlpc / 1e6,
+                         "serialized": batch / t_serial / 1e6,
                          "eager": batch / t_eager / 1e6, "compile": batch / t_comp / 1e6,
                          "tcnn": tc, "err": err})
             del x, y
@@ -431,20 +545,21 @@ def run(out):
     with open(os.path.join(os.environ.get("OUT", out), "gpu_bench.json"), "w") as f:
         json.dump({"device": name, "rows": rows, "wide": wide, "wide_err": wide_err}, f,
                   indent=1)
-    print("\n| W | batch | mlpc M pts/s | PyTorch eager | torch.compile | tiny-cuda-nn (ANCHORS) "
-          "| mlpc / tcnn | mlpc / compile | rel. err vs eager |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| W | batch | mlpc M pts/s | serialized launches | PyTorch eager | torch.compile "
+          "| tiny-cuda-nn (ANCHORS) | mlpc / tcnn | mlpc / compile | rel. err vs eager |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         tc = r["tcnn"]
-        print("| %d | 2^%d | %.0f | %.0f | %.0f | %s | %s | %.2fx | %.1e |" % (
-            r["W"], int(np.log2(r["batch"])), r["mlpc"], r["eager"], r["compile"],
+        print("| %d | 2^%d | %.0f | %.0f | %.0f | %.0f | %s | %s | %.2fx | %.1e |" % (
+            r["W"], int(np.log2(r["batch"])), r["mlpc"], r["serialized"], r["eager"],
+            r["compile"],
             "%d" % tc if tc else "-", "%.2fx" % (r["mlpc"] / tc) if tc else "-",
             r["mlpc"] / r["compile"], r["err"]))
 
 
 if __name__ == "__main__":
     {"build": build, "run": run, "build-variants": build_variants,
-     "variants": variants,
+     "variants": variants, "early": early, "wide-clocks": wide_clocks,
      "wide": lambda out: run_wide(out, __import__("torch")),
      "build-vision": build_vision,
      "vision": lambda out: run_vision(out, __import__("torch"))}[sys.argv[1]](sys.argv[2])

@@ -56,6 +56,7 @@ Driver load() {
   std::string optional; // absent before CUDA 12: the kernels do without
   bindSymbol(lib, "cuTensorMapEncodeTiled", d.cuTensorMapEncodeTiled,
              optional);
+  bindSymbol(lib, "cuLaunchKernelEx", d.cuLaunchKernelEx, optional);
   if (!missing.empty()) {
     d.error = std::string("the CUDA driver ") + path +
               " is too old: it lacks " + missing +

@@ -55,6 +55,27 @@ struct alignas(128) TensorMap {
 constexpr int kTensorMapFloat16 = 6, kTensorMapBfloat16 = 9;
 constexpr int kTensorMapSwizzle128B = 3, kTensorMapL2Promotion256B = 3;
 
+/// CUlaunchAttribute and CUlaunchConfig (cuda.h) for cuLaunchKernelEx: the
+/// one attribute mlpc sets is programmatic stream serialization (a kernel
+/// that waits for the previous one itself may launch before it ends).
+struct LaunchAttribute {
+  int id = 6; // CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION
+  int pad = 0;
+  union {
+    int allowed = 1;
+    unsigned char bytes[64];
+  } value;
+};
+struct LaunchConfig {
+  unsigned grid[3], block[3], sharedBytes;
+  CUstream stream;
+  LaunchAttribute *attrs;
+  unsigned numAttrs;
+};
+
+static_assert(sizeof(LaunchAttribute) == 72 && sizeof(LaunchConfig) == 56,
+              "cuda.h's launch structs");
+
 /// Looks `name` up in `lib` into `fn`; on failure appends the name to
 /// `missing` (a comma-separated list for the error message).
 template <class Fn>
@@ -102,6 +123,9 @@ struct Driver {
                              unsigned, unsigned, unsigned, CUstream, void **,
                              void **);
   CUresult (*cuStreamSynchronize)(CUstream);
+  /// CUDA 12 drivers and newer; null before (every launch serialized then).
+  CUresult (*cuLaunchKernelEx)(const LaunchConfig *, CUfunction, void **,
+                               void **) = nullptr;
   /// CUDA 12 drivers and newer; null before (no TMA kernels then).
   CUresult (*cuTensorMapEncodeTiled)(TensorMap *, int, unsigned, void *,
                                      const unsigned long long *,

@@ -128,6 +128,10 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
   const char *tmaSwitch = std::getenv("MLPC_TMA");
   model->tma_ = major >= 9 && d.cuTensorMapEncodeTiled &&
                 !(tmaSwitch && std::string(tmaSwitch) == "0");
+  // MLPC_EARLY_LAUNCH=0 serializes every launch (to measure what it gains).
+  const char *earlySwitch = std::getenv("MLPC_EARLY_LAUNCH");
+  model->earlyLaunch_ = major >= 9 && d.cuLaunchKernelEx &&
+                        !(earlySwitch && std::string(earlySwitch) == "0");
   if ((r = d.cuDevicePrimaryCtxRetain(&model->context_, model->handle_)) !=
       kSuccess) {
     model->context_ = nullptr;
@@ -451,11 +455,23 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
         break;
       }
     }
-    if ((r = d.cuLaunchKernel(functions_[s], static_cast<unsigned>(grid),
-                              static_cast<unsigned>(step.gridY), 1,
-                              step.threads, 1, 1,
-                              static_cast<unsigned>(step.sharedBytes), stream,
-                              params.data(), nullptr)) != kSuccess)
+    if (step.earlyLaunch && earlyLaunch_) {
+      LaunchAttribute early;
+      const LaunchConfig config{{static_cast<unsigned>(grid),
+                                 static_cast<unsigned>(step.gridY), 1},
+                                {static_cast<unsigned>(step.threads), 1, 1},
+                                static_cast<unsigned>(step.sharedBytes),
+                                stream,
+                                &early,
+                                1};
+      r = d.cuLaunchKernelEx(&config, functions_[s], params.data(), nullptr);
+    } else {
+      r = d.cuLaunchKernel(functions_[s], static_cast<unsigned>(grid),
+                           static_cast<unsigned>(step.gridY), 1, step.threads,
+                           1, 1, static_cast<unsigned>(step.sharedBytes),
+                           stream, params.data(), nullptr);
+    }
+    if (r != kSuccess)
       return driverFailure(d, r,
                            "mlp_model_run: launching " + step.kernel + " (" +
                                step.what + ")");

@@ -73,6 +73,7 @@ private:
   /// TMA kernels may take their tensor-map path: a Hopper GPU or newer, a
   /// driver that encodes tensor maps, and no MLPC_TMA=0 in the environment.
   bool tma_ = false;
+  bool earlyLaunch_ = false; // steps marked earlyLaunch use cuLaunchKernelEx
   /// Per step, the tensor maps of its weight images, encoded once after the
   /// upload (other args' entries unused), and whether all of them encoded.
   std::vector<std::vector<cuda::TensorMap>> imageMaps_;

@@ -401,6 +401,13 @@ bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
     return false;
   }
   s.persistent = grid == "persistent";
+  if (j.contains("early_launch")) {
+    if (!j["early_launch"].is_boolean()) {
+      error = "step '" + s.kernel + "' with a non-boolean 'early_launch'";
+      return false;
+    }
+    s.earlyLaunch = j["early_launch"].get<bool>();
+  }
   if (!j.contains("args") || !j["args"].is_array()) {
     error = "step '" + s.kernel + "' without 'args'";
     return false;

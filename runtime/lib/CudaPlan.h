@@ -109,6 +109,9 @@ struct CudaStep {
   int threads = 256;
   uint64_t sharedBytes = 0;
   bool persistent = true;
+  /// The kernel waits for the previous kernel's memory itself: it may be
+  /// launched while that kernel finishes (programmatic dependent launch).
+  bool earlyLaunch = false;
   int64_t rowsPerCta = 1, gridY = 1;
   std::vector<CudaArg> args;
   bool hasGemm = false;

@@ -227,6 +227,33 @@ TEST(CudaPlan, IntegerInputsAndBatchFreeTemps) {
   }
 }
 
+TEST(CudaPlan, EarlyLaunchSteps) {
+  const std::string ids =
+      R"({"kind": "input", "index": 0, "cols": 1, "dtype": "int64"})";
+  const std::string temp =
+      R"({"kind": "temp", "index": 0, "cols": 12, "dtype": "float32",
+          "batched": false})";
+  auto withSecondStep = [&](const std::string &keys) {
+    std::string text = idsMetadata(ids, temp);
+    const std::string at = R"({"kernel": "g",)";
+    return text.insert(text.find(at) + at.size(), keys);
+  };
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(withSecondStep(R"( "early_launch": true,)").c_str(),
+                            meta, error))
+      << error;
+  ASSERT_EQ(meta.cuda.steps.size(), 2u);
+  EXPECT_FALSE(meta.cuda.steps[0].earlyLaunch);
+  EXPECT_TRUE(meta.cuda.steps[1].earlyLaunch);
+
+  ModelMetadata bad;
+  EXPECT_FALSE(parseMetadata(withSecondStep(R"( "early_launch": 1,)").c_str(),
+                             bad, error));
+  EXPECT_NE(error.find("non-boolean 'early_launch'"), std::string::npos)
+      << error;
+}
+
 /// y = relu(x W^T + b) in f16, with a cuBLASLt description of the step
 /// (`gemm` is the "cublaslt" object's body, `extra` more piece keys of W).
 std::string gemmMetadata(const std::string &gemm,

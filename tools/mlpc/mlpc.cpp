@@ -82,6 +82,18 @@ cl::opt<int> cudaChainPrefetch(
     "cuda-chain-prefetch", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: input tiles each warpgroup of a fused chain kernel "
              "loads ahead (0: auto)"));
+cl::opt<int> cudaChainMinCtas(
+    "cuda-chain-min-ctas", cl::init(0), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: CTAs per SM the registers of fused chain kernels must "
+             "allow (0: the compiler's choice)"));
+cl::opt<int> cudaChainRing(
+    "cuda-chain-ring", cl::init(0), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: input tiles each warpgroup of a fused chain kernel "
+             "keeps in flight through shared memory (0: in registers)"));
+cl::opt<bool> cudaChainEarlyLaunch(
+    "cuda-chain-early-launch", cl::init(true), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: fused chain kernels may launch while the previous "
+             "kernel finishes (programmatic dependent launch, sm_90)"));
 cl::opt<int> cudaGemmKernel(
     "cuda-gemm-kernel", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: tensor-core linear kernel, 1 no deep prefetch nor "
@@ -196,6 +208,9 @@ int main(int argc, char **argv) {
   options.cudaTuning.chainRowTiles = cudaChainRowTiles;
   options.cudaTuning.chainThreads = cudaChainThreads;
   options.cudaTuning.chainPrefetch = cudaChainPrefetch;
+  options.cudaTuning.chainEarlyLaunch = cudaChainEarlyLaunch;
+  options.cudaTuning.chainMinCtas = cudaChainMinCtas;
+  options.cudaTuning.chainRing = cudaChainRing;
   options.cudaTuning.gemmKernel = cudaGemmKernel;
   options.cudaTuning.gemmTma = cudaGemmTma;
   options.cudaTuning.cublasLt = cudaCublasLt;

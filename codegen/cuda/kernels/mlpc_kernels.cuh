@@ -409,6 +409,24 @@ __device__ __forceinline__ uint64_t smemDescriptor(const void *p, uint32_t lbo,
          (static_cast<uint64_t>(sbo >> 4) << 32);
 }
 
+/// 16-byte cp.async; zeros where !valid (`global` must still be mapped).
+__device__ __forceinline__ void cpAsync16(void *smem, const void *global,
+                                          bool valid) {
+  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
+               "l"(global), "r"(valid ? 16 : 0)
+               : "memory");
+}
+
+/// 8-byte cp.async (rows of K % 8 == 4 elements are only 8-byte aligned).
+__device__ __forceinline__ void cpAsync8(void *smem, const void *global,
+                                         bool valid) {
+  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(dst),
+               "l"(global), "r"(valid ? 8 : 0)
+               : "memory");
+}
+
 // ---- fused narrow chains --------------------------------------------------
 
 /// One layer of a fused chain: y = act(x W^T + b), W of shape (OUT, IN).
@@ -656,13 +674,35 @@ template <class L, class... Ls> struct LastOf<L, Ls...> {
   using type = typename LastOf<Ls...>::type;
 };
 
+/// Programmatic dependent launch (sm_90; no-ops before): wait until the
+/// previous grid of the stream has finished and its writes are visible, and
+/// allow the next grid to be scheduled.
+__device__ __forceinline__ void waitForPreviousGrid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void launchNextGrid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
 /// A whole narrow chain in one kernel: the CTA copies every layer's weights
 /// into shared memory once, then each warp takes tiles of MT x 16 rows in a
 /// grid-stride loop (the grid is sized to fill the GPU once).
 /// AHEAD: how many tiles ahead each warpgroup loads its inputs (sm_90a):
 /// narrow, memory-bound chains need more bytes in flight than one tile.
+/// RING > 0 (sm_90a, 16-bit inputs in the kVecIn layout): instead of
+/// registers, the inputs of the next RING tiles land in shared memory by
+/// cp.async, each thread copying the bytes it later reads itself, so more
+/// bytes are in flight per SM than the registers would allow.
+/// EARLY: the kernel may be launched while the previous kernel of the stream
+/// still runs (programmatic dependent launch, sm_90): it copies its weights
+/// (written once, at model creation) and only then waits for that kernel's
+/// memory, and lets the next kernel launch once each CTA is on its last tile.
 template <class T, class InT, class OutT, int MT, int IMAGE_BYTES, int AHEAD,
-          class L0, class... Ls>
+          int RING, bool EARLY, class L0, class... Ls>
 __device__ __forceinline__ void runChain(const InT *__restrict__ x,
                                          OutT *__restrict__ y,
                                          const uint4 *__restrict__ image,
@@ -675,6 +715,8 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 #endif
   __syncthreads();
+  if constexpr (EARLY)
+    waitForPreviousGrid();
   const unsigned char *smem = reinterpret_cast<const unsigned char *>(chainSmem);
   constexpr int OUTC = LastOf<L0, Ls...>::type::kOut;
   constexpr int KT = L0::kInPad / 16;
@@ -695,6 +737,60 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
   const int group = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x >> 7), 0);
   const long long stride = gridDim.x * groups;
   long long tile = blockIdx.x * groups + group;
+  if constexpr (RING > 0) {
+    static_assert(L0::kVecIn && sizeof(InT) == 2 && L0::kIn == L0::kInPad,
+                  "the input ring copies whole 16-bit rows");
+    constexpr int kRowBytes = L0::kIn * 2, kTileBytes = 64 * kRowBytes;
+    unsigned char *ring = reinterpret_cast<unsigned char *>(chainSmem) +
+                          (IMAGE_BYTES + 15) / 16 * 16 +
+                          group * RING * kTileBytes;
+    // This thread's 8 KT bytes of rows g and g + 8 of its warp's 16.
+    const int mine = static_cast<int>(rowInTile + g) * kRowBytes + t * 8 * KT;
+    auto issue = [&](long long tile, int slot) {
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const long long row = tile * 64 + rowInTile + g + 8 * h;
+        const bool inside = row < rows;
+        const unsigned char *src = reinterpret_cast<const unsigned char *>(
+                                       x + (inside ? row : 0) * L0::kIn) +
+                                   t * 8 * KT;
+        unsigned char *dst = ring + slot * kTileBytes + mine + h * 8 * kRowBytes;
+#pragma unroll
+        for (int i = 0; i < KT / 2; ++i)
+          cpAsync16(dst + 16 * i, src + 16 * i, inside);
+        if constexpr (KT % 2)
+          cpAsync8(dst + 8 * (KT - 1), src + 8 * (KT - 1), inside);
+      }
+      asm volatile("cp.async.commit_group;\n" ::: "memory");
+    };
+#pragma unroll
+    for (int s = 0; s < RING; ++s)
+      issue(tile + s * stride, s);
+    for (int slot = 0; tile < tiles; tile += stride) {
+      const long long base = tile * 64 + rowInTile;
+      if (EARLY && tile + stride >= tiles)
+        launchNextGrid();
+      asm volatile("cp.async.wait_group %0;\n" ::"n"(RING - 1) : "memory");
+      uint32_t a[KT][4];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const uint32_t *q = reinterpret_cast<const uint32_t *>(
+            ring + slot * kTileBytes + mine + h * 8 * kRowBytes);
+#pragma unroll
+        for (int kt = 0; kt < KT; ++kt) {
+          a[kt][h] = q[2 * kt];
+          a[kt][2 + h] = q[2 * kt + 1];
+        }
+      }
+      float acc[L0::kOutPad / 2];
+      wgIssue<T, L0>(smem, acc, a);
+      wgSingle<T, OutT, OUTC, L0, Ls...>(smem, acc, y, base, rows, g, t, sink);
+      // The tile's words are in the wgmma's registers: the slot is free.
+      issue(tile + RING * stride, slot);
+      slot = slot + 1 == RING ? 0 : slot + 1;
+    }
+    return;
+  }
   // The next AHEAD tiles' inputs load while this one computes
   // (branch-free: past the batch they read row 0 and are discarded).
   uint32_t ahead[AHEAD][KT][4];
@@ -703,6 +799,8 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
     loadTile((tile + s * stride) * 64 + rowInTile, ahead[s]);
   for (; tile < tiles; tile += stride) {
     const long long base = tile * 64 + rowInTile;
+    if (EARLY && tile + stride >= tiles)
+      launchNextGrid();
     uint32_t a[KT][4];
 #pragma unroll
     for (int kt = 0; kt < KT; ++kt)
@@ -870,23 +968,6 @@ __device__ __forceinline__ void tmaLoad2d(void *dst, const TensorMap *map,
                "complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(
                    sharedAddress(dst)),
                "l"(map), "r"(c), "r"(r), "r"(sharedAddress(bar))
-               : "memory");
-}
-
-__device__ __forceinline__ void cpAsync16(void *smem, const void *global,
-                                          bool valid) {
-  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
-               "l"(global), "r"(valid ? 16 : 0)
-               : "memory");
-}
-
-/// 8-byte cp.async (rows of K % 8 == 4 elements are only 8-byte aligned).
-__device__ __forceinline__ void cpAsync8(void *smem, const void *global,
-                                         bool valid) {
-  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(dst),
-               "l"(global), "r"(valid ? 8 : 0)
                : "memory");
 }
 

@@ -96,6 +96,14 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   step.sharedBytes = image.bytes;
   step.grid = Step::Persistent;
   step.rowsPerCta = (step.threads / 32) * mt * 16;
+  step.earlyLaunch = tuning.chainEarlyLaunch;
+  // The input ring (sm_90a): whole 16-bit rows of the kVecIn layout.
+  const Layer &l0 = layers.front();
+  const int ring = tuning.chainRing > 0 && vecIn && l0.in % 16 == 0 &&
+                           dtypeBytes(program.values[*in].dtype) == 2
+                       ? tuning.chainRing
+                       : 0;
+  step.sharedBytes += uint64_t(ring) * (step.threads / 128) * 64 * l0.in * 2;
   program.images.push_back(image);
   step.args = {{Arg::ValueRef, *in},
                {Arg::ValueRef, out},
@@ -108,12 +116,15 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
     os << " -> " << l.out;
   if (!layers.front().inputAlpha.empty())
     os << " (the input's affine map folded into the first weights and bias)";
-  os << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
-     << ")\n"
+  os << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads;
+  if (tuning.chainMinCtas)
+    os << ", " << tuning.chainMinCtas;
+  os << ")\n"
      << name << "(const " << cType(inV.dtype) << " *x, " << cType(outV.dtype)
      << " *y, const uint4 *image, long long rows) {\n  mlpc::runChain<" << t
      << ", " << cType(inV.dtype) << ", " << cType(outV.dtype) << ", " << mt
-     << ", " << image.bytes << ", " << ahead << ",\n    " << layerTypes
+     << ", " << image.bytes << ", " << ahead << ", " << ring << ", "
+     << (tuning.chainEarlyLaunch ? "true" : "false") << ",\n    " << layerTypes
      << ">(x, y, image, rows);\n}\n";
   program.steps.push_back(step);
   return success();

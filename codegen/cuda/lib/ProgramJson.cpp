@@ -110,6 +110,8 @@ std::string mlp::cuda::toJson(const Program &program,
          {"rows_per_cta", s.rowsPerCta},
          {"grid_y", s.gridY},
          {"args", args}});
+    if (s.earlyLaunch)
+      steps.back()["early_launch"] = true;
     if (s.gemm) {
       static const char *acts[] = {"none", "relu", "gelu_tanh", "gelu"};
       const LibraryGemm &g = *s.gemm;

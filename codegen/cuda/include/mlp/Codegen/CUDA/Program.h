@@ -139,6 +139,10 @@ struct Step {
   enum Grid { Persistent, RowTiles } grid = Persistent;
   int64_t rowsPerCta = 1;
   int64_t gridY = 1;
+  /// The kernel waits for the previous kernel's memory itself, after its
+  /// setup, and lets the next one launch before it ends: the runtime may
+  /// launch it while the previous kernel finishes (sm_90).
+  bool earlyLaunch = false;
   std::optional<LibraryGemm> gemm; // cuBLASLt may run it instead
 };
 
@@ -155,6 +159,13 @@ struct Tuning {
   int chainRowTiles = 0; // m16 row tiles each warp of a chain kernel owns
   int chainThreads = 0;  // threads per CTA of a chain kernel
   int chainPrefetch = 0; // input tiles a chain's warpgroup loads ahead
+  int chainMinCtas = 0;  // CTAs per SM the registers must allow (0: any)
+  /// Input tiles each warpgroup of a chain kernel keeps in flight through
+  /// shared memory (cp.async) instead of registers (0: registers).
+  int chainRing = 0;
+  /// Chain kernels launch while the previous kernel finishes (Step's
+  /// earlyLaunch).
+  bool chainEarlyLaunch = true;
   /// Tensor-core linear kernel (EmitMatmul.cpp): 0 the builder's choice,
   /// 1 the choice without loading STAGES - 1 steps ahead and without the
   /// epilogue through shared memory, 3 the "pair"
