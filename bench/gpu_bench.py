@@ -104,7 +104,7 @@ def variant_flags(v):
     if len(v) == 3:  # (W, row tiles, threads)
         return ["--cuda-chain-row-tiles=%d" % v[1], "--cuda-chain-threads=%d" % v[2]]
     names = ["threads", "prefetch", "min-ctas", "ring"]
-    return ["--cuda-chain-%s=%d" % (n, k) for n, k in zip(names, v[1:]) if k]
+    return ["--cuda-chain-%s=%d" % (n, k) for n, k in zip(names, v[1:]) if k or n == "ring"]
 
 
 def build_variants(out):
@@ -322,6 +322,62 @@ def run_wide(out, torch):
         print("| %s | %.3f | %.0f | %.2fx |" % (k, v * 1e3, flops / v / 1e12, t["compile"] / v))
     print("relative L2 difference mlpc vs eager: %.1e" % err)
     return t, err
+
+
+# One layer of the wide MLP (16384 x 1024 -> 4096), with each activation:
+# the generated GEMM kernels against cuBLASLt and PyTorch, one layer at a time.
+LAYER_ACTS = ["none", "relu", "gelu"]
+
+
+def layer_source(act):
+    return ("model layer_%s {\n  input x: f16[N, %d]\n  output y = x |> linear(%d) @fc%s\n}\n"
+            % (act, WIDE_D, WIDE_H, "" if act == "none" else " |> " + act))
+
+
+def build_layers(out, flags=()):
+    os.makedirs(out, exist_ok=True)
+    for act in LAYER_ACTS:
+        src = os.path.join(out, "layer_%s.mlp" % act)
+        with open(src, "w") as f:
+            f.write(layer_source(act))
+        subprocess.run([mlpc.find_compiler(), src, "--target=cuda", "--no-embed-weights",
+                        "-o", os.path.join(out, "liblayer_%s.so" % act)] + list(flags)
+                       + EXTRA_ARGS, check=True)
+
+
+def layers(out):
+    """Each layer through cuBLASLt and through the generated kernel, against
+    torch's F.linear (+ activation), in us per call and TFLOP/s."""
+    import torch
+    print("device: %s" % torch.cuda.get_device_name())
+    rng = np.random.default_rng(5)
+    w = (rng.standard_normal((WIDE_H, WIDE_D)) / np.sqrt(WIDE_D)).astype(np.float16)
+    b = (0.1 * rng.standard_normal(WIDE_H)).astype(np.float16)
+    wpath = "/tmp/layer.safetensors"
+    save_safetensors({"fc.weight": w, "fc.bias": b}, wpath)
+    x = torch.randn(WIDE_BATCH, WIDE_D, device="cuda", dtype=torch.half)
+    y = torch.empty(WIDE_BATCH, WIDE_H, device="cuda", dtype=torch.half)
+    wt, bt = torch.from_numpy(w).cuda(), torch.from_numpy(b).cuda()
+    flops = 2.0 * WIDE_BATCH * WIDE_D * WIDE_H
+    print("| layer | mlpc cuBLASLt us | mlpc kernel us | torch us | kernel TFLOP/s | max diff |")
+    print("|---|---|---|---|---|---|")
+    fns = {"none": lambda v: v, "relu": torch.relu, "gelu": torch.nn.functional.gelu}
+    with torch.no_grad():
+        for act in LAYER_ACTS:
+            path = os.path.join(out, "liblayer_%s.so" % act)
+            lt, kernel = [m for _, m in load_modes(path, full=False, weights=wpath)]
+            ref = fns[act](torch.nn.functional.linear(x, wt, bt)).float()
+            times, diff = [], 0.0
+            for m in (lt, kernel):
+                call = abi_call(m, x, y, torch)
+                call()
+                torch.cuda.synchronize()
+                diff = max(diff, float((y.float() - ref).abs().max()))
+                times.append(time_gpu(call, torch))
+            t_torch = time_gpu(lambda: fns[act](torch.nn.functional.linear(x, wt, bt)), torch)
+            print("| %s | %.1f | %.1f | %.1f | %.0f | %.1e |" % (
+                act, times[0] * 1e6, times[1] * 1e6, t_torch * 1e6, flops / times[1] / 1e12,
+                diff))
 
 
 def wide_clocks(out):
@@ -560,6 +616,7 @@ def run(out):
 if __name__ == "__main__":
     {"build": build, "run": run, "build-variants": build_variants,
      "variants": variants, "early": early, "wide-clocks": wide_clocks,
+     "build-layers": build_layers, "layers": layers,
      "wide": lambda out: run_wide(out, __import__("torch")),
      "build-vision": build_vision,
      "vision": lambda out: run_vision(out, __import__("torch"))}[sys.argv[1]](sys.argv[2])

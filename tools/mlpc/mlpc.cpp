@@ -87,9 +87,10 @@ cl::opt<int> cudaChainMinCtas(
     cl::desc("Tuning: CTAs per SM the registers of fused chain kernels must "
              "allow (0: the compiler's choice)"));
 cl::opt<int> cudaChainRing(
-    "cuda-chain-ring", cl::init(0), cl::Hidden, cl::cat(category),
+    "cuda-chain-ring", cl::init(-1), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: input tiles each warpgroup of a fused chain kernel "
-             "keeps in flight through shared memory (0: in registers)"));
+             "keeps in flight through shared memory (0: in registers, -1: "
+             "auto)"));
 cl::opt<bool> cudaChainEarlyLaunch(
     "cuda-chain-early-launch", cl::init(true), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: fused chain kernels may launch while the previous "

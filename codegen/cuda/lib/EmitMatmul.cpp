@@ -84,9 +84,12 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   // all but the narrowest chains.
   const int ahead = tuning.chainPrefetch ? tuning.chainPrefetch : 1;
   Step step;
-  // Measured on H200 (bench/gpu_bench.py variants): three warpgroups per CTA
-  // for narrow chains, two once the registers of wide layers limit them.
+  // Measured on H200 (bench/gpu_bench.py variants): four warpgroups per CTA
+  // for the memory-bound chains of width 32 or less (with the input ring
+  // below), three for narrow chains, two once the registers of wide layers
+  // limit them.
   step.threads = tuning.chainThreads ? tuning.chainThreads
+                 : widest <= 32      ? 512
                  : widest <= 64      ? 384
                                      : 256;
   std::string name =
@@ -97,11 +100,17 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   step.grid = Step::Persistent;
   step.rowsPerCta = (step.threads / 32) * mt * 16;
   step.earlyLaunch = tuning.chainEarlyLaunch;
-  // The input ring (sm_90a): whole 16-bit rows of the kVecIn layout.
+  // The input ring (sm_90a; whole 16-bit rows of the kVecIn layout): three
+  // tiles a warpgroup for chains of width 32 or less, which are bound by
+  // memory bandwidth (W = 32 at 2^20: 36.3 against 33.9 G points/s without;
+  // slower for W = 64 and 128: H200, bench/RESULTS.md).
   const Layer &l0 = layers.front();
-  const int ring = tuning.chainRing > 0 && vecIn && l0.in % 16 == 0 &&
+  const int ringWanted = tuning.chainRing >= 0 ? tuning.chainRing
+                         : widest <= 32        ? 3
+                                               : 0;
+  const int ring = ringWanted > 0 && vecIn && l0.in % 16 == 0 &&
                            dtypeBytes(program.values[*in].dtype) == 2
-                       ? tuning.chainRing
+                       ? ringWanted
                        : 0;
   step.sharedBytes += uint64_t(ring) * (step.threads / 128) * 64 * l0.in * 2;
   program.images.push_back(image);

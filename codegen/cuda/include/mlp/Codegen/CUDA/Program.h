@@ -161,8 +161,9 @@ struct Tuning {
   int chainPrefetch = 0; // input tiles a chain's warpgroup loads ahead
   int chainMinCtas = 0;  // CTAs per SM the registers must allow (0: any)
   /// Input tiles each warpgroup of a chain kernel keeps in flight through
-  /// shared memory (cp.async) instead of registers (0: registers).
-  int chainRing = 0;
+  /// shared memory (cp.async) instead of registers (0: registers, -1: the
+  /// builder's choice).
+  int chainRing = -1;
   /// Chain kernels launch while the previous kernel finishes (Step's
   /// earlyLaunch).
   bool chainEarlyLaunch = true;
