@@ -359,25 +359,30 @@ def layers(out):
     y = torch.empty(WIDE_BATCH, WIDE_H, device="cuda", dtype=torch.half)
     wt, bt = torch.from_numpy(w).cuda(), torch.from_numpy(b).cuda()
     flops = 2.0 * WIDE_BATCH * WIDE_D * WIDE_H
-    print("| layer | mlpc cuBLASLt us | mlpc kernel us | torch us | kernel TFLOP/s | max diff |")
-    print("|---|---|---|---|---|---|")
+    print("| layer | mlpc cuBLASLt us | mlpc ping-pong kernel us | mlpc pair kernel us | torch us "
+          "| ping-pong TFLOP/s | max diff |")
+    print("|---|---|---|---|---|---|---|")
     fns = {"none": lambda v: v, "relu": torch.relu, "gelu": torch.nn.functional.gelu}
     with torch.no_grad():
         for act in LAYER_ACTS:
             path = os.path.join(out, "liblayer_%s.so" % act)
             lt, kernel = [m for _, m in load_modes(path, full=False, weights=wpath)]
+            os.environ.update(MLPC_CUBLASLT="0", MLPC_PING_PONG="0")
+            pair = mlpc.load(path, weights=wpath)
+            for k in ("MLPC_CUBLASLT", "MLPC_PING_PONG"):
+                os.environ.pop(k)
             ref = fns[act](torch.nn.functional.linear(x, wt, bt)).float()
             times, diff = [], 0.0
-            for m in (lt, kernel):
+            for m in (lt, kernel, pair):
                 call = abi_call(m, x, y, torch)
                 call()
                 torch.cuda.synchronize()
                 diff = max(diff, float((y.float() - ref).abs().max()))
                 times.append(time_gpu(call, torch))
             t_torch = time_gpu(lambda: fns[act](torch.nn.functional.linear(x, wt, bt)), torch)
-            print("| %s | %.1f | %.1f | %.1f | %.0f | %.1e |" % (
-                act, times[0] * 1e6, times[1] * 1e6, t_torch * 1e6, flops / times[1] / 1e12,
-                diff))
+            print("| %s | %.1f | %.1f | %.1f | %.1f | %.0f | %.1e |" % (
+                act, times[0] * 1e6, times[1] * 1e6, times[2] * 1e6, t_torch * 1e6,
+                flops / times[1] / 1e12, diff))
 
 
 def wide_clocks(out):

@@ -176,6 +176,29 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
                                       "registers or too much shared memory)");
     model->functions_.push_back(f);
     model->gridCap_.push_back(int64_t(perSm) * sms);
+    // The warp-specialized form runs only with the TMA (Hopper and newer);
+    // MLPC_PING_PONG=0 keeps the step's kernel (to measure the two).
+    CUfunction pingPong = nullptr;
+    int pingPongPerSm = 0;
+    const char *pingPongSwitch = std::getenv("MLPC_PING_PONG");
+    if (!step.pingPongKernel.empty() && model->tma_ &&
+        !(pingPongSwitch && std::string(pingPongSwitch) == "0") &&
+        step.pingPongSharedBytes <= static_cast<uint64_t>(sharedOptin)) {
+      const std::string &name = step.pingPongKernel;
+      if ((r = d.cuModuleGetFunction(&pingPong, model->module_,
+                                     name.c_str())) != kSuccess ||
+          (r = d.cuFuncSetAttribute(
+               pingPong, kFuncAttrMaxDynamicShared,
+               static_cast<int>(step.pingPongSharedBytes))) != kSuccess ||
+          (r = d.cuOccupancyMaxActiveBlocksPerMultiprocessor(
+               &pingPongPerSm, pingPong, step.pingPongThreads,
+               step.pingPongSharedBytes)) != kSuccess)
+        return driverFailure(d, r, "mlp_model_create: kernel " + name);
+      if (pingPongPerSm < 1)
+        pingPong = nullptr; // the step's kernel runs instead
+    }
+    model->pingPongFunctions_.push_back(pingPong);
+    model->pingPongCap_.push_back(int64_t(pingPongPerSm) * sms);
     CUfunction after = nullptr;
     int afterPerSm = 0;
     const std::string &afterName = step.gemm.afterKernel;
@@ -455,7 +478,16 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
         break;
       }
     }
-    if (step.earlyLaunch && earlyLaunch_) {
+    if (pingPongFunctions_[s] && tmaReady) {
+      const int64_t tiles =
+          (work + step.rowsPerCta - 1) / step.rowsPerCta * step.pingPongColTiles;
+      r = d.cuLaunchKernel(
+          pingPongFunctions_[s],
+          static_cast<unsigned>(std::min(tiles, pingPongCap_[s])), 1, 1,
+          step.pingPongThreads, 1, 1,
+          static_cast<unsigned>(step.pingPongSharedBytes), stream,
+          params.data(), nullptr);
+    } else if (step.earlyLaunch && earlyLaunch_) {
       LaunchAttribute early;
       const LaunchConfig config{{static_cast<unsigned>(grid),
                                  static_cast<unsigned>(step.gridY), 1},

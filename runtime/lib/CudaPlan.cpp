@@ -408,6 +408,20 @@ bool parseStep(const json &j, CudaPlan &plan, std::string &error) {
     }
     s.earlyLaunch = j["early_launch"].get<bool>();
   }
+  if (j.contains("ping_pong")) {
+    const json &v = j["ping_pong"];
+    int64_t threads, shared;
+    if (!v.is_object() || !getString(v, "kernel", s.pingPongKernel, error) ||
+        !getInt(v, "threads", 128, 1024, threads, error) ||
+        !getInt(v, "shared_bytes", 0, 1 << 24, shared, error) ||
+        !getInt(v, "col_tiles", 1, kMax, s.pingPongColTiles, error)) {
+      if (error.empty())
+        error = "step '" + s.kernel + "' with a malformed 'ping_pong'";
+      return false;
+    }
+    s.pingPongThreads = static_cast<int>(threads);
+    s.pingPongSharedBytes = static_cast<uint64_t>(shared);
+  }
   if (!j.contains("args") || !j["args"].is_array()) {
     error = "step '" + s.kernel + "' without 'args'";
     return false;

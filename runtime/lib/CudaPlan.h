@@ -113,6 +113,13 @@ struct CudaStep {
   /// launched while that kernel finishes (programmatic dependent launch).
   bool earlyLaunch = false;
   int64_t rowsPerCta = 1, gridY = 1;
+  /// The warp-specialized form of a GEMM step (same arguments), launched
+  /// instead where its TMA tensor maps are ready: a persistent grid over
+  /// row tiles x pingPongColTiles tiles. Empty: none.
+  std::string pingPongKernel;
+  int pingPongThreads = 0;
+  uint64_t pingPongSharedBytes = 0;
+  int64_t pingPongColTiles = 0;
   std::vector<CudaArg> args;
   bool hasGemm = false;
   CudaGemm gemm;

@@ -254,6 +254,45 @@ TEST(CudaPlan, EarlyLaunchSteps) {
       << error;
 }
 
+TEST(CudaPlan, PingPongKernels) {
+  const std::string ids =
+      R"({"kind": "input", "index": 0, "cols": 1, "dtype": "int64"})";
+  const std::string temp =
+      R"({"kind": "temp", "index": 0, "cols": 12, "dtype": "float32",
+          "batched": false})";
+  auto withSecondStep = [&](const std::string &keys) {
+    std::string text = idsMetadata(ids, temp);
+    const std::string at = R"({"kernel": "g",)";
+    return text.insert(text.find(at) + at.size(), keys);
+  };
+  ModelMetadata meta;
+  std::string error;
+  ASSERT_TRUE(parseMetadata(
+      withSecondStep(R"( "ping_pong": {"kernel": "g_pp", "threads": 384,
+                         "shared_bytes": 201728, "col_tiles": 8},)")
+          .c_str(),
+      meta, error))
+      << error;
+  const CudaStep &step = meta.cuda.steps[1];
+  EXPECT_EQ(step.pingPongKernel, "g_pp");
+  EXPECT_EQ(step.pingPongThreads, 384);
+  EXPECT_EQ(step.pingPongSharedBytes, 201728u);
+  EXPECT_EQ(step.pingPongColTiles, 8);
+  EXPECT_TRUE(meta.cuda.steps[0].pingPongKernel.empty());
+
+  const std::string bad[] = {
+      R"( "ping_pong": "g_pp",)",
+      R"( "ping_pong": {"kernel": "g_pp", "threads": 384, "shared_bytes": 1},)",
+      R"( "ping_pong": {"kernel": "g_pp", "threads": 384, "shared_bytes": 1,
+                        "col_tiles": 0},)",
+  };
+  for (const std::string &keys : bad) {
+    ModelMetadata m;
+    EXPECT_FALSE(parseMetadata(withSecondStep(keys).c_str(), m, error))
+        << keys;
+  }
+}
+
 /// y = relu(x W^T + b) in f16, with a cuBLASLt description of the step
 /// (`gemm` is the "cublaslt" object's body, `extra` more piece keys of W).
 std::string gemmMetadata(const std::string &gemm,

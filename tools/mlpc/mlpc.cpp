@@ -91,6 +91,10 @@ cl::opt<int> cudaChainRing(
     cl::desc("Tuning: input tiles each warpgroup of a fused chain kernel "
              "keeps in flight through shared memory (0: in registers, -1: "
              "auto)"));
+cl::opt<bool> cudaGemmPingPong(
+    "cuda-gemm-ping-pong", cl::init(true), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: also emit the warp-specialized ping-pong form of the "
+             "tensor-core linear kernels (sm_90a, TMA)"));
 cl::opt<bool> cudaChainEarlyLaunch(
     "cuda-chain-early-launch", cl::init(true), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: fused chain kernels may launch while the previous "
@@ -214,6 +218,7 @@ int main(int argc, char **argv) {
   options.cudaTuning.chainRing = cudaChainRing;
   options.cudaTuning.gemmKernel = cudaGemmKernel;
   options.cudaTuning.gemmTma = cudaGemmTma;
+  options.cudaTuning.gemmPingPong = cudaGemmPingPong;
   options.cudaTuning.cublasLt = cudaCublasLt;
   options.cudaTuning.tokenGemm = cudaTokenGemm;
   if (!cudaArchs.empty())

@@ -46,24 +46,37 @@ enum Act : int {
   kSqrt = 10,
 };
 
-/// erf(x) within 1.5e-7 (Abramowitz & Stegun 7.1.26), branch-free: about a
-/// third of erff's instructions. GELU epilogues of the tensor-core GEMMs are
-/// bound by these instructions, not by the tensor cores.
-__device__ __forceinline__ float erfFast(float x) {
-  const float a = fabsf(x);
-  const float t = __fdividef(1.f, fmaf(0.3275911f, a, 1.f));
-  float p = fmaf(1.061405429f, t, -1.453152027f);
-  p = fmaf(p, t, 1.421413741f);
-  p = fmaf(p, t, -0.284496736f);
-  p = fmaf(p, t, 0.254829592f);
-  return copysignf(fmaf(-p * t, __expf(-a * a), 1.f), x);
+/// The exact GELU, 0.5 x (1 + erf(x / sqrt 2)) = x Phi(x), with erf from
+/// Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), written for few
+/// instructions: Phi(-|x|) = 0.5 erfc(|x| / sqrt 2) = p(t) t e^(-x^2 / 2),
+/// t = 1 / (1 + c |x|), the 1 / sqrt 2 and the 0.5 folded into c and p's
+/// coefficients, the reciprocal and exponential as single approximate
+/// instructions (flushing to zero where e^(-x^2 / 2) does). GELU epilogues
+/// of the tensor-core GEMMs are bound by these instructions.
+__device__ __forceinline__ float geluErf(float x) {
+  const float z = fabsf(x);
+  const float d = fmaf(0.23164189f, z, 1.f), l = z * z * -0.72134752f;
+  float t, e;
+#if defined(__CUDA_ARCH__)
+  asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(t) : "f"(d));
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(e) : "f"(l));
+#else // the host harness of the kernel tests
+  t = 1.f / d;
+  e = exp2f(l);
+#endif
+  float p = fmaf(0.53070271f, t, -0.72657601f);
+  p = fmaf(p, t, 0.71070687f);
+  p = fmaf(p, t, -0.14224837f);
+  p = fmaf(p, t, 0.12741480f);
+  const float h = p * t * e; // Phi(-|x|)
+  return x * (x >= 0.f ? 1.f - h : h);
 }
 
 template <int A> __device__ __forceinline__ float activate(float x) {
   if constexpr (A == kRelu)
     return fmaxf(x, 0.f);
   else if constexpr (A == kGeluErf)
-    return 0.5f * x * (1.f + erfFast(x * 0.70710678118654752f));
+    return geluErf(x);
   else if constexpr (A == kGeluTanh)
     return 0.5f * x *
            (1.f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
@@ -1253,6 +1266,199 @@ runGemm(const T *__restrict__ x, const unsigned char *__restrict__ image,
         static_cast<long long>(blockIdx.x) * kGemmBM + (i % (kGemmBM / 64)) * 64,
         blockIdx.y * BN + (i / (kGemmBM / 64)) * 64, scaleOffset);
     __syncthreads();
+  }
+#endif
+}
+
+/// Arrives on the barrier (one of its expected arrivals).
+__device__ __forceinline__ void mbarrierArrive(uint64_t *bar) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(
+                   sharedAddress(bar))
+               : "memory");
+}
+
+/// Synchronizes the 128 threads of one warpgroup (named barrier `id`).
+__device__ __forceinline__ void warpgroupSync(int id) {
+  asm volatile("bar.sync %0, 128;\n" ::"r"(id) : "memory");
+}
+
+/// The persistent, warp-specialized form of runGemm (sm_90a, TMA only, 16-bit
+/// outputs): 384 threads, one CTA per SM. Warpgroup 0 is the producer: one
+/// thread issues the TMA copies of the CTA's tiles, k-block after k-block,
+/// into a STAGES-deep ring (`full` barriers count their bytes in, `empty`
+/// ones the consumers' releases). Warpgroups 1 and 2 take the CTA's 128 x 128
+/// output tiles in turn, each tile with its own accumulators, so one runs
+/// its epilogue (bias, activation, residual; staged through shared memory
+/// for 16-byte stores) while the other's wgmmas keep the tensor cores busy:
+/// the erf of an exact GELU costs about as many issue slots as the tile's
+/// wgmmas and is hidden instead of added.
+constexpr int kPingPongBM = 128, kPingPongBN = 128;
+
+template <class T, class OutT, int K, int N, int ACT, bool BIAS, bool RESID,
+          int STAGES, bool SCALE = false>
+__device__ __forceinline__ void
+runGemmPingPong(const unsigned char *__restrict__ image,
+                const OutT *__restrict__ r, OutT *__restrict__ y,
+                long long rows, int biasOffset, int scaleOffset,
+                const TensorMap *mapX, const TensorMap *mapW) {
+#if defined(MLPC_WGMMA)
+  static_assert(sizeof(OutT) == 2, "staged 16-bit outputs");
+  constexpr int BM = kPingPongBM, BN = kPingPongBN, BK = kGemmBK;
+  constexpr int KT = (K + BK - 1) / BK, kColTiles = (N + BN - 1) / BN;
+  constexpr int kStageBytes = (BM + BN) * BK * 2;
+  constexpr int kVec = 8, kPitch = BN + kVec; // staged row: + 16 bytes
+  extern __shared__ uint4 gemmSmem[];
+  unsigned char *smem = reinterpret_cast<unsigned char *>(
+      (reinterpret_cast<uintptr_t>(gemmSmem) + 1023) & ~uintptr_t(1023));
+  auto stageA = [&](int s) { return smem + s * kStageBytes; };
+  auto stageB = [&](int s) { return smem + s * kStageBytes + BM * BK * 2; };
+  __shared__ uint64_t full[STAGES], empty[STAGES];
+  // order[c]: consumer c may start its next main loop (the other one has
+  // waited for every k-block of the tile before). Without it a consumer
+  // would wait for a `full` phase two rounds ahead, which parity cannot
+  // tell from the one before.
+  __shared__ uint64_t order[2];
+  const long long tiles = (rows + BM - 1) / BM * kColTiles;
+  const int wg = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x >> 7), 0);
+  if (threadIdx.x == 0) {
+#pragma unroll
+    for (int s = 0; s < STAGES; ++s) {
+      mbarrierInit(&full[s], 1);
+      mbarrierInit(&empty[s], 4); // a release per consumer warp
+    }
+    mbarrierInit(&order[0], 1);
+    mbarrierInit(&order[1], 1);
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+  if (wg == 0) {
+    if (threadIdx.x == 0) {
+      int slot = 0, round = 0;
+      for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
+        const int row0 = static_cast<int>(tile / kColTiles) * BM;
+        const int col0 = static_cast<int>(tile % kColTiles) * BN;
+        for (int kt = 0; kt < KT; ++kt) {
+          if (round > 0) // the consumers released the slot's last use
+            mbarrierWait(&empty[slot], (round - 1) & 1);
+          mbarrierExpectBytes(&full[slot], kStageBytes);
+          tmaLoad2d(stageA(slot), mapX, kt * BK, row0, &full[slot]);
+          tmaLoad2d(stageB(slot), mapW, kt * BK, col0, &full[slot]);
+          if (++slot == STAGES) {
+            slot = 0;
+            ++round;
+          }
+        }
+      }
+    }
+    return; // the consumers synchronize among themselves only
+  }
+  const int consumer = wg - 1, lane = threadIdx.x & 31;
+  const int warp = (threadIdx.x >> 5) & 3, g = lane >> 2, t = lane & 3;
+  OutT *staged = reinterpret_cast<OutT *>(smem + STAGES * kStageBytes) +
+                 consumer * BM * kPitch;
+  const float *bias = reinterpret_cast<const float *>(image + biasOffset);
+  const float *scale = reinterpret_cast<const float *>(image + scaleOffset);
+  float acc[2][BN / 2];
+  // This consumer's tiles are the CTA's 1st, 3rd, ... (or 2nd, 4th, ...);
+  // k-block q of the CTA's sequence sits in slot q % STAGES.
+  uint32_t turn = 0; // this consumer's tiles so far
+  for (long long tile = blockIdx.x + consumer * gridDim.x, seq = consumer;
+       tile < tiles; tile += 2 * gridDim.x, seq += 2, ++turn) {
+    const long long row0 = tile / kColTiles * BM;
+    const int col0 = static_cast<int>(tile % kColTiles) * BN;
+    const long long q0 = seq * KT;
+    // The main loops alternate: tile seq - 1's has seen all its k-blocks.
+    if (seq > 0)
+      mbarrierWait(&order[consumer], (consumer ? turn : turn - 1) & 1);
+    for (int kt = 0; kt < KT; ++kt) {
+      const long long q = q0 + kt;
+      const int slot = static_cast<int>(q % STAGES);
+      mbarrierWait(&full[slot], static_cast<uint32_t>(q / STAGES) & 1);
+      const unsigned char *a = stageA(slot), *b = stageB(slot);
+      asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+      for (int k16 = 0; k16 < BK / 16; ++k16) {
+        const uint64_t db = swizzledDescriptor(b + k16 * 32);
+        WgmmaSS<T, BN>::mma(acc[0], swizzledDescriptor(a + k16 * 32), db,
+                            kt > 0 || k16 > 0);
+        WgmmaSS<T, BN>::mma(acc[1], swizzledDescriptor(a + 64 * 128 + k16 * 32),
+                            db, kt > 0 || k16 > 0);
+      }
+      asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+      // The previous k-block's wgmmas are done: its slot is free.
+      wgmmaWait<1>();
+      if (kt > 0 && lane == 0)
+        mbarrierArrive(&empty[static_cast<int>((q - 1) % STAGES)]);
+    }
+    if ((threadIdx.x & 127) == 0)
+      mbarrierArrive(&order[1 - consumer]);
+    wgmmaWait<0>();
+    if (lane == 0)
+      mbarrierArrive(&empty[static_cast<int>((q0 + KT - 1) % STAGES)]);
+    fenceRegisters(acc[0]);
+    fenceRegisters(acc[1]);
+    // Epilogue: activated values into the staging tile, then whole rows out.
+    warpgroupSync(1 + consumer); // its previous tile's copy-out is done
+#pragma unroll
+    for (int nt = 0; nt < BN / 8; ++nt) {
+      const int c = nt * 8 + 2 * t, col = col0 + c;
+      float b0 = 0.f, b1 = 0.f, s0 = 1.f, s1 = 1.f;
+      if (BIAS && col < N) {
+        b0 = bias[col];
+        b1 = col + 1 < N ? bias[col + 1] : 0.f;
+      }
+      if (SCALE && col < N) {
+        s0 = scale[col];
+        s1 = col + 1 < N ? scale[col + 1] : 0.f;
+      }
+#pragma unroll
+      for (int half = 0; half < 2; ++half)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int row = half * 64 + warp * 16 + g + 8 * h;
+          OutT pair[2] = {
+              fromFloat<OutT>(activate<ACT>(acc[half][4 * nt + 2 * h] + b0) * s0),
+              fromFloat<OutT>(activate<ACT>(acc[half][4 * nt + 2 * h + 1] + b1) *
+                              s1)};
+          *reinterpret_cast<uint32_t *>(staged + row * kPitch + c) =
+              *reinterpret_cast<const uint32_t *>(pair);
+        }
+    }
+    warpgroupSync(1 + consumer);
+    const int tid = threadIdx.x & 127;
+    constexpr int kChunks = BN / kVec;
+    const uintptr_t addresses =
+        reinterpret_cast<uintptr_t>(y) | (RESID ? reinterpret_cast<uintptr_t>(r) : 0);
+    const bool aligned = N % kVec == 0 && (addresses & 15) == 0;
+#pragma unroll 4
+    for (int i = tid; i < BM * kChunks; i += 128) {
+      const int rr = i / kChunks, c = (i % kChunks) * kVec;
+      const long long row = row0 + rr;
+      const int col = col0 + c;
+      if (row >= rows || col >= N)
+        continue;
+      const OutT *src = staged + rr * kPitch + c;
+      OutT *dst = y + row * N + col;
+      if (aligned) {
+        uint4 v = *reinterpret_cast<const uint4 *>(src);
+        if constexpr (RESID) {
+          const uint4 res = __ldg(reinterpret_cast<const uint4 *>(r + row * N + col));
+          OutT *o = reinterpret_cast<OutT *>(&v);
+          const OutT *e = reinterpret_cast<const OutT *>(&res);
+#pragma unroll
+          for (int j = 0; j < kVec; ++j)
+            o[j] = fromFloat<OutT>(toFloat(o[j]) + toFloat(e[j]));
+        }
+        *reinterpret_cast<uint4 *>(dst) = v;
+      } else {
+        for (int j = 0; j < kVec && col + j < N; ++j) {
+          float v = toFloat(src[j]);
+          if constexpr (RESID)
+            v += toFloat(r[row * N + col + j]);
+          dst[j] = fromFloat<OutT>(v);
+        }
+      }
+    }
   }
 #endif
 }

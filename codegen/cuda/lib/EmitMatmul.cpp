@@ -174,10 +174,17 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   if (residual)
     result = (*l.result.getUsers().begin())->getResult(0);
   int out = defineResult(result);
+  // The warp-specialized ping-pong kernel (sm_90a, TMA, 16-bit outputs;
+  // below) hides most of an exact GELU epilogue behind the other tile's
+  // wgmmas: 228 us against cuBLASLt's 198 us product plus a 73 us pass over
+  // y (16384 x 1024 -> 4096, H200): such layers get no cuBLASLt description.
+  const bool pingPong = tensorCores && tuning.gemmPingPong &&
+                        tuning.gemmTma && l.in % 8 == 0 &&
+                        dtypeBytes(program.values[out].dtype) == 2;
   // cuBLASLt adds C, the residual, before the activation; the exact GELU
   // runs after it in place.
   const bool library =
-      libraryShape &&
+      libraryShape && !(pingPong && l.act == 2) &&
       (l.act == 0 || (l.act >= 1 && l.act <= 3 && !residual));
   // A layer scale after no activation folds into the weights and the bias
   // (for the kernel too, which then reads the same image).
@@ -247,6 +254,11 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
   bool pair = l.in <= kGemmShortK || padded(256) > padded(128);
   if (tuning.gemmKernel == 3 || tuning.gemmKernel == 4)
     pair = tuning.gemmKernel == 3;
+  // The ping-pong kernel runs wherever the TMA can read the tensors; its
+  // tiles are 128 x 128, so the tensor maps' boxes are too, and the kernel
+  // for the other cases is the pair configuration.
+  if (pingPong)
+    pair = true;
   // In the pair configuration the epilogue also goes through shared memory
   // (16-byte stores of whole rows): 7 % faster there; with the wide tiles
   // and one CTA per SM its extra barriers cost 18 % (H200, bench/RESULTS.md).
@@ -339,6 +351,31 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
        << ", " << (l.bias.empty() ? "false" : "true") << ", "
        << (residual ? "true" : "false") << (l.scale.empty() ? "" : ", true");
   os << ">" << callArgs << ");\n}\n" << after;
+  if (pingPong && tma) {
+    // Four stages of 128 x 64 + 128 x 64 halves, two staged 128 x (128 + 8)
+    // output tiles, 1 KiB alignment slack.
+    constexpr int kStages = 4;
+    StepVariant v;
+    v.kernel = name + "_ping_pong";
+    v.threads = 384;
+    v.sharedBytes = kStages * 256 * 64 * 2 + 2 * 128 * 136 * 2 + 1024;
+    v.colTiles = (l.out + 127) / 128;
+    os << "\n// the same, warp-specialized (ping-pong), where the TMA reads it\n"
+       << "extern \"C\" __global__ void __launch_bounds__(384, 1)\n"
+       << v.kernel
+       << "(const __grid_constant__ mlpc::TensorMap mapX, "
+          "const __grid_constant__ mlpc::TensorMap mapW, int tma, const "
+       << cType(inV.dtype) << " *x, const unsigned char *image, const "
+       << cType(outV.dtype) << " *r, " << cType(outV.dtype)
+       << " *y, long long rows) {\n  mlpc::runGemmPingPong<" << cType(wt)
+       << ", " << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", "
+       << l.act << ", " << (l.bias.empty() ? "false" : "true") << ", "
+       << (residual ? "true" : "false") << ", " << kStages << ", "
+       << (l.scale.empty() ? "false" : "true") << ">(image, r, y, rows, "
+       << biasOffset << ", " << (l.scale.empty() ? 0 : scaleOffset)
+       << ", &mapX, &mapW);\n}\n";
+    step.pingPong = v;
+  }
   program.steps.push_back(step);
   return success();
 }

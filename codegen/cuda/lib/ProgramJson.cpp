@@ -112,6 +112,11 @@ std::string mlp::cuda::toJson(const Program &program,
          {"args", args}});
     if (s.earlyLaunch)
       steps.back()["early_launch"] = true;
+    if (s.pingPong)
+      steps.back()["ping_pong"] = {{"kernel", s.pingPong->kernel},
+                                   {"threads", s.pingPong->threads},
+                                   {"shared_bytes", s.pingPong->sharedBytes},
+                                   {"col_tiles", s.pingPong->colTiles}};
     if (s.gemm) {
       static const char *acts[] = {"none", "relu", "gelu_tanh", "gelu"};
       const LibraryGemm &g = *s.gemm;

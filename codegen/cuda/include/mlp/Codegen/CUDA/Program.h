@@ -127,6 +127,17 @@ struct LibraryGemm {
   std::string afterKernel;
 };
 
+/// Another kernel for a step, with the same arguments, that the runtime
+/// launches instead where it can: the warp-specialized GEMM where the TMA
+/// reads the tensors. A persistent grid over (row tiles of the step's
+/// rowsPerCta) x colTiles output tiles.
+struct StepVariant {
+  std::string kernel;
+  int threads = 384;
+  uint64_t sharedBytes = 0;
+  int64_t colTiles = 1;
+};
+
 /// One kernel launch. Grid: `Persistent` runs as many CTAs as fit on the
 /// GPU at once (capped by the row tiles), `RowTiles` one CTA per `rowsPerCta`
 /// rows; y is `gridY` either way.
@@ -144,6 +155,7 @@ struct Step {
   /// launch it while the previous kernel finishes (sm_90).
   bool earlyLaunch = false;
   std::optional<LibraryGemm> gemm; // cuBLASLt may run it instead
+  std::optional<StepVariant> pingPong; // with TMA tensor maps
 };
 
 struct Program {
@@ -182,6 +194,9 @@ struct Tuning {
   /// Tensor-core linear kernels load their tiles through the Tensor Memory
   /// Accelerator where rows allow it (sm_90a).
   bool gemmTma = true;
+  /// With gemmTma: the warp-specialized, persistent ping-pong form of the
+  /// tensor-core linear kernels (16-bit outputs).
+  bool gemmPingPong = true;
 };
 
 /// Builds the program of the model function. Ops the backend cannot run
