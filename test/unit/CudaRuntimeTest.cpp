@@ -227,17 +227,17 @@ TEST(CudaPlan, IntegerInputsAndBatchFreeTemps) {
   }
 }
 
-TEST(CudaPlan, EarlyLaunchSteps) {
-  const std::string ids =
-      R"({"kind": "input", "index": 0, "cols": 1, "dtype": "int64"})";
-  const std::string temp =
+/// idsMetadata's plan with `keys` added to its second step.
+std::string withSecondStep(const std::string &keys) {
+  std::string text = idsMetadata(
+      R"({"kind": "input", "index": 0, "cols": 1, "dtype": "int64"})",
       R"({"kind": "temp", "index": 0, "cols": 12, "dtype": "float32",
-          "batched": false})";
-  auto withSecondStep = [&](const std::string &keys) {
-    std::string text = idsMetadata(ids, temp);
-    const std::string at = R"({"kernel": "g",)";
-    return text.insert(text.find(at) + at.size(), keys);
-  };
+          "batched": false})");
+  const std::string at = R"({"kernel": "g",)";
+  return text.insert(text.find(at) + at.size(), keys);
+}
+
+TEST(CudaPlan, EarlyLaunchSteps) {
   ModelMetadata meta;
   std::string error;
   ASSERT_TRUE(parseMetadata(withSecondStep(R"( "early_launch": true,)").c_str(),
@@ -255,16 +255,6 @@ TEST(CudaPlan, EarlyLaunchSteps) {
 }
 
 TEST(CudaPlan, PingPongKernels) {
-  const std::string ids =
-      R"({"kind": "input", "index": 0, "cols": 1, "dtype": "int64"})";
-  const std::string temp =
-      R"({"kind": "temp", "index": 0, "cols": 12, "dtype": "float32",
-          "batched": false})";
-  auto withSecondStep = [&](const std::string &keys) {
-    std::string text = idsMetadata(ids, temp);
-    const std::string at = R"({"kernel": "g",)";
-    return text.insert(text.find(at) + at.size(), keys);
-  };
   ModelMetadata meta;
   std::string error;
   ASSERT_TRUE(parseMetadata(

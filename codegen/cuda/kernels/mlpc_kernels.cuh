@@ -1024,6 +1024,75 @@ __device__ __forceinline__ uint64_t swizzledDescriptor(const void *p) {
 /// emits the specializations a model needs, next to Wgmma's.
 template <class T, int N> struct WgmmaSS;
 
+/// The bias (0) and layer scale (1) of output columns col and col + 1 (past
+/// N: 0 and 1).
+template <int N, bool BIAS, bool SCALE>
+__device__ __forceinline__ void columnParams(const float *bias,
+                                             const float *scale, int col,
+                                             float (&b)[2], float (&s)[2]) {
+  b[0] = b[1] = 0.f;
+  s[0] = s[1] = 1.f;
+  if (BIAS && col < N) {
+    b[0] = bias[col];
+    b[1] = col + 1 < N ? bias[col + 1] : 0.f;
+  }
+  if (SCALE && col < N) {
+    s[0] = scale[col];
+    s[1] = col + 1 < N ? scale[col + 1] : 0.f;
+  }
+}
+
+/// Stores the staged chunk `src` of 16 / sizeof(OutT) elements at (row, col)
+/// of y (+ r's): 16-byte accesses where `aligned` (y and r 16-byte aligned,
+/// N a multiple of the chunk); two 8-byte halves, each wholly inside or past
+/// the row, where `halves` (rows of N % 8 == 4 halves: MLP-Mixer's 196
+/// tokens); else element by element.
+template <class OutT, int N, bool RESID>
+__device__ __forceinline__ void storeStagedChunk(const OutT *src,
+                                                 const OutT *__restrict__ r,
+                                                 OutT *__restrict__ y,
+                                                 long long row, int col,
+                                                 bool aligned, bool halves) {
+  constexpr int kVec = 16 / sizeof(OutT), kHalf = kVec / 2;
+  OutT *dst = y + row * N + col;
+  if (N % kVec == 0 && aligned) {
+    uint4 v = *reinterpret_cast<const uint4 *>(src);
+    if constexpr (RESID) {
+      const uint4 res = __ldg(reinterpret_cast<const uint4 *>(r + row * N + col));
+      OutT *a = reinterpret_cast<OutT *>(&v);
+      const OutT *b = reinterpret_cast<const OutT *>(&res);
+#pragma unroll
+      for (int e = 0; e < kVec; ++e)
+        a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
+    }
+    *reinterpret_cast<uint4 *>(dst) = v;
+  } else if (N % kHalf == 0 && halves) {
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      if (col + h * kHalf >= N)
+        break;
+      uint2 v = *reinterpret_cast<const uint2 *>(src + h * kHalf);
+      if constexpr (RESID) {
+        const uint2 res = __ldg(reinterpret_cast<const uint2 *>(
+            r + row * N + col + h * kHalf));
+        OutT *a = reinterpret_cast<OutT *>(&v);
+        const OutT *b = reinterpret_cast<const OutT *>(&res);
+#pragma unroll
+        for (int e = 0; e < kHalf; ++e)
+          a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
+      }
+      *reinterpret_cast<uint2 *>(dst + h * kHalf) = v;
+    }
+  } else {
+    for (int e = 0; e < kVec && col + e < N; ++e) {
+      float v = toFloat(src[e]);
+      if constexpr (RESID)
+        v += toFloat(r[row * N + col + e]);
+      dst[e] = fromFloat<OutT>(v);
+    }
+  }
+}
+
 /// The epilogue of a warpgroup's 64 x BN accumulators (rows from row0,
 /// columns from col0): bias, activation, scale, residual, stores.
 template <class OutT, int N, int ACT, bool BIAS, bool RESID, int BN,
@@ -1038,24 +1107,17 @@ gemmEpilogue(const float (&acc)[BN / 2], const unsigned char *__restrict__ image
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {
     const int col = col0 + nt * 8 + 2 * t;
-    float b0 = 0.f, b1 = 0.f, s0 = 1.f, s1 = 1.f;
-    if (BIAS && col < N) {
-      b0 = bias[col];
-      b1 = col + 1 < N ? bias[col + 1] : 0.f;
-    }
-    if (SCALE && col < N) {
-      const float *scale = reinterpret_cast<const float *>(image + scaleOffset);
-      s0 = scale[col];
-      s1 = col + 1 < N ? scale[col + 1] : 0.f;
-    }
+    float b[2], sc[2];
+    columnParams<N, BIAS, SCALE>(
+        bias, reinterpret_cast<const float *>(image + scaleOffset), col, b, sc);
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       const long long row = rowBase + 8 * h;
-      float v0 = activate<ACT>(acc[4 * nt + 2 * h] + b0);
-      float v1 = activate<ACT>(acc[4 * nt + 2 * h + 1] + b1);
+      float v0 = activate<ACT>(acc[4 * nt + 2 * h] + b[0]);
+      float v1 = activate<ACT>(acc[4 * nt + 2 * h + 1] + b[1]);
       if constexpr (SCALE) {
-        v0 *= s0;
-        v1 *= s1;
+        v0 *= sc[0];
+        v1 *= sc[1];
       }
       if (RESID && row < rows && col < N) {
         const float2 res = load2<N>(r, row, col, rows);
@@ -1091,76 +1153,29 @@ gemmEpilogueStaged(const float (&acc)[BN / 2], unsigned char *tile,
   __syncthreads(); // every wgmma has read the last stage
 #pragma unroll
   for (int nt = 0; nt < BN / 8; ++nt) {
-    const int c = nt * 8 + 2 * t, col = col0 + c;
-    float b0 = 0.f, b1 = 0.f, s0 = 1.f, s1 = 1.f;
-    if (BIAS && col < N) {
-      b0 = bias[col];
-      b1 = col + 1 < N ? bias[col + 1] : 0.f;
-    }
-    if (SCALE && col < N) {
-      s0 = scale[col];
-      s1 = col + 1 < N ? scale[col + 1] : 0.f;
-    }
+    const int c = nt * 8 + 2 * t;
+    float b[2], sc[2];
+    columnParams<N, BIAS, SCALE>(bias, scale, col0 + c, b, sc);
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
       OutT *q = out + (rowBase + 8 * h) * kPitch + c;
-      q[0] = fromFloat<OutT>(activate<ACT>(acc[4 * nt + 2 * h] + b0) * s0);
-      q[1] = fromFloat<OutT>(activate<ACT>(acc[4 * nt + 2 * h + 1] + b1) * s1);
+      q[0] = fromFloat<OutT>(activate<ACT>(acc[4 * nt + 2 * h] + b[0]) * sc[0]);
+      q[1] = fromFloat<OutT>(activate<ACT>(acc[4 * nt + 2 * h + 1] + b[1]) * sc[1]);
     }
   }
   __syncthreads();
   const uintptr_t addresses =
       reinterpret_cast<uintptr_t>(y) | (RESID ? reinterpret_cast<uintptr_t>(r) : 0);
   const bool aligned = (addresses & 15) == 0;
-  // Rows of N % 8 == 4 halves (MLP-Mixer's 196 tokens) are 8-byte aligned:
-  // a chunk goes as two 8-byte halves, each wholly inside or past the row.
-  constexpr int kHalf = kVec / 2;
-  const bool halves = N % kHalf == 0 && (addresses & 7) == 0;
+  const bool halves = (addresses & 7) == 0;
   constexpr int kChunks = BN / kVec;
   for (int i = threadIdx.x; i < 128 * kChunks; i += blockDim.x) {
     const int rr = i / kChunks, c = (i % kChunks) * kVec;
     const long long row = row0 + rr;
     const int col = col0 + c;
-    if (row >= rows || col >= N)
-      continue;
-    const OutT *src = out + rr * kPitch + c;
-    OutT *dst = y + row * N + col;
-    if (N % kVec == 0 && aligned) {
-      uint4 v = *reinterpret_cast<const uint4 *>(src);
-      if constexpr (RESID) {
-        const uint4 res = __ldg(reinterpret_cast<const uint4 *>(r + row * N + col));
-        OutT *a = reinterpret_cast<OutT *>(&v);
-        const OutT *b = reinterpret_cast<const OutT *>(&res);
-#pragma unroll
-        for (int e = 0; e < kVec; ++e)
-          a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
-      }
-      *reinterpret_cast<uint4 *>(dst) = v;
-    } else if (N % kHalf == 0 && halves) {
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        if (col + h * kHalf >= N)
-          break;
-        uint2 v = *reinterpret_cast<const uint2 *>(src + h * kHalf);
-        if constexpr (RESID) {
-          const uint2 res = __ldg(reinterpret_cast<const uint2 *>(
-              r + row * N + col + h * kHalf));
-          OutT *a = reinterpret_cast<OutT *>(&v);
-          const OutT *b = reinterpret_cast<const OutT *>(&res);
-#pragma unroll
-          for (int e = 0; e < kHalf; ++e)
-            a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
-        }
-        *reinterpret_cast<uint2 *>(dst + h * kHalf) = v;
-      }
-    } else {
-      for (int e = 0; e < kVec && col + e < N; ++e) {
-        float v = toFloat(src[e]);
-        if constexpr (RESID)
-          v += toFloat(r[row * N + col + e]);
-        dst[e] = fromFloat<OutT>(v);
-      }
-    }
+    if (row < rows && col < N)
+      storeStagedChunk<OutT, N, RESID>(out + rr * kPitch + c, r, y, row, col,
+                                       aligned, halves);
   }
 }
 
@@ -1401,25 +1416,19 @@ runGemmPingPong(const unsigned char *__restrict__ image,
     warpgroupSync(1 + consumer); // its previous tile's copy-out is done
 #pragma unroll
     for (int nt = 0; nt < BN / 8; ++nt) {
-      const int c = nt * 8 + 2 * t, col = col0 + c;
-      float b0 = 0.f, b1 = 0.f, s0 = 1.f, s1 = 1.f;
-      if (BIAS && col < N) {
-        b0 = bias[col];
-        b1 = col + 1 < N ? bias[col + 1] : 0.f;
-      }
-      if (SCALE && col < N) {
-        s0 = scale[col];
-        s1 = col + 1 < N ? scale[col + 1] : 0.f;
-      }
+      const int c = nt * 8 + 2 * t;
+      float b[2], sc[2];
+      columnParams<N, BIAS, SCALE>(bias, scale, col0 + c, b, sc);
 #pragma unroll
       for (int half = 0; half < 2; ++half)
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
           const int row = half * 64 + warp * 16 + g + 8 * h;
           OutT pair[2] = {
-              fromFloat<OutT>(activate<ACT>(acc[half][4 * nt + 2 * h] + b0) * s0),
-              fromFloat<OutT>(activate<ACT>(acc[half][4 * nt + 2 * h + 1] + b1) *
-                              s1)};
+              fromFloat<OutT>(activate<ACT>(acc[half][4 * nt + 2 * h] + b[0]) *
+                              sc[0]),
+              fromFloat<OutT>(activate<ACT>(acc[half][4 * nt + 2 * h + 1] + b[1]) *
+                              sc[1])};
           *reinterpret_cast<uint32_t *>(staged + row * kPitch + c) =
               *reinterpret_cast<const uint32_t *>(pair);
         }
@@ -1429,35 +1438,15 @@ runGemmPingPong(const unsigned char *__restrict__ image,
     constexpr int kChunks = BN / kVec;
     const uintptr_t addresses =
         reinterpret_cast<uintptr_t>(y) | (RESID ? reinterpret_cast<uintptr_t>(r) : 0);
-    const bool aligned = N % kVec == 0 && (addresses & 15) == 0;
 #pragma unroll 4
     for (int i = tid; i < BM * kChunks; i += 128) {
       const int rr = i / kChunks, c = (i % kChunks) * kVec;
       const long long row = row0 + rr;
       const int col = col0 + c;
-      if (row >= rows || col >= N)
-        continue;
-      const OutT *src = staged + rr * kPitch + c;
-      OutT *dst = y + row * N + col;
-      if (aligned) {
-        uint4 v = *reinterpret_cast<const uint4 *>(src);
-        if constexpr (RESID) {
-          const uint4 res = __ldg(reinterpret_cast<const uint4 *>(r + row * N + col));
-          OutT *o = reinterpret_cast<OutT *>(&v);
-          const OutT *e = reinterpret_cast<const OutT *>(&res);
-#pragma unroll
-          for (int j = 0; j < kVec; ++j)
-            o[j] = fromFloat<OutT>(toFloat(o[j]) + toFloat(e[j]));
-        }
-        *reinterpret_cast<uint4 *>(dst) = v;
-      } else {
-        for (int j = 0; j < kVec && col + j < N; ++j) {
-          float v = toFloat(src[j]);
-          if constexpr (RESID)
-            v += toFloat(r[row * N + col + j]);
-          dst[j] = fromFloat<OutT>(v);
-        }
-      }
+      if (row < rows && col < N)
+        storeStagedChunk<OutT, N, RESID>(staged + rr * kPitch + c, r, y, row,
+                                         col, (addresses & 15) == 0,
+                                         (addresses & 7) == 0);
     }
   }
 #endif
