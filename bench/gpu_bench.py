@@ -122,20 +122,23 @@ def build_variants(out):
 
 def load_modes(path, full=True, **kw):
     """[(label, model)]: the library as is, and for one built with
-    --cuda-cublaslt its cuBLASLt path (MLPC_CUBLASLT=1), its kernels alone
-    (=0) and, with `full`, the cuBLASLt path with the exact-GELU layers left
-    to their fused kernels and the kernels with the cp.async loads instead
-    of the TMA (MLPC_TMA=0), to compare them in one run."""
+    --cuda-cublaslt its cuBLASLt path (MLPC_CUBLASLT=1), the same with every
+    launch serialized (MLPC_EARLY_LAUNCH=0), its kernels alone (=0) and, with
+    `full`, the cuBLASLt path with the exact-GELU layers left to their fused
+    kernels and the kernels with the cp.async loads instead of the TMA
+    (MLPC_TMA=0), to compare them in one run."""
     with open(path, "rb") as f:
         if b'"cublaslt"' not in f.read():
             return [("mlpc", mlpc.load(path, **kw))]
     models = []
     modes = [("mlpc cuBLASLt", {"MLPC_CUBLASLT": "1"}),
+             ("mlpc cuBLASLt, serialized launches",
+              {"MLPC_CUBLASLT": "1", "MLPC_EARLY_LAUNCH": "0"}),
              ("mlpc cuBLASLt but GELU layers", {"MLPC_CUBLASLT": "none,relu,gelu_tanh"}),
              ("mlpc kernels", {"MLPC_CUBLASLT": "0"}),
              ("mlpc kernels, cp.async", {"MLPC_CUBLASLT": "0", "MLPC_TMA": "0"})]
     if not full:
-        modes = [modes[0], modes[2]]
+        modes = modes[:2] + [modes[3]]
     for label, env in modes:
         os.environ.update(env)
         try:
@@ -366,7 +369,7 @@ def layers(out):
     with torch.no_grad():
         for act in LAYER_ACTS:
             path = os.path.join(out, "liblayer_%s.so" % act)
-            lt, kernel = [m for _, m in load_modes(path, full=False, weights=wpath)]
+            lt, _, kernel = [m for _, m in load_modes(path, full=False, weights=wpath)]
             os.environ.update(MLPC_CUBLASLT="0", MLPC_PING_PONG="0")
             pair = mlpc.load(path, weights=wpath)
             for k in ("MLPC_CUBLASLT", "MLPC_PING_PONG"):

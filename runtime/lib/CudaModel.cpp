@@ -478,30 +478,33 @@ mlp_status CudaModel::run(const ModelMetadata &meta, int64_t rows,
         break;
       }
     }
-    if (pingPongFunctions_[s] && tmaReady) {
-      const int64_t tiles =
-          (work + step.rowsPerCta - 1) / step.rowsPerCta * step.pingPongColTiles;
-      r = d.cuLaunchKernel(
-          pingPongFunctions_[s],
-          static_cast<unsigned>(std::min(tiles, pingPongCap_[s])), 1, 1,
-          step.pingPongThreads, 1, 1,
-          static_cast<unsigned>(step.pingPongSharedBytes), stream,
-          params.data(), nullptr);
-    } else if (step.earlyLaunch && earlyLaunch_) {
-      LaunchAttribute early;
-      const LaunchConfig config{{static_cast<unsigned>(grid),
-                                 static_cast<unsigned>(step.gridY), 1},
-                                {static_cast<unsigned>(step.threads), 1, 1},
-                                static_cast<unsigned>(step.sharedBytes),
-                                stream,
-                                &early,
-                                1};
-      r = d.cuLaunchKernelEx(&config, functions_[s], params.data(), nullptr);
+    // The warp-specialized form where its tensor maps are ready.
+    const bool pingPong = pingPongFunctions_[s] && tmaReady;
+    const int64_t ctas =
+        pingPong ? std::min((work + step.rowsPerCta - 1) / step.rowsPerCta *
+                                step.pingPongColTiles,
+                            pingPongCap_[s])
+                 : grid;
+    LaunchConfig config{
+        {static_cast<unsigned>(ctas),
+         static_cast<unsigned>(pingPong ? 1 : step.gridY), 1},
+        {static_cast<unsigned>(pingPong ? step.pingPongThreads : step.threads),
+         1, 1},
+        static_cast<unsigned>(pingPong ? step.pingPongSharedBytes
+                                       : step.sharedBytes),
+        stream,
+        nullptr,
+        0};
+    CUfunction f = pingPong ? pingPongFunctions_[s] : functions_[s];
+    LaunchAttribute early;
+    if (step.earlyLaunch && earlyLaunch_) {
+      config.attrs = &early;
+      config.numAttrs = 1;
+      r = d.cuLaunchKernelEx(&config, f, params.data(), nullptr);
     } else {
-      r = d.cuLaunchKernel(functions_[s], static_cast<unsigned>(grid),
-                           static_cast<unsigned>(step.gridY), 1, step.threads,
-                           1, 1, static_cast<unsigned>(step.sharedBytes),
-                           stream, params.data(), nullptr);
+      r = d.cuLaunchKernel(f, config.grid[0], config.grid[1], 1,
+                           config.block[0], 1, 1, config.sharedBytes, stream,
+                           params.data(), nullptr);
     }
     if (r != kSuccess)
       return driverFailure(d, r,

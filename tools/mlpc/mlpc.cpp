@@ -95,10 +95,10 @@ cl::opt<bool> cudaGemmPingPong(
     "cuda-gemm-ping-pong", cl::init(true), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: also emit the warp-specialized ping-pong form of the "
              "tensor-core linear kernels (sm_90a, TMA)"));
-cl::opt<bool> cudaChainEarlyLaunch(
-    "cuda-chain-early-launch", cl::init(true), cl::Hidden, cl::cat(category),
-    cl::desc("Tuning: fused chain kernels may launch while the previous "
-             "kernel finishes (programmatic dependent launch, sm_90)"));
+cl::opt<bool> cudaEarlyLaunch(
+    "cuda-early-launch", cl::init(true), cl::Hidden, cl::cat(category),
+    cl::desc("Tuning: kernels may launch while the previous kernel finishes "
+             "(programmatic dependent launch, sm_90)"));
 cl::opt<int> cudaGemmKernel(
     "cuda-gemm-kernel", cl::init(0), cl::Hidden, cl::cat(category),
     cl::desc("Tuning: tensor-core linear kernel, 1 no deep prefetch nor "
@@ -213,7 +213,7 @@ int main(int argc, char **argv) {
   options.cudaTuning.chainRowTiles = cudaChainRowTiles;
   options.cudaTuning.chainThreads = cudaChainThreads;
   options.cudaTuning.chainPrefetch = cudaChainPrefetch;
-  options.cudaTuning.chainEarlyLaunch = cudaChainEarlyLaunch;
+  options.cudaTuning.earlyLaunch = cudaEarlyLaunch;
   options.cudaTuning.chainMinCtas = cudaChainMinCtas;
   options.cudaTuning.chainRing = cudaChainRing;
   options.cudaTuning.gemmKernel = cudaGemmKernel;

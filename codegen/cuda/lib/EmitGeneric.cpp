@@ -228,9 +228,11 @@ bool writable(Type t) {
 } // namespace
 
 /// One runMapped step: y = act(a OP b) over the iteration space of `result`
-/// (its static dims), with the given strides.
+/// (its static dims), with the given strides; the body starts with `wait`
+/// (ProgramBuilder::waitFirst).
 static void emitMappedStep(std::string &kernels, Program &program, Step &step,
-                           const std::string &name, const char *at,
+                           const char *wait, const std::string &name,
+                           const char *at,
                            const char *bt, const char *ot, int act, int op,
                            int bKind, ArrayRef<int64_t> dims,
                            ArrayRef<Strides> strides) {
@@ -238,7 +240,8 @@ static void emitMappedStep(std::string &kernels, Program &program, Step &step,
   os << "\n// " << step.what << mapStruct(name + "_map", dims, strides)
      << "extern \"C\" __global__ void __launch_bounds__(256)\n"
      << name << "(const " << at << " *a, const " << bt << " *b, float s, " << ot
-     << " *y, long long n) {\n  mlpc::runMapped<" << name << "_map, " << at
+     << " *y, long long n) {\n  " << wait << "mlpc::runMapped<"
+     << name << "_map, " << at
      << ", " << bt << ", " << ot << ", " << act << ", " << op << ", " << bKind
      << ">(a, b, s, y, n);\n}\n";
   program.steps.push_back(step);
@@ -269,7 +272,8 @@ void ProgramBuilder::emitMappedCopy(const std::string &what, const Operand &a,
                {Arg::F32, 0, 0.0},
                {Arg::ValueRef, out}};
   addCountArg(step, counted, product(dims));
-  emitMappedStep(kernels, program, step, name, operandType(a), "float",
+  emitMappedStep(kernels, program, step, waitFirst(step), name,
+                 operandType(a), "float",
                  cType(program.values[out].dtype), 0, 6, 0, dims, {dst, src});
 }
 
@@ -328,7 +332,8 @@ LogicalResult ProgramBuilder::emitGenericElementwise(Operation *op) {
   std::vector<Strides> strides = {contiguous(result), *sa};
   if (bKind == 1)
     strides.push_back(*sb);
-  emitMappedStep(kernels, program, step, name, operandType(*a),
+  emitMappedStep(kernels, program, step, waitFirst(step), name,
+                 operandType(*a),
                  bKind == 1 ? operandType(*b) : "float",
                  cType(program.values[out].dtype), binary ? 0 : act, code,
                  bKind, dims, strides);

@@ -99,7 +99,7 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
   step.sharedBytes = image.bytes;
   step.grid = Step::Persistent;
   step.rowsPerCta = (step.threads / 32) * mt * 16;
-  step.earlyLaunch = tuning.chainEarlyLaunch;
+  step.earlyLaunch = tuning.earlyLaunch;
   // The input ring (sm_90a; whole 16-bit rows of the kVecIn layout): three
   // tiles a warpgroup for chains of width 32 or less, which are bound by
   // memory bandwidth (W = 32 at 2^20: 36.3 against 33.9 G points/s without;
@@ -133,7 +133,7 @@ LogicalResult ProgramBuilder::emitChain(std::vector<Layer> &layers) {
      << " *y, const uint4 *image, long long rows) {\n  mlpc::runChain<" << t
      << ", " << cType(inV.dtype) << ", " << cType(outV.dtype) << ", " << mt
      << ", " << image.bytes << ", " << ahead << ", " << ring << ", "
-     << (tuning.chainEarlyLaunch ? "true" : "false") << ",\n    " << layerTypes
+     << (tuning.earlyLaunch ? "true" : "false") << ",\n    " << layerTypes
      << ">(x, y, image, rows);\n}\n";
   program.steps.push_back(step);
   return success();
@@ -326,7 +326,7 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
           "const __grid_constant__ mlpc::TensorMap mapW, int tma, ";
   os << "const " << cType(inV.dtype) << " *x, const unsigned char *image, const "
      << cType(outV.dtype) << " *r, " << cType(outV.dtype)
-     << " *y, long long rows) {\n  ";
+     << " *y, long long rows) {\n  " << waitFirst(step);
   std::string kernelCall;
   if (tensorCores)
     llvm::raw_string_ostream(kernelCall)
@@ -367,7 +367,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
           "const __grid_constant__ mlpc::TensorMap mapW, int tma, const "
        << cType(inV.dtype) << " *x, const unsigned char *image, const "
        << cType(outV.dtype) << " *r, " << cType(outV.dtype)
-       << " *y, long long rows) {\n  mlpc::runGemmPingPong<" << cType(wt)
+       << " *y, long long rows) {\n  " << waitFirst(step)
+       << "mlpc::runGemmPingPong<" << cType(wt)
        << ", " << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", "
        << l.act << ", " << (l.bias.empty() ? "false" : "true") << ", "
        << (residual ? "true" : "false") << ", " << kStages << ", "
@@ -414,8 +415,8 @@ LogicalResult ProgramBuilder::emitPatchEmbed(mlp::PatchEmbedOp op) {
     llvm::raw_string_ostream os(kernels);
     os << "\n// " << step.what
        << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
-       << name << "(const " << it << " *x, " << ot
-       << " *y, long long n) {\n  mlpc::runIm2col<" << it << ", " << ot << ", "
+       << name << "(const " << it << " *x, " << ot << " *y, long long n) {\n  "
+       << waitFirst(step) << "mlpc::runIm2col<" << it << ", " << ot << ", "
        << c << ", " << h << ", " << w << ", " << ph << ", " << pw
        << ">(x, y, n);\n}\n";
   }

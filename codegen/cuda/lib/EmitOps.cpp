@@ -251,7 +251,8 @@ LogicalResult ProgramBuilder::emitElementwise(Operation *op) {
   os << "\n// " << step.what
      << "\nextern \"C\" __global__ void __launch_bounds__(256)\n"
      << name << "(const " << at << " *a, const " << bt << " *b, float s, " << ot
-     << " *y, long long rows) {\n  mlpc::runElementwise<" << at << ", " << bt
+     << " *y, long long rows) {\n  " << waitFirst(step)
+     << "mlpc::runElementwise<" << at << ", " << bt
      << ", " << ot << ", " << c << ", " << (binary ? 0 : act) << ", " << code
      << ", " << static_cast<int>(kind) << ">(a, b, s, y, rows);\n}\n";
   program.steps.push_back(step);

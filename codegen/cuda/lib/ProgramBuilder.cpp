@@ -260,12 +260,19 @@ FailureOr<Layer> ProgramBuilder::layerAt(Operation *op) {
 
 void ProgramBuilder::addStep(const Step &step, const llvm::Twine &params,
                              const llvm::Twine &body) {
+  Step early = step;
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what
      << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
      << ")\n"
-     << step.kernel << "(" << params << ") {\n  " << body << "\n}\n";
-  program.steps.push_back(step);
+     << step.kernel << "(" << params << ") {\n  " << waitFirst(early) << body
+     << "\n}\n";
+  program.steps.push_back(early);
+}
+
+const char *ProgramBuilder::waitFirst(Step &step) const {
+  step.earlyLaunch = tuning.earlyLaunch;
+  return tuning.earlyLaunch ? "mlpc::waitForPreviousGrid();\n  " : "";
 }
 
 std::string ProgramBuilder::newKernel(std::string what, Step &step) {

@@ -269,6 +269,9 @@ private:
   bool needsGenericMatmul(Operation *op) const;
   LogicalResult emitGenericMatmul(Operation *op);
   std::string newKernel(std::string what, Step &step);
+  /// The statement a kernel body starts with to launch early (waiting for
+  /// the previous kernel's memory; Step::earlyLaunch), empty without it.
+  const char *waitFirst(Step &step) const;
   /// Writes the step's kernel, `extern "C" NAME(params) { body }` (`body`
   /// instantiates a template of mlpc_kernels.cuh), and appends the step.
   void addStep(const Step &step, const llvm::Twine &params,

@@ -150,8 +150,8 @@ struct Step {
   enum Grid { Persistent, RowTiles } grid = Persistent;
   int64_t rowsPerCta = 1;
   int64_t gridY = 1;
-  /// The kernel waits for the previous kernel's memory itself, after its
-  /// setup, and lets the next one launch before it ends: the runtime may
+  /// The kernel waits for the previous kernel's memory itself (before it
+  /// touches global memory other than its weight image): the runtime may
   /// launch it while the previous kernel finishes (sm_90).
   bool earlyLaunch = false;
   std::optional<LibraryGemm> gemm; // cuBLASLt may run it instead
@@ -176,9 +176,9 @@ struct Tuning {
   /// shared memory (cp.async) instead of registers (0: registers, -1: the
   /// builder's choice).
   int chainRing = -1;
-  /// Chain kernels launch while the previous kernel finishes (Step's
-  /// earlyLaunch).
-  bool chainEarlyLaunch = true;
+  /// Kernels launch while the previous kernel finishes (Step's
+  /// earlyLaunch): each waits for the previous kernel's memory first.
+  bool earlyLaunch = true;
   /// Tensor-core linear kernel (EmitMatmul.cpp): 0 the builder's choice,
   /// 1 the choice without loading STAGES - 1 steps ahead and without the
   /// epilogue through shared memory, 3 the "pair"
