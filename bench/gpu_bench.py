@@ -388,6 +388,28 @@ def layers(out):
                 flops / times[1] / 1e12, diff))
 
 
+def wide_rounds(out, rounds=7):
+    """mlpc's wide MLP (its default mode) and torch.compile's, timed in
+    alternating rounds in one process: the median of the per-round ratios,
+    which drift with the GPU's power state less than a single pair does."""
+    import torch
+    models, _, compiled, x, y = wide_models(out, torch)
+    call = abi_call(models[0][1], x, y, torch)
+    ratios, ours, theirs = [], [], []
+    with torch.no_grad():
+        for _ in range(rounds):
+            a = time_gpu(call, torch, reps=5, inner=5)
+            b = time_gpu(lambda: compiled(x), torch, reps=5, inner=5)
+            ours.append(a * 1e3)
+            theirs.append(b * 1e3)
+            ratios.append(b / a)
+    print("wide MLP rounds, ms (mlpc / torch.compile):",
+          ", ".join("%.3f / %.3f" % r for r in zip(ours, theirs)))
+    print("per-round ratios:", ", ".join("%.3fx" % r for r in ratios))
+    print("median: mlpc %.3f ms, torch.compile %.3f ms, ratio %.3fx" % (
+        np.median(ours), np.median(theirs), np.median(ratios)))
+
+
 def wide_clocks(out):
     """Runs mlpc's wide MLP and torch.compile's for 2 s each, twice, while
     nvidia-smi samples the SM clock and the power every 20 ms: whether one
@@ -624,6 +646,7 @@ def run(out):
 if __name__ == "__main__":
     {"build": build, "run": run, "build-variants": build_variants,
      "variants": variants, "early": early, "wide-clocks": wide_clocks,
+     "wide-rounds": wide_rounds,
      "build-layers": build_layers, "layers": layers,
      "wide": lambda out: run_wide(out, __import__("torch")),
      "build-vision": build_vision,
