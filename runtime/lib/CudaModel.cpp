@@ -63,6 +63,28 @@ bool encodeTensorMap(const Driver &d, const CudaArg &arg, CUdeviceptr base,
              kTensorMapL2Promotion256B, 0) == kSuccess;
 }
 
+/// Whether the environment variable `name` is "0" (a kernel path turned off,
+/// to measure it against the others).
+bool switchedOff(const char *name) {
+  const char *value = std::getenv(name);
+  return value && std::string(value) == "0";
+}
+
+/// Looks kernel `name` up, raises its dynamic shared-memory limit where it
+/// needs more than 48 KiB, and says how many of its CTAs fit on an SM.
+CUresult setUpKernel(const Driver &d, CUmodule module, const std::string &name,
+                     int threads, uint64_t sharedBytes, CUfunction &f,
+                     int &perSm) {
+  CUresult r = d.cuModuleGetFunction(&f, module, name.c_str());
+  if (r == kSuccess && sharedBytes > 48 * 1024)
+    r = d.cuFuncSetAttribute(f, kFuncAttrMaxDynamicShared,
+                             static_cast<int>(sharedBytes));
+  if (r == kSuccess)
+    r = d.cuOccupancyMaxActiveBlocksPerMultiprocessor(&perSm, f, threads,
+                                                       sharedBytes);
+  return r;
+}
+
 /// Device memory of one run, freed in stream order when the run returns.
 class RunMemory {
 public:
@@ -125,13 +147,14 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
                     " has compute capability " + std::to_string(major) + "." +
                     std::to_string(minor) +
                     "; the generated kernels need 8.0 or newer");
-  const char *tmaSwitch = std::getenv("MLPC_TMA");
-  model->tma_ = major >= 9 && d.cuTensorMapEncodeTiled &&
-                !(tmaSwitch && std::string(tmaSwitch) == "0");
-  // MLPC_EARLY_LAUNCH=0 serializes every launch (to measure what it gains).
-  const char *earlySwitch = std::getenv("MLPC_EARLY_LAUNCH");
-  model->earlyLaunch_ = major >= 9 && d.cuLaunchKernelEx &&
-                        !(earlySwitch && std::string(earlySwitch) == "0");
+  model->tma_ =
+      major >= 9 && d.cuTensorMapEncodeTiled && !switchedOff("MLPC_TMA");
+  // MLPC_EARLY_LAUNCH=0 serializes every launch.
+  model->earlyLaunch_ =
+      major >= 9 && d.cuLaunchKernelEx && !switchedOff("MLPC_EARLY_LAUNCH");
+  // The warp-specialized GEMMs run only with the TMA (Hopper and newer);
+  // MLPC_PING_PONG=0 keeps the steps' own kernels.
+  const bool pingPongs = model->tma_ && !switchedOff("MLPC_PING_PONG");
   if ((r = d.cuDevicePrimaryCtxRetain(&model->context_, model->handle_)) !=
       kSuccess) {
     model->context_ = nullptr;
@@ -152,23 +175,15 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
   }
   for (const CudaStep &step : meta.cuda.steps) {
     CUfunction f;
-    if ((r = d.cuModuleGetFunction(&f, model->module_, step.kernel.c_str())) !=
-        kSuccess)
-      return driverFailure(d, r, "mlp_model_create: kernel " + step.kernel);
     if (step.sharedBytes > static_cast<uint64_t>(sharedOptin))
       return fail(MLP_ERR_DEVICE,
                   "mlp_model_create: kernel " + step.kernel + " (" + step.what +
                       ") needs " + std::to_string(step.sharedBytes) +
                       " bytes of shared memory; this GPU allows " +
                       std::to_string(sharedOptin));
-    if (step.sharedBytes > 48 * 1024 &&
-        (r = d.cuFuncSetAttribute(f, kFuncAttrMaxDynamicShared,
-                                  static_cast<int>(step.sharedBytes))) !=
-            kSuccess)
-      return driverFailure(d, r, "mlp_model_create: kernel " + step.kernel);
     int perSm = 0;
-    if ((r = d.cuOccupancyMaxActiveBlocksPerMultiprocessor(
-             &perSm, f, step.threads, step.sharedBytes)) != kSuccess)
+    if ((r = setUpKernel(d, model->module_, step.kernel, step.threads,
+                         step.sharedBytes, f, perSm)) != kSuccess)
       return driverFailure(d, r, "mlp_model_create: kernel " + step.kernel);
     if (perSm < 1)
       return fail(MLP_ERR_DEVICE, "mlp_model_create: kernel " + step.kernel +
@@ -176,24 +191,15 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
                                       "registers or too much shared memory)");
     model->functions_.push_back(f);
     model->gridCap_.push_back(int64_t(perSm) * sms);
-    // The warp-specialized form runs only with the TMA (Hopper and newer);
-    // MLPC_PING_PONG=0 keeps the step's kernel (to measure the two).
     CUfunction pingPong = nullptr;
     int pingPongPerSm = 0;
-    const char *pingPongSwitch = std::getenv("MLPC_PING_PONG");
-    if (!step.pingPongKernel.empty() && model->tma_ &&
-        !(pingPongSwitch && std::string(pingPongSwitch) == "0") &&
+    if (pingPongs && !step.pingPongKernel.empty() &&
         step.pingPongSharedBytes <= static_cast<uint64_t>(sharedOptin)) {
-      const std::string &name = step.pingPongKernel;
-      if ((r = d.cuModuleGetFunction(&pingPong, model->module_,
-                                     name.c_str())) != kSuccess ||
-          (r = d.cuFuncSetAttribute(
-               pingPong, kFuncAttrMaxDynamicShared,
-               static_cast<int>(step.pingPongSharedBytes))) != kSuccess ||
-          (r = d.cuOccupancyMaxActiveBlocksPerMultiprocessor(
-               &pingPongPerSm, pingPong, step.pingPongThreads,
-               step.pingPongSharedBytes)) != kSuccess)
-        return driverFailure(d, r, "mlp_model_create: kernel " + name);
+      if ((r = setUpKernel(d, model->module_, step.pingPongKernel,
+                           step.pingPongThreads, step.pingPongSharedBytes,
+                           pingPong, pingPongPerSm)) != kSuccess)
+        return driverFailure(d, r,
+                             "mlp_model_create: kernel " + step.pingPongKernel);
       if (pingPongPerSm < 1)
         pingPong = nullptr; // the step's kernel runs instead
     }
@@ -203,10 +209,8 @@ mlp_status CudaModel::create(const ModelMetadata &meta,
     int afterPerSm = 0;
     const std::string &afterName = step.gemm.afterKernel;
     if (step.hasGemm && !afterName.empty() &&
-        ((r = d.cuModuleGetFunction(&after, model->module_,
-                                    afterName.c_str())) != kSuccess ||
-         (r = d.cuOccupancyMaxActiveBlocksPerMultiprocessor(
-              &afterPerSm, after, 256, 0)) != kSuccess))
+        (r = setUpKernel(d, model->module_, afterName, 256, 0, after,
+                         afterPerSm)) != kSuccess)
       return driverFailure(d, r, "mlp_model_create: kernel " + afterName);
     model->afterFunctions_.push_back(after);
     model->afterGridCap_.push_back(std::max(1, afterPerSm) * int64_t(sms));

@@ -81,11 +81,11 @@ private:
   /// Per step, the kernel that runs after cuBLASLt (the exact GELU; null:
   /// none) and how many of its CTAs fit at once.
   std::vector<cuda::CUfunction> afterFunctions_;
+  std::vector<int64_t> afterGridCap_;
   /// Per step, its warp-specialized kernel (null: none, or no TMA) and how
   /// many of its CTAs fit at once.
   std::vector<cuda::CUfunction> pingPongFunctions_;
   std::vector<int64_t> pingPongCap_;
-  std::vector<int64_t> afterGridCap_;
   std::vector<cuda::CUdeviceptr> images_;
   /// Intermediates of a run: one block from this model's own memory pool,
   /// which keeps its memory between runs (the default pool would hand it

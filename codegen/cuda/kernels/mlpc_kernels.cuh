@@ -750,41 +750,50 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
   const int group = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x >> 7), 0);
   const long long stride = gridDim.x * groups;
   long long tile = blockIdx.x * groups + group;
-  if constexpr (RING > 0) {
-    static_assert(L0::kVecIn && sizeof(InT) == 2 && L0::kIn == L0::kInPad,
-                  "the input ring copies whole 16-bit rows");
-    constexpr int kRowBytes = L0::kIn * 2, kTileBytes = 64 * kRowBytes;
-    unsigned char *ring = reinterpret_cast<unsigned char *>(chainSmem) +
-                          (IMAGE_BYTES + 15) / 16 * 16 +
-                          group * RING * kTileBytes;
-    // This thread's 8 KT bytes of rows g and g + 8 of its warp's 16.
-    const int mine = static_cast<int>(rowInTile + g) * kRowBytes + t * 8 * KT;
-    auto issue = [&](long long tile, int slot) {
+  // The next tiles' inputs load while this one computes: RING of them into
+  // shared memory, or else AHEAD into registers (branch-free: past the batch
+  // they read row 0 and are discarded, or zeros in the ring).
+  static_assert(RING == 0 || (L0::kVecIn && sizeof(InT) == 2 &&
+                              L0::kIn == L0::kInPad),
+                "the input ring copies whole 16-bit rows");
+  constexpr int kRowBytes = L0::kIn * 2, kTileBytes = 64 * kRowBytes;
+  unsigned char *ring = reinterpret_cast<unsigned char *>(chainSmem) +
+                        (IMAGE_BYTES + 15) / 16 * 16 +
+                        group * RING * kTileBytes;
+  // This thread's 8 KT bytes of rows g and g + 8 of its warp's 16.
+  const int mine = static_cast<int>(rowInTile + g) * kRowBytes + t * 8 * KT;
+  auto issue = [&](long long tile, int slot) {
 #pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const long long row = tile * 64 + rowInTile + g + 8 * h;
-        const bool inside = row < rows;
-        const unsigned char *src = reinterpret_cast<const unsigned char *>(
-                                       x + (inside ? row : 0) * L0::kIn) +
-                                   t * 8 * KT;
-        unsigned char *dst = ring + slot * kTileBytes + mine + h * 8 * kRowBytes;
+    for (int h = 0; h < 2; ++h) {
+      const long long row = tile * 64 + rowInTile + g + 8 * h;
+      const bool inside = row < rows;
+      const unsigned char *src = reinterpret_cast<const unsigned char *>(
+                                     x + (inside ? row : 0) * L0::kIn) +
+                                 t * 8 * KT;
+      unsigned char *dst = ring + slot * kTileBytes + mine + h * 8 * kRowBytes;
 #pragma unroll
-        for (int i = 0; i < KT / 2; ++i)
-          cpAsync16(dst + 16 * i, src + 16 * i, inside);
-        if constexpr (KT % 2)
-          cpAsync8(dst + 8 * (KT - 1), src + 8 * (KT - 1), inside);
-      }
-      asm volatile("cp.async.commit_group;\n" ::: "memory");
-    };
+      for (int i = 0; i < KT / 2; ++i)
+        cpAsync16(dst + 16 * i, src + 16 * i, inside);
+      if constexpr (KT % 2)
+        cpAsync8(dst + 8 * (KT - 1), src + 8 * (KT - 1), inside);
+    }
+    asm volatile("cp.async.commit_group;\n" ::: "memory");
+  };
+  uint32_t ahead[RING > 0 ? 1 : AHEAD][KT][4];
 #pragma unroll
-    for (int s = 0; s < RING; ++s)
+  for (int s = 0; s < (RING > 0 ? RING : AHEAD); ++s) {
+    if constexpr (RING > 0)
       issue(tile + s * stride, s);
-    for (int slot = 0; tile < tiles; tile += stride) {
-      const long long base = tile * 64 + rowInTile;
-      if (EARLY && tile + stride >= tiles)
-        launchNextGrid();
+    else
+      loadTile((tile + s * stride) * 64 + rowInTile, ahead[s]);
+  }
+  for (int slot = 0; tile < tiles; tile += stride) {
+    const long long base = tile * 64 + rowInTile;
+    if (EARLY && tile + stride >= tiles)
+      launchNextGrid();
+    uint32_t a[KT][4];
+    if constexpr (RING > 0) {
       asm volatile("cp.async.wait_group %0;\n" ::"n"(RING - 1) : "memory");
-      uint32_t a[KT][4];
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         const uint32_t *q = reinterpret_cast<const uint32_t *>(
@@ -795,39 +804,26 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
           a[kt][2 + h] = q[2 * kt + 1];
         }
       }
-      float acc[L0::kOutPad / 2];
-      wgIssue<T, L0>(smem, acc, a);
-      wgSingle<T, OutT, OUTC, L0, Ls...>(smem, acc, y, base, rows, g, t, sink);
+    } else {
+#pragma unroll
+      for (int kt = 0; kt < KT; ++kt)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          a[kt][i] = ahead[0][kt][i];
+#pragma unroll
+          for (int s = 0; s + 1 < AHEAD; ++s)
+            ahead[s][kt][i] = ahead[s + 1][kt][i];
+        }
+      loadTile(base + AHEAD * stride * 64, ahead[AHEAD - 1]);
+    }
+    float acc[L0::kOutPad / 2];
+    wgIssue<T, L0>(smem, acc, a);
+    wgSingle<T, OutT, OUTC, L0, Ls...>(smem, acc, y, base, rows, g, t, sink);
+    if constexpr (RING > 0) {
       // The tile's words are in the wgmma's registers: the slot is free.
       issue(tile + RING * stride, slot);
       slot = slot + 1 == RING ? 0 : slot + 1;
     }
-    return;
-  }
-  // The next AHEAD tiles' inputs load while this one computes
-  // (branch-free: past the batch they read row 0 and are discarded).
-  uint32_t ahead[AHEAD][KT][4];
-#pragma unroll
-  for (int s = 0; s < AHEAD; ++s)
-    loadTile((tile + s * stride) * 64 + rowInTile, ahead[s]);
-  for (; tile < tiles; tile += stride) {
-    const long long base = tile * 64 + rowInTile;
-    if (EARLY && tile + stride >= tiles)
-      launchNextGrid();
-    uint32_t a[KT][4];
-#pragma unroll
-    for (int kt = 0; kt < KT; ++kt)
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        a[kt][i] = ahead[0][kt][i];
-#pragma unroll
-        for (int s = 0; s + 1 < AHEAD; ++s)
-          ahead[s][kt][i] = ahead[s + 1][kt][i];
-      }
-    loadTile(base + AHEAD * stride * 64, ahead[AHEAD - 1]);
-    float acc[L0::kOutPad / 2];
-    wgIssue<T, L0>(smem, acc, a);
-    wgSingle<T, OutT, OUTC, L0, Ls...>(smem, acc, y, base, rows, g, t, sink);
   }
 #else
   const long long warps = blockDim.x >> 5;

@@ -319,21 +319,25 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     }
   }
   step.gemm = gemm;
+  // The kernel's parameters (the ping-pong form's too) and the template
+  // arguments both tensor-core kernels start with.
+  std::string params, layer;
+  llvm::raw_string_ostream(params)
+      << (tma ? "const __grid_constant__ mlpc::TensorMap mapX, "
+                "const __grid_constant__ mlpc::TensorMap mapW, int tma, "
+              : "")
+      << "const " << cType(inV.dtype) << " *x, const unsigned char *image, const "
+      << cType(outV.dtype) << " *r, " << cType(outV.dtype) << " *y, long long rows";
+  llvm::raw_string_ostream(layer)
+      << cType(wt) << ", " << cType(outV.dtype) << ", " << l.in << ", " << l.out
+      << ", " << l.act << ", " << (l.bias.empty() ? "false" : "true") << ", "
+      << (residual ? "true" : "false");
   os << "\nextern \"C\" __global__ void __launch_bounds__(256)\n" << name
-     << "(";
-  if (tma)
-    os << "const __grid_constant__ mlpc::TensorMap mapX, "
-          "const __grid_constant__ mlpc::TensorMap mapW, int tma, ";
-  os << "const " << cType(inV.dtype) << " *x, const unsigned char *image, const "
-     << cType(outV.dtype) << " *r, " << cType(outV.dtype)
-     << " *y, long long rows) {\n  " << waitFirst(step);
+     << "(" << params << ") {\n  " << waitFirst(step);
   std::string kernelCall;
   if (tensorCores)
     llvm::raw_string_ostream(kernelCall)
-        << "mlpc::runGemm<" << cType(wt) << ", " << cType(outV.dtype) << ", "
-        << l.in << ", " << l.out << ", " << l.act << ", "
-        << (l.bias.empty() ? "false" : "true") << ", "
-        << (residual ? "true" : "false") << ", " << stages << ", "
+        << "mlpc::runGemm<" << layer << ", " << stages << ", "
         << colsPerCta << ", " << (deep ? "true" : "false") << ", "
         << (l.scale.empty() ? "false" : "true") << ", "
         << (staged ? "true" : "false");
@@ -351,7 +355,7 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
        << ", " << (l.bias.empty() ? "false" : "true") << ", "
        << (residual ? "true" : "false") << (l.scale.empty() ? "" : ", true");
   os << ">" << callArgs << ");\n}\n" << after;
-  if (pingPong && tma) {
+  if (pingPong) { // (which implies tma)
     // Four stages of 128 x 64 + 128 x 64 halves, two staged 128 x (128 + 8)
     // output tiles, 1 KiB alignment slack.
     constexpr int kStages = 4;
@@ -362,16 +366,8 @@ LogicalResult ProgramBuilder::emitLinear(Layer l, Value residual) {
     v.colTiles = (l.out + 127) / 128;
     os << "\n// the same, warp-specialized (ping-pong), where the TMA reads it\n"
        << "extern \"C\" __global__ void __launch_bounds__(384, 1)\n"
-       << v.kernel
-       << "(const __grid_constant__ mlpc::TensorMap mapX, "
-          "const __grid_constant__ mlpc::TensorMap mapW, int tma, const "
-       << cType(inV.dtype) << " *x, const unsigned char *image, const "
-       << cType(outV.dtype) << " *r, " << cType(outV.dtype)
-       << " *y, long long rows) {\n  " << waitFirst(step)
-       << "mlpc::runGemmPingPong<" << cType(wt)
-       << ", " << cType(outV.dtype) << ", " << l.in << ", " << l.out << ", "
-       << l.act << ", " << (l.bias.empty() ? "false" : "true") << ", "
-       << (residual ? "true" : "false") << ", " << kStages << ", "
+       << v.kernel << "(" << params << ") {\n  " << waitFirst(step)
+       << "mlpc::runGemmPingPong<" << layer << ", " << kStages << ", "
        << (l.scale.empty() ? "false" : "true") << ">(image, r, y, rows, "
        << biasOffset << ", " << (l.scale.empty() ? 0 : scaleOffset)
        << ", &mapX, &mapW);\n}\n";
