@@ -258,8 +258,31 @@ def profile_calls(model, calls, torch):
                                              sum(r[1] for r in data[model][label])))
         print(events.table(sort_by="cuda_time_total", row_limit=8,
                            max_name_column_width=60))
+        print_timeline(prof, torch)
     with open(path, "w") as f:
         json.dump(data, f)
+
+
+def print_timeline(prof, torch):
+    """Where the GPU idles in a profiled call: the span from the first
+    kernel's start to the last one's end against the union of the kernels'
+    intervals (early launches overlap them), and the largest gaps."""
+    kernels = sorted((e.time_range.start, e.time_range.end, e.name) for e in prof.events()
+                     if e.device_type == torch.autograd.DeviceType.CUDA)
+    if not kernels:
+        return
+    busy, gaps, end, last = 0.0, [], kernels[0][0], ""
+    for start, stop, name in kernels:
+        if start > end:
+            gaps.append((start - end, last, name))
+        busy += max(0.0, stop - max(start, end))
+        if stop > end:
+            end, last = stop, name
+    span = end - kernels[0][0]
+    gaps.sort(reverse=True)
+    print("timeline: %d kernels, span %.0f us, busy %.0f us, idle %.0f us in %d gaps; "
+          "largest: %s" % (len(kernels), span, busy, span - busy, len(gaps), "; ".join(
+              "%.1f us %s -> %s" % (g, a[:40], b[:40]) for g, a, b in gaps[:4])))
 
 
 def wide_models(out, torch):
@@ -388,26 +411,59 @@ def layers(out):
                 flops / times[1] / 1e12, diff))
 
 
+def wide_variants(default):
+    """[(label, model)] to time in wide_rounds: MLPC_WIDE_VARIANTS,
+    "label=lib.so[@VAR=value]" items separated by commas (libraries built
+    with --no-embed-weights, loaded with wide_models' weights, VAR set while
+    loading), or else mlpc's default mode."""
+    spec = os.environ.get("MLPC_WIDE_VARIANTS")
+    if not spec:
+        return [("mlpc", default)]
+    models = []
+    for item in spec.split(","):
+        label, rest = item.split("=", 1)
+        path, _, env = rest.partition("@")
+        var, _, value = env.partition("=")
+        if var:
+            os.environ[var] = value
+        try:
+            models.append((label, mlpc.load(path, weights="/tmp/wide_mlp.safetensors")))
+        finally:
+            os.environ.pop(var, None)
+    return models
+
+
 def wide_rounds(out, rounds=7):
-    """mlpc's wide MLP (its default mode) and torch.compile's, timed in
-    alternating rounds in one process: the median of the per-round ratios,
-    which drift with the GPU's power state less than a single pair does."""
+    """mlpc's wide MLP (its default mode, or MLPC_WIDE_VARIANTS) and
+    torch.compile's, timed in alternating rounds in one process: the median
+    of the per-round ratios, which drift with the GPU's power state less
+    than a single pair does."""
     import torch
     models, _, compiled, x, y = wide_models(out, torch)
-    call = abi_call(models[0][1], x, y, torch)
-    ratios, ours, theirs = [], [], []
+    variants = wide_variants(models[0][1])
+    ref = None
+    with torch.no_grad():
+        for label, model in variants:  # every variant computes the same
+            abi_call(model, x, y, torch)()
+            torch.cuda.synchronize()
+            ref = y.clone() if ref is None else ref
+            print("%s: relative L2 difference from %s %.1e" % (
+                label, variants[0][0], float((y.float() - ref.float()).norm() / ref.float().norm())))
+    calls = [(label, abi_call(model, x, y, torch)) for label, model in variants]
+    times = {label: [] for label, _ in calls}
+    theirs = []
     with torch.no_grad():
         for _ in range(rounds):
-            a = time_gpu(call, torch, reps=5, inner=5)
-            b = time_gpu(lambda: compiled(x), torch, reps=5, inner=5)
-            ours.append(a * 1e3)
-            theirs.append(b * 1e3)
-            ratios.append(b / a)
-    print("wide MLP rounds, ms (mlpc / torch.compile):",
-          ", ".join("%.3f / %.3f" % r for r in zip(ours, theirs)))
-    print("per-round ratios:", ", ".join("%.3fx" % r for r in ratios))
-    print("median: mlpc %.3f ms, torch.compile %.3f ms, ratio %.3fx" % (
-        np.median(ours), np.median(theirs), np.median(ratios)))
+            for label, call in calls:
+                times[label].append(time_gpu(call, torch, reps=5, inner=5) * 1e3)
+            theirs.append(time_gpu(lambda: compiled(x), torch, reps=5, inner=5) * 1e3)
+    print("torch.compile ms: %s" % ", ".join("%.3f" % t for t in theirs))
+    for label, ours in times.items():
+        ratios = [b / a for a, b in zip(ours, theirs)]
+        print("%s ms: %s" % (label, ", ".join("%.3f" % t for t in ours)))
+        print("  per-round ratios: %s" % ", ".join("%.3fx" % r for r in ratios))
+        print("  median: %.3f ms against torch.compile's %.3f, ratio %.3fx" % (
+            np.median(ours), np.median(theirs), np.median(ratios)))
 
 
 def wide_clocks(out):
@@ -619,8 +675,8 @@ def run(out):
                     torch.cuda.synchronize()
                     print("narrow W=%d 2^20: %.1f us per call on the host, %.1f us on the GPU"
                           % (w, host * 1e6, t_mlpc * 1e6))
-                t_eager = time_gpu(lambda: eager(x), torch)
-                t_comp = time_gpu(lambda: compiled(x), torch)
+                t_eager = time_gpu(lambda xb=x: eager(xb), torch)
+                t_comp = time_gpu(lambda xb=x: compiled(xb), torch)
             tc = TCNN.get(card, {}).get((w, batch))
             rows.append({"W": w, "batch": batch, "mlpc": batch / t_mlpc / 1e6,
                          "serialized": batch / t_serial / 1e6,

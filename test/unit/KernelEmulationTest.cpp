@@ -422,6 +422,25 @@ TEST(KernelEmulation, TokenMixAsAProductFromTheLeft) {
   checkTokenMix<true, mlpc::kGeluErf>(); // MLP-Mixer's first token layer
 }
 
+/// geluErf against the float64 GELU on a fine grid of [-20, 20]; NaN stays
+/// NaN and +inf gives +inf.
+TEST(KernelEmulation, GeluErfAccuracy) {
+  double worstAbs = 0, worstRel = 0;
+  for (int i = -400000; i <= 400000; ++i) {
+    const float x = i * 5e-5f;
+    const double want = gelu(x), got = mlpc::geluErf(x);
+    worstAbs = std::max(worstAbs, std::abs(got - want));
+    if (std::abs(x) <= 3.f && want != 0)
+      worstRel = std::max(worstRel, std::abs(got - want) / std::abs(want));
+  }
+  EXPECT_LT(worstAbs, 5e-7);
+  EXPECT_LT(worstRel, 1e-4);
+  EXPECT_TRUE(std::isnan(mlpc::geluErf(std::nanf(""))));
+  EXPECT_EQ(mlpc::geluErf(INFINITY), INFINITY);
+  EXPECT_EQ(mlpc::geluErf(1e4f), 1e4f);
+  EXPECT_EQ(mlpc::geluErf(-1e4f), 0.f);
+}
+
 /// The exact GELU in place after cuBLASLt: 16-byte pieces and a tail.
 TEST(KernelEmulation, GeluInPlace) {
   const std::vector<float> x = randomVector(1003, 8);
