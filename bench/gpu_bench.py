@@ -14,6 +14,15 @@ Two halves, because the GPU machine has no mlpc:
 Timing: CUDA events around 20 back-to-back runs, median of 7 such
 repetitions after warm-up; fresh random inputs; each result also checked
 against PyTorch eager (relative L2 error).
+
+Other modes (the first argument; DIR as above): `wide` and `vision` (the
+wide MLP and the vision models against eager and torch.compile), `build-vision`,
+`wide-rounds` (alternating rounds against torch.compile; MLPC_WIDE_VARIANTS
+compares several libraries), `wide-clocks` (SM clock and power while each
+runs), `build-layers` / `layers` (one wide GEMM layer through each kernel),
+`build-variants` / `variants` (chain-kernel tuning flags), `early` (early
+launches against serialized ones). MLPC_PROFILE=1 adds per-kernel CUPTI
+profiles and the GPU timeline of one call.
 """
 import ctypes
 import json
