@@ -60,6 +60,7 @@ def model_source(w):
 
 # Wide MLP: 12 blocks of x + fc2(gelu(fc1(layer_norm(x)))), 1024 -> 4096 -> 1024.
 WIDE_D, WIDE_H, WIDE_BLOCKS, WIDE_BATCH = 1024, 4096, 12, 16384
+WIDE_WEIGHTS = "/tmp/wide_mlp.safetensors"  # made on the GPU machine
 
 
 def wide_source():
@@ -308,9 +309,8 @@ def wide_models(out, torch):
         tensors[p + "fc1.bias"] = (0.1 * rng.standard_normal(h)).astype(np.float16)
         tensors[p + "fc2.weight"] = (rng.standard_normal((d, h)) / np.sqrt(h)).astype(np.float16)
         tensors[p + "fc2.bias"] = (0.1 * rng.standard_normal(d)).astype(np.float16)
-    wpath = "/tmp/wide_mlp.safetensors"
-    save_safetensors(tensors, wpath)
-    models = load_modes(os.path.join(out, "libwide_mlp.so"), weights=wpath)
+    save_safetensors(tensors, WIDE_WEIGHTS)
+    models = load_modes(os.path.join(out, "libwide_mlp.so"), weights=WIDE_WEIGHTS)
 
     class Block(torch.nn.Module):
         def __init__(self, b):
@@ -436,7 +436,7 @@ def wide_variants(default):
         if var:
             os.environ[var] = value
         try:
-            models.append((label, mlpc.load(path, weights="/tmp/wide_mlp.safetensors")))
+            models.append((label, mlpc.load(path, weights=WIDE_WEIGHTS)))
         finally:
             os.environ.pop(var, None)
     return models
