@@ -13,14 +13,7 @@
 #include <cstdlib>
 #include <vector>
 
-#define CHECK(x)                                                              \
-  do {                                                                        \
-    auto e = (x);                                                             \
-    if (e != 0) {                                                             \
-      std::printf("%s:%d: error %d\n", __FILE__, __LINE__, int(e));           \
-      std::exit(1);                                                           \
-    }                                                                         \
-  } while (0)
+#include "probe_check.h"
 
 __global__ void fill(half *p, size_t n, unsigned seed) {
   const size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x;

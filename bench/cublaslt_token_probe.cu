@@ -16,14 +16,7 @@
 #include <cstdlib>
 #include <vector>
 
-#define CHECK(x)                                                              \
-  do {                                                                        \
-    auto e = (x);                                                             \
-    if (e != 0) {                                                             \
-      std::printf("%s:%d: error %d\n", __FILE__, __LINE__, int(e));           \
-      std::exit(1);                                                           \
-    }                                                                         \
-  } while (0)
+#include "probe_check.h"
 
 static float value(size_t i, unsigned seed) {
   const unsigned h = unsigned(i * 2654435761u) ^ seed;

@@ -16,14 +16,7 @@
 #include <cstring>
 #include <vector>
 
-#define CHECK(x)                                                               \
-  do {                                                                         \
-    auto e = (x);                                                              \
-    if (e != 0) {                                                              \
-      std::printf("%s:%d: error %d\n", __FILE__, __LINE__, int(e));            \
-      std::exit(1);                                                            \
-    }                                                                          \
-  } while (0)
+#include "probe_check.h"
 
 constexpr long kRows = 16384;
 constexpr int kSharedBytes = 201728; // the emitter's ping-pong launch
