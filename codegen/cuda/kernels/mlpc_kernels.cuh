@@ -422,22 +422,23 @@ __device__ __forceinline__ uint64_t smemDescriptor(const void *p, uint32_t lbo,
          (static_cast<uint64_t>(sbo >> 4) << 32);
 }
 
-/// 16-byte cp.async; zeros where !valid (`global` must still be mapped).
-__device__ __forceinline__ void cpAsync16(void *smem, const void *global,
-                                          bool valid) {
+/// cp.async of BYTES (16, or 8 for rows of K % 8 == 4 elements, which are
+/// only 8-byte aligned; only 16-byte copies may bypass L1); zeros where
+/// !valid (`global` must still be mapped).
+template <int BYTES>
+__device__ __forceinline__ void cpAsync(void *smem, const void *global,
+                                        bool valid) {
+  static_assert(BYTES == 16 || BYTES == 8, "cp.async of 16 or 8 bytes");
   const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
-               "l"(global), "r"(valid ? 16 : 0)
-               : "memory");
-}
-
-/// 8-byte cp.async (rows of K % 8 == 4 elements are only 8-byte aligned).
-__device__ __forceinline__ void cpAsync8(void *smem, const void *global,
-                                         bool valid) {
-  const uint32_t dst = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(dst),
-               "l"(global), "r"(valid ? 8 : 0)
-               : "memory");
+  const int bytes = valid ? BYTES : 0;
+  if constexpr (BYTES == 16)
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst),
+                 "l"(global), "r"(bytes)
+                 : "memory");
+  else
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 8, %2;\n" ::"r"(dst),
+                 "l"(global), "r"(bytes)
+                 : "memory");
 }
 
 // ---- fused narrow chains --------------------------------------------------
@@ -773,9 +774,9 @@ __device__ __forceinline__ void runChain(const InT *__restrict__ x,
       unsigned char *dst = ring + slot * kTileBytes + mine + h * 8 * kRowBytes;
 #pragma unroll
       for (int i = 0; i < KT / 2; ++i)
-        cpAsync16(dst + 16 * i, src + 16 * i, inside);
+        cpAsync<16>(dst + 16 * i, src + 16 * i, inside);
       if constexpr (KT % 2)
-        cpAsync8(dst + 8 * (KT - 1), src + 8 * (KT - 1), inside);
+        cpAsync<8>(dst + 8 * (KT - 1), src + 8 * (KT - 1), inside);
     }
     asm volatile("cp.async.commit_group;\n" ::: "memory");
   };
@@ -1001,11 +1002,11 @@ __device__ __forceinline__ void gemmLoadTile(unsigned char *tile,
     unsigned char *dst = tile + r * 128 + ((chunk ^ (r & 7)) * 16);
     if constexpr (K % 8 == 0) {
       const bool valid = row < limit && k < K;
-      cpAsync16(dst, m + (valid ? row * K + k : 0), valid);
+      cpAsync<16>(dst, m + (valid ? row * K + k : 0), valid);
     } else {
       const bool lo = row < limit && k < K, hi = row < limit && k + 4 < K;
-      cpAsync8(dst, m + (lo ? row * K + k : 0), lo);
-      cpAsync8(dst + 8, m + (hi ? row * K + k + 4 : 0), hi);
+      cpAsync<8>(dst, m + (lo ? row * K + k : 0), lo);
+      cpAsync<8>(dst + 8, m + (hi ? row * K + k + 4 : 0), hi);
     }
   }
 }
@@ -1038,6 +1039,16 @@ __device__ __forceinline__ void columnParams(const float *bias,
   }
 }
 
+/// The V elements packed in `v` plus the V packed in `res`, in float.
+template <class OutT, int V, class Pack>
+__device__ __forceinline__ void addPacked(Pack &v, const Pack &res) {
+  OutT *a = reinterpret_cast<OutT *>(&v);
+  const OutT *b = reinterpret_cast<const OutT *>(&res);
+#pragma unroll
+  for (int e = 0; e < V; ++e)
+    a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
+}
+
 /// Stores the staged chunk `src` of 16 / sizeof(OutT) elements at (row, col)
 /// of y (+ r's): 16-byte accesses where `aligned` (y and r 16-byte aligned,
 /// N a multiple of the chunk); two 8-byte halves, each wholly inside or past
@@ -1053,14 +1064,9 @@ __device__ __forceinline__ void storeStagedChunk(const OutT *src,
   OutT *dst = y + row * N + col;
   if (N % kVec == 0 && aligned) {
     uint4 v = *reinterpret_cast<const uint4 *>(src);
-    if constexpr (RESID) {
-      const uint4 res = __ldg(reinterpret_cast<const uint4 *>(r + row * N + col));
-      OutT *a = reinterpret_cast<OutT *>(&v);
-      const OutT *b = reinterpret_cast<const OutT *>(&res);
-#pragma unroll
-      for (int e = 0; e < kVec; ++e)
-        a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
-    }
+    if constexpr (RESID)
+      addPacked<OutT, kVec>(
+          v, __ldg(reinterpret_cast<const uint4 *>(r + row * N + col)));
     *reinterpret_cast<uint4 *>(dst) = v;
   } else if (N % kHalf == 0 && halves) {
 #pragma unroll
@@ -1068,15 +1074,9 @@ __device__ __forceinline__ void storeStagedChunk(const OutT *src,
       if (col + h * kHalf >= N)
         break;
       uint2 v = *reinterpret_cast<const uint2 *>(src + h * kHalf);
-      if constexpr (RESID) {
-        const uint2 res = __ldg(reinterpret_cast<const uint2 *>(
-            r + row * N + col + h * kHalf));
-        OutT *a = reinterpret_cast<OutT *>(&v);
-        const OutT *b = reinterpret_cast<const OutT *>(&res);
-#pragma unroll
-        for (int e = 0; e < kHalf; ++e)
-          a[e] = fromFloat<OutT>(toFloat(a[e]) + toFloat(b[e]));
-      }
+      if constexpr (RESID)
+        addPacked<OutT, kHalf>(v, __ldg(reinterpret_cast<const uint2 *>(
+                                      r + row * N + col + h * kHalf)));
       *reinterpret_cast<uint2 *>(dst + h * kHalf) = v;
     }
   } else {
@@ -1300,9 +1300,10 @@ __device__ __forceinline__ void warpgroupSync(int id) {
 /// ones the consumers' releases). Warpgroups 1 and 2 take the CTA's 128 x 128
 /// output tiles in turn, each tile with its own accumulators, so one runs
 /// its epilogue (bias, activation, residual; staged through shared memory
-/// for 16-byte stores) while the other's wgmmas keep the tensor cores busy:
-/// the erf of an exact GELU costs about as many issue slots as the tile's
-/// wgmmas and is hidden instead of added.
+/// for 16-byte stores) while the other's wgmmas keep the tensor cores busy.
+/// Only part of an exact GELU hides so: on 16384 x 1024 -> 4096 (H200) it
+/// still adds about 27 us to the 197 us of the bias-only epilogue
+/// (bench/gemm_probe.cu; the forms tried to shrink it: bench/RESULTS.md).
 constexpr int kPingPongBM = 128, kPingPongBN = 128;
 
 template <class T, class OutT, int K, int N, int ACT, bool BIAS, bool RESID,
@@ -1370,6 +1371,8 @@ runGemmPingPong(const unsigned char *__restrict__ image,
   const float *bias = reinterpret_cast<const float *>(image + biasOffset);
   const float *scale = reinterpret_cast<const float *>(image + scaleOffset);
   float acc[2][BN / 2];
+  const uintptr_t addresses =
+      reinterpret_cast<uintptr_t>(y) | (RESID ? reinterpret_cast<uintptr_t>(r) : 0);
   // This consumer's tiles are the CTA's 1st, 3rd, ... (or 2nd, 4th, ...);
   // k-block q of the CTA's sequence sits in slot q % STAGES.
   uint32_t turn = 0; // this consumer's tiles so far
@@ -1432,8 +1435,6 @@ runGemmPingPong(const unsigned char *__restrict__ image,
     warpgroupSync(1 + consumer);
     const int tid = threadIdx.x & 127;
     constexpr int kChunks = BN / kVec;
-    const uintptr_t addresses =
-        reinterpret_cast<uintptr_t>(y) | (RESID ? reinterpret_cast<uintptr_t>(r) : 0);
 #pragma unroll 4
     for (int i = tid; i < BM * kChunks; i += 128) {
       const int rr = i / kChunks, c = (i % kChunks) * kVec;

@@ -258,16 +258,15 @@ FailureOr<Layer> ProgramBuilder::layerAt(Operation *op) {
   return layer;
 }
 
-void ProgramBuilder::addStep(const Step &step, const llvm::Twine &params,
+void ProgramBuilder::addStep(Step step, const llvm::Twine &params,
                              const llvm::Twine &body) {
-  Step early = step;
   llvm::raw_string_ostream os(kernels);
   os << "\n// " << step.what
      << "\nextern \"C\" __global__ void __launch_bounds__(" << step.threads
      << ")\n"
-     << step.kernel << "(" << params << ") {\n  " << waitFirst(early) << body
+     << step.kernel << "(" << params << ") {\n  " << waitFirst(step) << body
      << "\n}\n";
-  program.steps.push_back(early);
+  program.steps.push_back(std::move(step));
 }
 
 const char *ProgramBuilder::waitFirst(Step &step) const {

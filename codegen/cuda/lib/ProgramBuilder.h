@@ -274,7 +274,7 @@ private:
   const char *waitFirst(Step &step) const;
   /// Writes the step's kernel, `extern "C" NAME(params) { body }` (`body`
   /// instantiates a template of mlpc_kernels.cuh), and appends the step.
-  void addStep(const Step &step, const llvm::Twine &params,
+  void addStep(Step step, const llvm::Twine &params,
                const llvm::Twine &body);
   /// The row-count argument of kernels acting on value `v`'s last axis.
   Arg rowsOf(int v) const {
