@@ -17,9 +17,9 @@ against PyTorch eager (relative L2 error).
 
 Other modes (the first argument; DIR as above): `wide` and `vision` (the
 wide MLP and the vision models against eager and torch.compile), `build-vision`,
-`wide-rounds` (alternating rounds against torch.compile; MLPC_WIDE_VARIANTS
-compares several libraries), `wide-clocks` (SM clock and power while each
-runs), `build-layers` / `layers` (one wide GEMM layer through each kernel),
+`wide-rounds` (MLPC_WIDE_ROUNDS alternating rounds against torch.compile;
+MLPC_WIDE_VARIANTS compares several libraries), `wide-clocks` (SM clock and
+power while each runs), `build-layers` / `layers` (one wide GEMM layer through each kernel),
 `build-variants` / `variants` (chain-kernel tuning flags), `early` (early
 launches against serialized ones). MLPC_PROFILE=1 adds per-kernel CUPTI
 profiles and the GPU timeline of one call.
@@ -442,12 +442,13 @@ def wide_variants(default):
     return models
 
 
-def wide_rounds(out, rounds=7):
+def wide_rounds(out):
     """mlpc's wide MLP (its default mode, or MLPC_WIDE_VARIANTS) and
-    torch.compile's, timed in alternating rounds in one process: the median
-    of the per-round ratios, which drift with the GPU's power state less
-    than a single pair does."""
+    torch.compile's, timed in alternating rounds in one process
+    (MLPC_WIDE_ROUNDS, default 7): the median of the per-round ratios, which
+    drift with the GPU's power state less than a single pair does."""
     import torch
+    rounds = int(os.environ.get("MLPC_WIDE_ROUNDS", "7"))
     models, _, compiled, x, y = wide_models(out, torch)
     variants = wide_variants(models[0][1])
     ref = None
